@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Entry point of the `vmop` command; the commands themselves live in dist/src/cli (built from src/cli).
+import { main } from '../dist/src/cli/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  },
+);

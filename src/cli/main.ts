@@ -1,0 +1,39 @@
+// `vmop` command dispatch: manager, manifests, dev. Wires the other modules together; nothing imports it.
+import { devCommand } from './dev.js';
+import { managerCommand } from './manager.js';
+import { manifestsCommand } from './manifests.js';
+
+const USAGE = `vmop — VM Operator's VirtualMachine API for Kubernetes and vSphere
+
+Usage:
+  vmop dev up [--kubeconfig FILE] [--apply-examples]
+                               build what is missing, start etcd, kube-apiserver, vcsim and the manager
+                               in the background, install the CRDs and seed the spec's examples
+  vmop dev status              show each local component, its address and health
+  vmop dev down [--purge]      stop what \`dev up\` started (--purge also deletes its data)
+  vmop manager [--kubeconfig FILE] [--context NAME] [--health-addr HOST:PORT]
+                               run the operator (health, readiness and metrics on --health-addr)
+  vmop manifests [--write] [--check]
+                               print the CRDs (--write: to config/crd/, --check: fail if those are stale)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'dev':
+      return devCommand(rest);
+    case 'manager':
+      return managerCommand(rest);
+    case 'manifests':
+      return manifestsCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}

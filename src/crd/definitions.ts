@@ -1,0 +1,163 @@
+// The CustomResourceDefinitions vmop serves, built from the v1alpha3 schemas: names, scope, short names,
+// printer columns and the status subresource. config/crd/ holds their YAML, generated from here.
+import { s, type JSONSchemaProps, type Schema } from '../api/schema.js';
+import { GROUP, VERSION } from '../api/v1alpha3/common.js';
+import { VirtualMachineSpec, VirtualMachineStatus } from '../api/v1alpha3/virtualmachine.js';
+import { VirtualMachineClassSpec } from '../api/v1alpha3/virtualmachineclass.js';
+import { VirtualMachineImageSpec, VirtualMachineImageStatus } from '../api/v1alpha3/virtualmachineimage.js';
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath: string;
+  priority?: number;
+  description?: string;
+}
+
+export interface KindDefinition {
+  kind: string;
+  plural: string;
+  singular: string;
+  scope: 'Namespaced' | 'Cluster';
+  shortNames: string[];
+  description: string;
+  spec: Schema<unknown>;
+  status: Schema<unknown>;
+  columns: PrinterColumn[];
+}
+
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    group: string;
+    names: { kind: string; listKind: string; plural: string; singular: string; shortNames: string[]; categories: string[] };
+    scope: 'Namespaced' | 'Cluster';
+    versions: {
+      name: string;
+      served: boolean;
+      storage: boolean;
+      schema: { openAPIV3Schema: JSONSchemaProps };
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: PrinterColumn[];
+    }[];
+  };
+}
+
+const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+
+const imageColumns: PrinterColumn[] = [
+  { name: 'Display Name', type: 'string', jsonPath: '.status.name' },
+  { name: 'Type', type: 'string', jsonPath: '.status.type' },
+  { name: 'Image Version', type: 'string', jsonPath: '.status.productInfo.version' },
+  { name: 'OS Name', type: 'string', jsonPath: '.status.osInfo.type' },
+  { name: 'OS Version', type: 'string', jsonPath: '.status.osInfo.version' },
+  { name: 'Hardware Version', type: 'string', jsonPath: '.status.hardwareVersion' },
+  age,
+];
+
+export const KINDS: KindDefinition[] = [
+  {
+    kind: 'VirtualMachine',
+    plural: 'virtualmachines',
+    singular: 'virtualmachine',
+    scope: 'Namespaced',
+    shortNames: ['vm'],
+    description: 'A virtual machine on vSphere, sized by a VirtualMachineClass and deployed from a VM image.',
+    spec: VirtualMachineSpec,
+    status: VirtualMachineStatus,
+    columns: [
+      { name: 'Power-State', type: 'string', jsonPath: '.status.powerState' },
+      { name: 'Class', type: 'string', jsonPath: '.spec.className', priority: 1 },
+      { name: 'Image', type: 'string', jsonPath: '.spec.imageName', priority: 1 },
+      { name: 'Primary-IP4', type: 'string', jsonPath: '.status.network.primaryIP4', priority: 1 },
+      age,
+    ],
+  },
+  {
+    kind: 'VirtualMachineClass',
+    plural: 'virtualmachineclasses',
+    singular: 'virtualmachineclass',
+    scope: 'Namespaced',
+    shortNames: ['vmclass'],
+    description: 'The virtual hardware and resource policies that VirtualMachines of this class get.',
+    spec: VirtualMachineClassSpec,
+    status: s.object({}, { description: 'Observed state of the class.', preserveUnknownFields: true }),
+    columns: [
+      { name: 'CPU', type: 'string', jsonPath: '.spec.hardware.cpus' },
+      { name: 'Memory', type: 'string', jsonPath: '.spec.hardware.memory' },
+      age,
+    ],
+  },
+  {
+    kind: 'VirtualMachineImage',
+    plural: 'virtualmachineimages',
+    singular: 'virtualmachineimage',
+    scope: 'Namespaced',
+    shortNames: ['vmi', 'vmimage'],
+    description: 'A VM image available in one namespace, mirrored from a content library item.',
+    spec: VirtualMachineImageSpec,
+    status: VirtualMachineImageStatus,
+    columns: imageColumns,
+  },
+  {
+    kind: 'ClusterVirtualMachineImage',
+    plural: 'clustervirtualmachineimages',
+    singular: 'clustervirtualmachineimage',
+    scope: 'Cluster',
+    shortNames: ['cvmi', 'cvmimage', 'clustervmi', 'clustervmimage'],
+    description: 'A VM image available in every namespace, mirrored from a content library item.',
+    spec: VirtualMachineImageSpec,
+    status: VirtualMachineImageStatus,
+    columns: imageColumns,
+  },
+];
+
+function rootSchema(def: KindDefinition): JSONSchemaProps {
+  return {
+    type: 'object',
+    description: def.description,
+    properties: {
+      apiVersion: { type: 'string', description: 'Versioned schema of this object.' },
+      kind: { type: 'string', description: 'REST resource this object represents.' },
+      metadata: { type: 'object' },
+      spec: def.spec.toOpenAPI(),
+      status: def.status.toOpenAPI(),
+    },
+  };
+}
+
+export function customResourceDefinition(def: KindDefinition): CustomResourceDefinition {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${def.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'vmop' } },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: def.kind,
+        listKind: `${def.kind}List`,
+        plural: def.plural,
+        singular: def.singular,
+        shortNames: def.shortNames,
+        categories: ['vmoperator'],
+      },
+      scope: def.scope,
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: rootSchema(def) },
+          subresources: { status: {} },
+          additionalPrinterColumns: def.columns,
+        },
+      ],
+    },
+  };
+}
+
+export function customResourceDefinitions(): CustomResourceDefinition[] {
+  return KINDS.map(customResourceDefinition);
+}

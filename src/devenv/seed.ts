@@ -1,0 +1,172 @@
+// Seeds a ground with what the spec's examples name: the CRDs, namespace my-namespace, VirtualMachineClass
+// my-vm-class, StorageClass my-storage-class, RBAC for the non-privileged user, and in vcsim a content
+// library with the OVF images the project ships.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION } from '../api/v1alpha3/common.js';
+import { customResourceDefinitions } from '../crd/definitions.js';
+import { KubeClient, type KubeObject } from '../runtime/kube-client.js';
+import { sleep } from './processes.js';
+import { repoRoot, type Progress } from './toolchain.js';
+
+const run = promisify(execFile);
+
+export const EXAMPLE_NAMESPACE = 'my-namespace';
+export const CLUSTER_LIBRARY = 'vmop-cluster-images';
+/** vcsim's "vSAN Default Storage Policy", the policy behind my-storage-class. */
+export const VSAN_DEFAULT_POLICY_ID = 'aa6d5a82-1c88-45da-85d3-3d74b91a5bad';
+export const SHIPPED_IMAGES = ['photon-5', 'ubuntu-24.04'];
+
+export function kubeConfigFrom(file: string, context?: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  if (context) kc.setCurrentContext(context);
+  return kc;
+}
+
+/** Server-side applies each object with field manager `vmop`. */
+export async function applyObjects(client: KubeClient, objects: KubeObject[]): Promise<void> {
+  for (const obj of objects) await client.apply(obj);
+}
+
+/** Applies the CRDs and waits until the API server serves each of them. */
+export async function installCRDs(client: KubeClient, timeoutMs = 60_000): Promise<void> {
+  const crds = customResourceDefinitions();
+  await applyObjects(client, crds as unknown as KubeObject[]);
+  const deadline = Date.now() + timeoutMs;
+  for (const crd of crds) {
+    for (;;) {
+      const live = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
+        crd.apiVersion,
+        crd.kind,
+        crd.metadata.name,
+      );
+      if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${crd.metadata.name} was not established in time`);
+      await sleep(100);
+    }
+  }
+  client.resetDiscovery();
+}
+
+export function exampleObjects(): KubeObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: EXAMPLE_NAMESPACE } },
+    {
+      apiVersion: API_VERSION,
+      kind: 'VirtualMachineClass',
+      metadata: { name: 'my-vm-class', namespace: EXAMPLE_NAMESPACE },
+      spec: {
+        configSpec: {
+          _typeName: 'VirtualMachineConfigSpec',
+          cpuAllocation: { _typeName: 'ResourceAllocationInfo', limit: 400, reservation: 200 },
+          memoryAllocation: { _typeName: 'ResourceAllocationInfo', limit: 2048, reservation: 1024 },
+        },
+        hardware: { cpus: 2, memory: '4Gi' },
+      },
+    },
+    {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: 'my-storage-class' },
+      provisioner: 'csi.vsphere.vmware.com',
+      parameters: { storagePolicyID: VSAN_DEFAULT_POLICY_ID },
+      reclaimPolicy: 'Delete',
+      volumeBindingMode: 'Immediate',
+    },
+    ...userRBAC(),
+  ];
+}
+
+/** What the non-privileged user (group vmop:users) may do: manage VMs in my-namespace, read what they use. */
+function userRBAC(): KubeObject[] {
+  const group = { kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'vmop:users' };
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'vmop-user', namespace: EXAMPLE_NAMESPACE },
+      rules: [
+        {
+          apiGroups: ['vmoperator.vmware.com'],
+          resources: ['virtualmachines'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        },
+        {
+          apiGroups: ['vmoperator.vmware.com'],
+          resources: ['virtualmachines/status', 'virtualmachineclasses', 'virtualmachineimages'],
+          verbs: ['get', 'list', 'watch'],
+        },
+        {
+          apiGroups: [''],
+          resources: ['persistentvolumeclaims', 'secrets', 'configmaps'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        },
+        { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'vmop-user', namespace: EXAMPLE_NAMESPACE },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'vmop-user' },
+      subjects: [group],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'vmop-user' },
+      rules: [
+        {
+          apiGroups: ['vmoperator.vmware.com'],
+          resources: ['clustervirtualmachineimages'],
+          verbs: ['get', 'list', 'watch'],
+        },
+        { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'vmop-user' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'vmop-user' },
+      subjects: [group],
+    },
+  ];
+}
+
+export interface GovcTarget {
+  govc: string;
+  url: string;
+}
+
+export async function govc(target: GovcTarget, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run(target.govc, args, {
+      env: { ...process.env, GOVC_URL: target.url, GOVC_INSECURE: '1', GOVC_DATACENTER: 'DC0' },
+      timeout: 60_000,
+    });
+    return stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`govc ${args.join(' ')} failed: ${(e.stderr ?? e.message).trim()}`);
+  }
+}
+
+/** Creates the cluster-wide content library with the shipped OVF images, unless it is there already. */
+export async function seedContentLibrary(target: GovcTarget, progress: Progress = () => {}): Promise<void> {
+  const libraries = (await govc(target, ['library.ls'])).split('\n').map((l) => l.trim());
+  if (!libraries.includes(`/${CLUSTER_LIBRARY}`)) {
+    progress(`creating content library ${CLUSTER_LIBRARY} in vcsim`);
+    await govc(target, ['library.create', '-ds', 'LocalDS_0', CLUSTER_LIBRARY]);
+  }
+  const items = (await govc(target, ['library.ls', `/${CLUSTER_LIBRARY}/*`])).split('\n').map((l) => l.trim());
+  for (const image of SHIPPED_IMAGES) {
+    if (items.includes(`/${CLUSTER_LIBRARY}/${image}`)) continue;
+    progress(`importing image ${image} into ${CLUSTER_LIBRARY}`);
+    const ovf = path.join(repoRoot(), 'config', 'images', `${image}.ovf`);
+    await govc(target, ['library.import', '-n', image, CLUSTER_LIBRARY, ovf]);
+  }
+}

@@ -1,0 +1,177 @@
+// A thin Kubernetes REST client: JSON over HTTPS with the kubeconfig's credentials (loaded by
+// @kubernetes/client-node), resource paths found by discovery, server-side apply, and typed API errors.
+// Objects travel as plain JSON, untouched, so CRD schemas and custom resources keep every field.
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+/** An error answer of the API server, with its Status fields. */
+export class KubeAPIError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly reason: string,
+    message: string,
+    readonly causes: StatusCause[] = [],
+  ) {
+    super(message);
+    this.name = 'KubeAPIError';
+  }
+  get notFound(): boolean {
+    return this.statusCode === 404;
+  }
+  get conflict(): boolean {
+    return this.statusCode === 409;
+  }
+}
+
+interface APIResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+export class KubeClient {
+  private readonly server: string;
+  private readonly agent: https.Agent | http.Agent;
+  private readonly discovery = new Map<string, Promise<APIResource[]>>();
+
+  constructor(private readonly kc: KubeConfig) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.server = cluster.server.replace(/\/$/, '');
+    this.agent = this.server.startsWith('https:')
+      ? new https.Agent({ keepAlive: true, maxSockets: 32 })
+      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** Sends one request; resolves with the parsed JSON body, rejects with KubeAPIError on a non-2xx answer. */
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const options: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
+    await this.kc.applyToHTTPSOptions(options);
+    options.agent = this.agent;
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    if (body !== undefined) {
+      options.headers = {
+        ...options.headers,
+        'Content-Type': opts.contentType ?? 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+      };
+    }
+    const lib = url.protocol === 'https:' ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      const req = lib.request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          let parsed: unknown = undefined;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            parsed = undefined;
+          }
+          if (status >= 200 && status < 300) return resolve(parsed as T);
+          const st = (parsed ?? {}) as { reason?: string; message?: string; details?: { causes?: StatusCause[] } };
+          reject(
+            new KubeAPIError(
+              status,
+              st.reason ?? 'Unknown',
+              st.message ?? `${method} ${path}: HTTP ${status} ${text.slice(0, 200)}`,
+              st.details?.causes ?? [],
+            ),
+          );
+        });
+      });
+      req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  private resources(apiVersion: string): Promise<APIResource[]> {
+    let found = this.discovery.get(apiVersion);
+    if (!found) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      found = this.request<{ resources: APIResource[] }>('GET', path).then((r) => r.resources);
+      found.catch(() => this.discovery.delete(apiVersion));
+      this.discovery.set(apiVersion, found);
+    }
+    return found;
+  }
+
+  /** Forgets discovered resources (after installing CRDs, say). */
+  resetDiscovery(): void {
+    this.discovery.clear();
+  }
+
+  /** The REST path of a kind's collection (namespace optional for namespaced kinds: all namespaces). */
+  async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
+    const resource = (await this.resources(apiVersion)).find((r) => r.kind === kind && !r.name.includes('/'));
+    if (!resource) throw new Error(`the API server does not serve kind ${kind} in ${apiVersion}`);
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    return resource.namespaced && namespace
+      ? `${base}/namespaces/${namespace}/${resource.name}`
+      : `${base}/${resource.name}`;
+  }
+
+  async objectPath(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<string> {
+    if (!obj.metadata.name) throw new Error(`${obj.kind} without metadata.name`);
+    return `${await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace)}/${obj.metadata.name}`;
+  }
+
+  async get<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
+    return this.request<T>('GET', `${await this.collectionPath(apiVersion, kind, namespace)}/${name}`);
+  }
+
+  async create<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+    const path = await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace);
+    return this.request<T>('POST', path, { body: obj, query: { dryRun: opts.dryRun ? 'All' : undefined } });
+  }
+
+  async delete(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<void> {
+    await this.request('DELETE', await this.objectPath(obj));
+  }
+
+  /** Server-side apply of `obj` as `fieldManager` (forcing ownership of conflicting fields). */
+  async apply<T extends KubeObject>(obj: T, fieldManager = 'vmop'): Promise<T> {
+    return this.request<T>('PATCH', await this.objectPath(obj), {
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager, force: 'true' },
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
