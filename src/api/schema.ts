@@ -181,7 +181,8 @@ class BooleanSchema extends Schema<boolean> {
 }
 
 /** Kubernetes resource quantities, e.g. `4Gi`, `500m`, `2`. */
-export const QUANTITY_PATTERN = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+export const QUANTITY_PATTERN =
+  '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
 
 class QuantitySchema extends Schema<string | number> {
   toOpenAPI(): JSONSchemaProps {

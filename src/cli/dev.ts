@@ -80,12 +80,16 @@ async function devUp(argv: string[]): Promise<number> {
     } finally {
       client.close();
     }
-    say('  installed CRDs; seeded namespace my-namespace, VirtualMachineClass my-vm-class, StorageClass my-storage-class');
-    await seedContentLibrary({ govc: ground.tools.govc, url: govcURL(ground) }, (l) => say(`  ${l}`));
+    say(
+      '  installed CRDs; seeded namespace my-namespace, VirtualMachineClass my-vm-class, StorageClass my-storage-class',
+    );
+    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL }, (l) => say(`  ${l}`));
 
     if (!(await livePid(managerPid))) {
       if (!(await portIsFree(ports.manager))) {
-        throw new Error(`the manager cannot listen on 127.0.0.1:${ports.manager}: the port is in use (set VMOP_DEV_PORTS)`);
+        throw new Error(
+          `the manager cannot listen on 127.0.0.1:${ports.manager}: the port is in use (set VMOP_DEV_PORTS)`,
+        );
       }
       await startDetached({
         name: 'manager',
@@ -125,10 +129,6 @@ async function devUp(argv: string[]): Promise<number> {
   say(`  source ${rel(ground.govcEnv)} && govc ls /`);
   say(`  npx vmop dev status | npx vmop dev down [--purge]`);
   return 0;
-}
-
-function govcURL(ground: { vcsimUser: string; vcsimPassword: string; ports: GroundPorts }): string {
-  return `https://${ground.vcsimUser}:${ground.vcsimPassword}@127.0.0.1:${ground.ports.vcsim}/sdk`;
 }
 
 async function applyExamples(kubectl: string, kubeconfig: string): Promise<void> {

@@ -10,7 +10,8 @@ export async function manifestsCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['write', 'check']);
   checkFlags(args, ['write', 'check'], 'manifests');
   if (args.flags.has('write')) {
-    for (const file of await writeCRDs(CRD_DIR())) process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+    for (const file of await writeCRDs(CRD_DIR()))
+      process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
     return 0;
   }
   if (args.flags.has('check')) {

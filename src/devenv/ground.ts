@@ -30,6 +30,8 @@ export interface GroundState {
   ports: GroundPorts;
   apiserverURL: string;
   vcsimURL: string;
+  /** vcsim's SDK URL with the user and password in it, as GOVC_URL takes it. */
+  govcURL: string;
   vcsimUser: string;
   vcsimPassword: string;
   adminToken: string;
@@ -114,7 +116,10 @@ async function ensureSecrets(file: string): Promise<Secrets> {
 }
 
 /** GET `url` and resolve with the status code (TLS verified against `ca` when given). */
-export function httpStatus(url: string, opts: { ca?: Buffer; token?: string; insecure?: boolean } = {}): Promise<number> {
+export function httpStatus(
+  url: string,
+  opts: { ca?: Buffer; token?: string; insecure?: boolean } = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const lib = u.protocol === 'https:' ? https : http;
@@ -199,6 +204,7 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
     ports,
     apiserverURL: `https://127.0.0.1:${ports.apiserver}`,
     vcsimURL: `https://127.0.0.1:${ports.vcsim}/sdk`,
+    govcURL: `https://vmop:${tokens.vcsimPassword}@127.0.0.1:${ports.vcsim}/sdk`,
     vcsimUser: 'vmop',
     vcsimPassword: tokens.vcsimPassword,
     adminToken: tokens.admin,
@@ -235,7 +241,7 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
   await writeFile(
     p.govcEnv,
     [
-      `export GOVC_URL='https://${state.vcsimUser}:${state.vcsimPassword}@127.0.0.1:${ports.vcsim}/sdk'`,
+      `export GOVC_URL='${state.govcURL}'`,
       'export GOVC_INSECURE=1',
       'export GOVC_DATACENTER=DC0',
       `export PATH='${path.dirname(tools.govc)}':"$PATH"`,
@@ -400,7 +406,10 @@ export async function groundStatus(dir: string): Promise<ComponentStatus[]> {
   const ports = (await readState(dir))?.ports ?? DEFAULT_PORTS;
   const ca = await readFile(path.join(paths(dir).pki, 'ca.crt')).catch(() => undefined);
   const tokens = await readFile(paths(dir).tokens, 'utf8').catch(() => '');
-  const adminToken = tokens.split('\n').find((l) => l.split(',')[1] === 'admin')?.split(',')[0];
+  const adminToken = tokens
+    .split('\n')
+    .find((l) => l.split(',')[1] === 'admin')
+    ?.split(',')[0];
   const probes: Record<Component, { address: string; check: () => Promise<boolean> }> = {
     etcd: {
       address: `http://127.0.0.1:${ports.etcd}`,

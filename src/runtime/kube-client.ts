@@ -53,6 +53,8 @@ export interface RequestOptions {
   contentType?: string;
   query?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** Accept header; JSON by default (the Table API wants `application/json;as=Table;v=v1;g=meta.k8s.io`). */
+  accept?: string;
 }
 
 export class KubeClient {
@@ -73,7 +75,7 @@ export class KubeClient {
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const options: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
+    const options: https.RequestOptions = { method, headers: { Accept: opts.accept ?? 'application/json' } };
     await this.kc.applyToHTTPSOptions(options);
     options.agent = this.agent;
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);

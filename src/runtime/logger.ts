@@ -10,6 +10,9 @@ export function createLogger(opts: { level?: string; name?: string } = {}): Logg
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Credentials never reach the logs, whatever a caller passes in.
-    redact: { paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization'], censor: '[redacted]' },
+    redact: {
+      paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization'],
+      censor: '[redacted]',
+    },
   });
 }

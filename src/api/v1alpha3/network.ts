@@ -70,7 +70,9 @@ export const NetworkSpec = s.object(
       s.boolean({ description: 'No network interfaces at all, not even the default one. No effect once deployed.' }),
     ),
     nameservers: ipList('Global DNS server addresses (LinuxPrep and Sysprep).'),
-    searchDomains: s.optional(s.array(s.string(), { description: 'Global DNS search domains (LinuxPrep and Sysprep).' })),
+    searchDomains: s.optional(
+      s.array(s.string(), { description: 'Global DNS search domains (LinuxPrep and Sysprep).' }),
+    ),
     interfaces: s.optional(
       s.array(NetworkInterfaceSpec, {
         description:

@@ -225,7 +225,9 @@ export const VirtualMachineSpec = s.object(
 
 export const VirtualMachineStatus = s.object(
   {
-    class: s.optional(s.object(LocalObjectRef.props, { description: 'The VirtualMachineClass the VM was built from.' })),
+    class: s.optional(
+      s.object(LocalObjectRef.props, { description: 'The VirtualMachineClass the VM was built from.' }),
+    ),
     host: s.optional(s.string({ description: 'ESXi host the VM runs on.' })),
     powerState: s.optional(s.enum(POWER_STATES, { description: 'Observed power state.' })),
     conditions: s.optional(Conditions),

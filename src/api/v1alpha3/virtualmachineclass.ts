@@ -10,7 +10,9 @@ const resourceSpec = s.object({
 export const VirtualMachineClassSpec = s.object(
   {
     controllerName: s.optional(
-      s.string({ description: 'Controller that reconciles VMs of this class; vmoperator.vmware.com/vsphere by default.' }),
+      s.string({
+        description: 'Controller that reconciles VMs of this class; vmoperator.vmware.com/vsphere by default.',
+      }),
     ),
     hardware: s.optional(
       s.object(
@@ -23,9 +25,7 @@ export const VirtualMachineClassSpec = s.object(
                 s.array(s.object({ profileName: s.string() }), { listType: 'map', listMapKeys: ['profileName'] }),
               ),
               dynamicDirectPathIODevices: s.optional(
-                s.array(
-                  s.object({ vendorID: s.int64(), deviceID: s.int64(), customLabel: s.optional(s.string()) }),
-                ),
+                s.array(s.object({ vendorID: s.int64(), deviceID: s.int64(), customLabel: s.optional(s.string()) })),
               ),
             }),
           ),
@@ -42,9 +42,7 @@ export const VirtualMachineClassSpec = s.object(
     policies: s.optional(
       s.object(
         {
-          resources: s.optional(
-            s.object({ requests: s.optional(resourceSpec), limits: s.optional(resourceSpec) }),
-          ),
+          resources: s.optional(s.object({ requests: s.optional(resourceSpec), limits: s.optional(resourceSpec) })),
         },
         { description: 'Resource reservations (requests) and limits.' },
       ),

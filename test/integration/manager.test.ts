@@ -1,0 +1,90 @@
+// `vmop manager` against the real API server: health, readiness and metrics endpoints, JSON logs, and a
+// clean exit on SIGTERM; a bad kubeconfig is a clear error, not a crash loop.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { freePorts } from '../../src/devenv/processes.js';
+import { repoRoot } from '../../src/devenv/toolchain.js';
+import { ground } from '../support/ground.js';
+
+const vmop = path.join(repoRoot(), 'bin', 'vmop.js');
+
+function startManager(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number> } {
+  const child = spawn(process.execPath, [vmop, 'manager', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  return { child, output: () => out, exited };
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.text() };
+}
+
+async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('vmop manager', () => {
+  it('serves /healthz, /readyz and Prometheus /metrics, logs JSON, and stops cleanly on SIGTERM', async () => {
+    const [port] = (await freePorts(1)) as [number];
+    const m = startManager([
+      '--kubeconfig',
+      ground().kubeconfig,
+      '--context',
+      'admin',
+      '--health-addr',
+      `127.0.0.1:${port}`,
+    ]);
+    const base = `http://127.0.0.1:${port}`;
+    await waitUntil(async () => (await get(`${base}/readyz`)).status === 200, 20_000);
+    assert.deepEqual(await get(`${base}/healthz`), { status: 200, body: 'ok' });
+    const metrics = await get(`${base}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^# HELP vmop_process_resident_memory_bytes/m);
+    assert.equal((await get(`${base}/nope`)).status, 404);
+
+    m.child.kill('SIGTERM');
+    assert.equal(await m.exited, 0);
+    const lines = m
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; level: number });
+    assert.ok(lines.some((l) => l.msg === 'manager started'));
+    assert.equal(lines.at(-1)?.msg, 'manager stopped');
+  });
+
+  it('reports not ready while the API server cannot be reached', async () => {
+    const [port, dead] = (await freePorts(2)) as [number, number];
+    const { writeFile, mkdtemp } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-mgr-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${dead}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: x\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n`,
+    );
+    const m = startManager(['--kubeconfig', kubeconfig, '--health-addr', `127.0.0.1:${port}`]);
+    const base = `http://127.0.0.1:${port}`;
+    await waitUntil(async () => (await get(`${base}/healthz`)).status === 200, 20_000);
+    const ready = await get(`${base}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.match(ready.body, /^apiserver: /);
+    m.child.kill('SIGTERM');
+    assert.equal(await m.exited, 0);
+  });
+
+  it('exits with a clear message when the kubeconfig does not exist', async () => {
+    const m = startManager(['--kubeconfig', '/nonexistent/kubeconfig', '--health-addr', '127.0.0.1:0']);
+    assert.equal(await m.exited, 1);
+    assert.match(m.output(), /nonexistent\/kubeconfig/);
+  });
+});

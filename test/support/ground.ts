@@ -1,0 +1,81 @@
+// Test access to the shared ground that test/run.ts started: clients as admin or as the non-privileged
+// user, kubectl and govc runners, and a fresh namespace per test.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { GroundState } from '../../src/devenv/ground.js';
+import { kubeConfigFrom } from '../../src/devenv/seed.js';
+import { KubeClient } from '../../src/runtime/kube-client.js';
+
+const run = promisify(execFile);
+
+export const GROUND_ENV = 'VMOP_TEST_GROUND';
+
+let cached: GroundState | undefined;
+
+export function ground(): GroundState {
+  if (cached) return cached;
+  const file = process.env[GROUND_ENV];
+  if (!file) {
+    throw new Error(`${GROUND_ENV} is not set: run integration tests through \`npm test\` (test/run.ts)`);
+  }
+  cached = JSON.parse(readFileSync(file, 'utf8')) as GroundState;
+  return cached;
+}
+
+export function client(as: 'admin' | 'user' = 'admin'): KubeClient {
+  return new KubeClient(kubeConfigFrom(ground().kubeconfig, as));
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function exec(file: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CommandResult> {
+  try {
+    const child = run(file, args, { env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 32 << 20 });
+    if (input !== undefined) {
+      child.child.stdin?.end(input);
+    }
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Runs the pinned kubectl against the ground (as admin unless `context` says otherwise). */
+export function kubectl(
+  args: string[],
+  opts: { context?: 'admin' | 'user'; input?: string } = {},
+): Promise<CommandResult> {
+  const g = ground();
+  return exec(
+    g.tools.kubectl,
+    ['--context', opts.context ?? 'admin', ...args],
+    { KUBECONFIG: g.kubeconfig },
+    opts.input,
+  );
+}
+
+/** Runs govc against the ground's vcsim. */
+export function govc(args: string[]): Promise<CommandResult> {
+  const g = ground();
+  return exec(g.tools.govc, args, { GOVC_URL: g.govcURL, GOVC_INSECURE: '1', GOVC_DATACENTER: 'DC0' });
+}
+
+/** Creates a namespace with a unique name for one test. */
+export async function testNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  const c = client();
+  try {
+    await c.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  } finally {
+    c.close();
+  }
+  return name;
+}
