@@ -7,16 +7,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startGround, stopGround } from '../src/devenv/ground.js';
+import { installWebhooks, startOperator, stopOperator } from '../src/devenv/operator.js';
 import { freePorts } from '../src/devenv/processes.js';
 import { applyObjects, exampleObjects, installCRDs, kubeConfigFrom, seedContentLibrary } from '../src/devenv/seed.js';
 import { KubeClient } from '../src/runtime/kube-client.js';
-import { GROUND_ENV } from './support/ground.js';
+import { GROUND_ENV, WEBHOOK_PREFIX } from './support/ground.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 async function main(): Promise<number> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-test-'));
-  const [etcd, etcdPeer, apiserver, vcsim] = (await freePorts(4)) as [number, number, number, number];
+  const [etcd, etcdPeer, apiserver, vcsim, health, webhook] = (await freePorts(6)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const t0 = Date.now();
   console.log(`test ground: starting in ${dir} (builds missing tools first; the first run takes minutes)`);
   let code = 1;
@@ -28,11 +36,19 @@ async function main(): Promise<number> {
     });
     const client = new KubeClient(kubeConfigFrom(ground.kubeconfig, 'admin'));
     await installCRDs(client);
+    await startOperator({
+      dir,
+      kubeconfig: ground.kubeconfig,
+      context: 'admin',
+      healthPort: health,
+      webhookPort: webhook,
+    });
+    await installWebhooks(client, WEBHOOK_PREFIX, dir, webhook);
     await applyObjects(client, exampleObjects());
     client.close();
     await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL });
     const stateFile = path.join(dir, 'ground.json');
-    await writeFile(stateFile, JSON.stringify(ground, null, 2));
+    await writeFile(stateFile, JSON.stringify({ ...ground, managerHealthPort: health, webhookPort: webhook }, null, 2));
     console.log(`test ground: ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 
     const files = process.argv.slice(2);
@@ -45,6 +61,7 @@ async function main(): Promise<number> {
       child.on('close', (c) => resolve(c ?? 1));
     });
   } finally {
+    await stopOperator(dir);
     await stopGround(dir);
     if (code === 0 || process.env.CI) await rm(dir, { recursive: true, force: true });
     else console.log(`test ground: kept ${dir} for inspection (logs/ has each component's log)`);

@@ -2,21 +2,22 @@
 // kube-apiserver, vcsim and the manager in the background, seeds the spec's examples and exits once all are
 // healthy; `down` stops exactly what `up` started.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   DEFAULT_PORTS,
   groundStatus,
   httpStatus,
-  logFile,
   pidFile,
   startGround,
   stopGround,
   type Component,
   type GroundPorts,
 } from '../devenv/ground.js';
-import { livePid, portIsFree, startDetached, stopByPidFile, waitFor } from '../devenv/processes.js';
+import { installWebhooks, removeWebhooks, startOperator, stopOperator } from '../devenv/operator.js';
+import { livePid, stopByPidFile } from '../devenv/processes.js';
 import { applyObjects, exampleObjects, installCRDs, kubeConfigFrom, seedContentLibrary } from '../devenv/seed.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { KubeClient } from '../runtime/kube-client.js';
@@ -28,16 +29,23 @@ export function devDir(): string {
   return process.env.VMOP_DEV_DIR ?? path.join(repoRoot(), '.vmop', 'dev');
 }
 
-/** Ports from VMOP_DEV_PORTS ("etcd,etcdPeer,apiserver,vcsim,manager"), else the defaults. */
-export function devPorts(): GroundPorts & { manager: number } {
+export type DevPorts = GroundPorts & { manager: number; webhook: number };
+
+/** Ports from VMOP_DEV_PORTS ("etcd,etcdPeer,apiserver,vcsim,manager,webhook"), else the defaults. */
+export function devPorts(): DevPorts {
   const raw = process.env.VMOP_DEV_PORTS;
-  if (!raw) return { ...DEFAULT_PORTS, manager: 18081 };
+  if (!raw) return { ...DEFAULT_PORTS, manager: 18081, webhook: 19443 };
   const n = raw.split(',').map(Number);
-  if (n.length !== 5 || n.some((p) => !Number.isInteger(p) || p <= 0 || p > 65535)) {
-    throw new Error(`VMOP_DEV_PORTS must be five ports "etcd,etcdPeer,apiserver,vcsim,manager" (got "${raw}")`);
+  if (n.length !== 6 || n.some((p) => !Number.isInteger(p) || p <= 0 || p > 65535)) {
+    throw new Error(`VMOP_DEV_PORTS must be six ports "etcd,etcdPeer,apiserver,vcsim,manager,webhook" (got "${raw}")`);
   }
-  const [etcd, etcdPeer, apiserver, vcsim, manager] = n as [number, number, number, number, number];
-  return { etcd, etcdPeer, apiserver, vcsim, manager };
+  const [etcd, etcdPeer, apiserver, vcsim, manager, webhook] = n as [number, number, number, number, number, number];
+  return { etcd, etcdPeer, apiserver, vcsim, manager, webhook };
+}
+
+/** Webhook configurations of a dev environment are named after its folder, so several can share a cluster. */
+export function webhookPrefix(dir: string): string {
+  return `vmop-dev-${createHash('sha1').update(path.resolve(dir)).digest('hex').slice(0, 8)}`;
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -70,53 +78,32 @@ async function devUp(argv: string[]): Promise<number> {
   const ground = await startGround({ dir, ports, components, progress: (l) => say(`  ${l}`) });
   for (const c of ground.started) say(`  started ${c}`);
   const kubeconfig = external ? path.resolve(external) : ground.kubeconfig;
-  const managerPid = pidFile(dir, 'manager');
+  const context = external ? undefined : 'admin';
+  await writeFile(path.join(dir, 'dev.json'), JSON.stringify({ kubeconfig, context }, null, 2));
   let managerStarted = false;
+  const client = new KubeClient(kubeConfigFrom(kubeconfig, context));
   try {
-    const client = new KubeClient(kubeConfigFrom(kubeconfig, external ? undefined : 'admin'));
-    try {
-      await installCRDs(client);
-      await applyObjects(client, exampleObjects());
-    } finally {
-      client.close();
-    }
-    say(
-      '  installed CRDs; seeded namespace my-namespace, VirtualMachineClass my-vm-class, StorageClass my-storage-class',
-    );
-    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL }, (l) => say(`  ${l}`));
-
-    if (!(await livePid(managerPid))) {
-      if (!(await portIsFree(ports.manager))) {
-        throw new Error(
-          `the manager cannot listen on 127.0.0.1:${ports.manager}: the port is in use (set VMOP_DEV_PORTS)`,
-        );
-      }
-      await startDetached({
-        name: 'manager',
-        command: process.execPath,
-        args: [
-          path.join(repoRoot(), 'bin', 'vmop.js'),
-          'manager',
-          '--kubeconfig',
-          kubeconfig,
-          '--health-addr',
-          `127.0.0.1:${ports.manager}`,
-        ],
-        logFile: logFile(dir, 'manager'),
-        pidFile: managerPid,
-      });
-      managerStarted = true;
-      say('  started manager');
-    }
-    await waitFor('manager', async () => (await httpStatus(`http://127.0.0.1:${ports.manager}/readyz`)) === 200, {
-      timeoutMs: 60_000,
-      logFile: logFile(dir, 'manager'),
-      pidFile: managerPid,
+    await installCRDs(client);
+    say('  installed CRDs');
+    managerStarted = await startOperator({
+      dir,
+      kubeconfig,
+      context,
+      healthPort: ports.manager,
+      webhookPort: ports.webhook,
     });
+    if (managerStarted) say('  started manager');
+    await installWebhooks(client, webhookPrefix(dir), dir, ports.webhook);
+    say('  installed admission webhooks');
+    await applyObjects(client, exampleObjects());
+    say('  seeded namespace my-namespace, VirtualMachineClass my-vm-class, StorageClass my-storage-class');
+    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL }, (l) => say(`  ${l}`));
   } catch (err) {
-    if (managerStarted) await stopByPidFile(managerPid);
+    if (managerStarted) await stopOperator(dir);
     for (const c of [...ground.started].reverse()) await stopByPidFile(pidFile(dir, c));
     throw err;
+  } finally {
+    client.close();
   }
 
   if (args.flags.has('apply-examples')) await applyExamples(ground.tools.kubectl, kubeconfig);
@@ -145,11 +132,30 @@ async function devDown(argv: string[]): Promise<number> {
   checkFlags(args, ['purge'], 'dev down');
   const dir = devDir();
   const stopped: string[] = [];
-  if (await stopByPidFile(pidFile(dir, 'manager'))) stopped.push('manager');
+  const wasRunning = await stopOperator(dir);
+  if (wasRunning) stopped.push('manager');
+  await removeDevWebhooks(dir);
   stopped.push(...(await stopGround(dir, { purge: args.flags.has('purge') })));
   say(stopped.length ? `stopped ${stopped.join(', ')}` : 'nothing was running');
   if (args.flags.has('purge')) say(`deleted ${dir}`);
   return 0;
+}
+
+/** Removes this environment's webhook configurations, so a stopped manager cannot block the cluster's writes. */
+async function removeDevWebhooks(dir: string): Promise<void> {
+  const text = await readFile(path.join(dir, 'dev.json'), 'utf8').catch(() => undefined);
+  if (!text) return;
+  const { kubeconfig, context } = JSON.parse(text) as { kubeconfig: string; context?: string };
+  const client = new KubeClient(kubeConfigFrom(kubeconfig, context));
+  try {
+    await removeWebhooks(client, webhookPrefix(dir));
+  } catch (err) {
+    say(
+      `note: could not remove the webhook configurations ${webhookPrefix(dir)}-*: ${err instanceof Error ? err.message : err}`,
+    );
+  } finally {
+    client.close();
+  }
 }
 
 async function devStatus(): Promise<number> {

@@ -1,21 +1,36 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/logger.js';
+import { parseUserList } from '../webhooks/privileged.js';
+import { webhookRunnable } from '../webhooks/runnable.js';
 import { checkFlags, parseArgs, stringFlag } from './args.js';
 
-export function parseHostPort(value: string): { host: string; port: number } {
+export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const i = value.lastIndexOf(':');
   const port = Number(value.slice(i + 1));
   if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--health-addr must be HOST:PORT, e.g. 127.0.0.1:8081 (got "${value}")`);
+    throw new Error(`--${flag} must be HOST:PORT, e.g. 127.0.0.1:8081 (got "${value}")`);
   }
   return { host: value.slice(0, i) || '0.0.0.0', port };
 }
 
 export async function managerCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  checkFlags(args, ['kubeconfig', 'context', 'health-addr', 'log-level'], 'manager');
-  const { host, port } = parseHostPort(stringFlag(args, 'health-addr') ?? '0.0.0.0:8081');
+  checkFlags(
+    args,
+    [
+      'kubeconfig',
+      'context',
+      'health-addr',
+      'log-level',
+      'webhook-addr',
+      'webhook-cert-dir',
+      'privileged-users',
+      'service-account',
+    ],
+    'manager',
+  );
+  const { host, port } = parseHostPort(stringFlag(args, 'health-addr') ?? '0.0.0.0:8081', 'health-addr');
   const logger = createLogger({ level: stringFlag(args, 'log-level') });
   const manager = new Manager({
     kubeconfig: stringFlag(args, 'kubeconfig'),
@@ -24,6 +39,29 @@ export async function managerCommand(argv: string[]): Promise<number> {
     healthPort: port,
     logger,
   });
+  const certDir = stringFlag(args, 'webhook-cert-dir');
+  if (certDir) {
+    const addr = parseHostPort(stringFlag(args, 'webhook-addr') ?? '0.0.0.0:9443', 'webhook-addr');
+    let listening = false;
+    manager.add(
+      webhookRunnable({
+        ...addr,
+        certDir,
+        privileges: {
+          serviceAccount: stringFlag(args, 'service-account') ?? process.env.VMOP_SERVICE_ACCOUNT,
+          privilegedUsers: parseUserList(stringFlag(args, 'privileged-users') ?? process.env.PRIVILEGED_USERS),
+        },
+        logger,
+        registry: manager.registry,
+        onListening: () => (listening = true),
+      }),
+    );
+    manager.addReadinessCheck('webhooks', async () => {
+      if (!listening) throw new Error('the admission server is not listening yet');
+    });
+  } else {
+    logger.info('no --webhook-cert-dir: admission webhooks are off');
+  }
   await manager.run();
   return 0;
 }

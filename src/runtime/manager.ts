@@ -35,6 +35,7 @@ export class Manager {
   readonly registry = new Registry();
   readonly kubeConfig: KubeConfig;
   private readonly runnables: Runnable[] = [];
+  private readonly readiness: Record<string, () => Promise<void>> = {};
   private health?: HealthServer;
   private readonly abort = new AbortController();
 
@@ -45,6 +46,11 @@ export class Manager {
 
   add(r: Runnable): void {
     this.runnables.push(r);
+  }
+
+  /** Adds a check that /readyz runs; the manager is ready when every check passes. */
+  addReadinessCheck(name: string, check: () => Promise<void>): void {
+    this.readiness[name] = check;
   }
 
   /** Checks that the API server answers; used by /readyz. */
@@ -59,7 +65,7 @@ export class Manager {
       host: this.opts.healthHost,
       port: this.opts.healthPort,
       registry: this.registry,
-      readiness: { apiserver: () => this.checkAPIServer() },
+      readiness: { apiserver: () => this.checkAPIServer(), ...this.readiness },
     });
     log.info({ port: this.health.port, server: this.kubeConfig.getCurrentCluster()?.server }, 'manager started');
     const onSignal = (sig: NodeJS.Signals) => {

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { freePorts } from '../../src/devenv/processes.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
-import { ground } from '../support/ground.js';
+import { ground, kubectl } from '../support/ground.js';
 
 const run = promisify(execFile);
 const vmop = path.join(repoRoot(), 'bin', 'vmop.js');
@@ -60,7 +60,7 @@ async function processesUsing(dir: string): Promise<number[]> {
 
 async function envFor(): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-dev-'));
-  const ports = await freePorts(5);
+  const ports = await freePorts(6);
   return { dir, env: { VMOP_DEV_DIR: dir, VMOP_DEV_PORTS: ports.join(',') } };
 }
 
@@ -79,6 +79,7 @@ describe('vmop dev', () => {
     const up = await dev(['up', '--apply-examples'], d.env);
     assert.equal(up.code, 0, up.out);
     for (const c of ['etcd', 'kube-apiserver', 'vcsim', 'manager']) assert.match(up.out, new RegExp(`started ${c}`));
+    assert.match(up.out, /installed admission webhooks/);
     assert.match(up.out, /virtualmachine\.vmoperator\.vmware\.com\/my-vm (created|unchanged|configured)/);
     assert.match(up.out, /NAME\s+POWER-STATE\s+CLASS\s+IMAGE\s+PRIMARY-IP4\s+AGE\nmy-vm\s+my-vm-class\s+vmi-/);
     const kubeconfig = await readFile(path.join(d.dir, 'kubeconfig'), 'utf8');
@@ -142,5 +143,12 @@ describe('vmop dev', () => {
     assert.match(up.out, /started manager/);
     assert.doesNotMatch(up.out, /started (etcd|kube-apiserver)/);
     assert.match(up.out, new RegExp(`export KUBECONFIG=.*${path.basename(ground().kubeconfig)}`));
+    const mine = await kubectl(['get', 'validatingwebhookconfigurations', '-o', 'name']);
+    assert.match(mine.stdout, /vmop-dev-[0-9a-f]{8}-validating/, 'up installs webhook configurations of its own');
+    const down = await dev(['down'], d.env);
+    assert.equal(down.code, 0, down.out);
+    const left = await kubectl(['get', 'validatingwebhookconfigurations,mutatingwebhookconfigurations', '-o', 'name']);
+    assert.doesNotMatch(left.stdout, /vmop-dev-/, 'down removes them, so the cluster is not left with a dead webhook');
+    assert.match(left.stdout, /vmop-test-validating/, "the test run's own webhooks stay");
   });
 });

@@ -11,16 +11,20 @@ import { KubeClient } from '../../src/runtime/kube-client.js';
 const run = promisify(execFile);
 
 export const GROUND_ENV = 'VMOP_TEST_GROUND';
+/** Name prefix of the test run's webhook configurations. */
+export const WEBHOOK_PREFIX = 'vmop-test';
 
-let cached: GroundState | undefined;
+export type TestGround = GroundState & { managerHealthPort: number; webhookPort: number };
 
-export function ground(): GroundState {
+let cached: TestGround | undefined;
+
+export function ground(): TestGround {
   if (cached) return cached;
   const file = process.env[GROUND_ENV];
   if (!file) {
     throw new Error(`${GROUND_ENV} is not set: run integration tests through \`npm test\` (test/run.ts)`);
   }
-  cached = JSON.parse(readFileSync(file, 'utf8')) as GroundState;
+  cached = JSON.parse(readFileSync(file, 'utf8')) as TestGround;
   return cached;
 }
 

@@ -1,0 +1,78 @@
+// The admission handlers behind each webhook path: they turn an AdmissionRequest into an AdmissionResponse
+// and never throw (an internal failure becomes a 500 denial that says so).
+import { GROUP } from '../api/v1alpha3/common.js';
+import { allow, denyInvalid, denyStatus, type AdmissionRequest, type AdmissionResponse } from './admission.js';
+import { diff } from './json-patch.js';
+import { isPrivileged, type PrivilegeConfig } from './privileged.js';
+import { mutateVirtualMachine } from './virtualmachine/mutate.js';
+import { validateVirtualMachine } from './virtualmachine/validate/index.js';
+import { validateVirtualMachineClass } from './virtualmachineclass/validate.js';
+
+export type Handler = (req: AdmissionRequest) => AdmissionResponse;
+
+export interface HandlerOptions extends PrivilegeConfig {
+  now?: () => Date;
+}
+
+export const PATHS = {
+  mutateVirtualMachine: '/default-mutate-vmoperator-vmware-com-v1alpha3-virtualmachine',
+  validateVirtualMachine: '/default-validate-vmoperator-vmware-com-v1alpha3-virtualmachine',
+  validateVirtualMachineClass: '/default-validate-vmoperator-vmware-com-v1alpha3-virtualmachineclass',
+} as const;
+
+function objectName(req: AdmissionRequest): string | undefined {
+  const obj = req.object as { metadata?: { name?: unknown } } | undefined;
+  const name = obj?.metadata?.name;
+  return req.name ?? (typeof name === 'string' ? name : undefined);
+}
+
+function guarded(kind: string, handler: Handler): Handler {
+  return (req) => {
+    try {
+      if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow(req.uid);
+      if (req.kind?.kind && req.kind.kind !== kind) {
+        return denyStatus(req.uid, 400, 'BadRequest', `this webhook admits ${kind} objects, not ${req.kind.kind}`);
+      }
+      return handler(req);
+    } catch (err) {
+      return denyStatus(
+        req.uid,
+        500,
+        'InternalError',
+        `vmop admission failed unexpectedly for ${kind} ${objectName(req) ?? ''}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  };
+}
+
+export function createHandlers(opts: HandlerOptions): Record<string, Handler> {
+  const now = opts.now ?? (() => new Date());
+  const privileged = (req: AdmissionRequest) => isPrivileged(req.userInfo, opts);
+  const target = (req: AdmissionRequest, kind: string) => ({ kind, group: GROUP, name: objectName(req) });
+  return {
+    [PATHS.mutateVirtualMachine]: guarded('VirtualMachine', (req) => {
+      const result = mutateVirtualMachine({
+        operation: req.operation as 'CREATE' | 'UPDATE',
+        object: req.object,
+        oldObject: req.oldObject,
+        privileged: privileged(req),
+        now,
+      });
+      if ('errors' in result) return denyInvalid(req.uid, result.errors, target(req, 'VirtualMachine'));
+      return allow(req.uid, diff(req.object, result.object));
+    }),
+    [PATHS.validateVirtualMachine]: guarded('VirtualMachine', (req) => {
+      const errors = validateVirtualMachine({
+        operation: req.operation as 'CREATE' | 'UPDATE',
+        object: req.object,
+        oldObject: req.oldObject,
+        privileged: privileged(req),
+      });
+      return errors.length > 0 ? denyInvalid(req.uid, errors, target(req, 'VirtualMachine')) : allow(req.uid);
+    }),
+    [PATHS.validateVirtualMachineClass]: guarded('VirtualMachineClass', (req) => {
+      const errors = validateVirtualMachineClass(req.object);
+      return errors.length > 0 ? denyInvalid(req.uid, errors, target(req, 'VirtualMachineClass')) : allow(req.uid);
+    }),
+  };
+}

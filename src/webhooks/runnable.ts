@@ -1,0 +1,38 @@
+// Runs the admission server as a piece of the manager: it serves until the manager stops.
+import type { Registry } from 'prom-client';
+import type { Logger } from '../runtime/logger.js';
+import type { Runnable } from '../runtime/manager.js';
+import { createHandlers } from './handlers.js';
+import type { PrivilegeConfig } from './privileged.js';
+import { startWebhookServer, type WebhookServer } from './server.js';
+
+export function webhookRunnable(opts: {
+  host: string;
+  port: number;
+  certDir: string;
+  privileges: PrivilegeConfig;
+  logger: Logger;
+  registry: Registry;
+  onListening?: (port: number) => void;
+}): Runnable {
+  return {
+    name: 'webhooks',
+    async start(signal: AbortSignal): Promise<void> {
+      const server: WebhookServer = await startWebhookServer({
+        host: opts.host,
+        port: opts.port,
+        certDir: opts.certDir,
+        handlers: createHandlers(opts.privileges),
+        logger: opts.logger,
+        registry: opts.registry,
+      });
+      opts.logger.info({ port: server.port }, 'admission webhooks serving');
+      opts.onListening?.(server.port);
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+// All VirtualMachine validation rules, one family per file, run in a fixed order. The object is checked
+// against the v1alpha3 schema first, so the rules only see well-typed input.
+import { validate, type FieldError } from '../../../api/schema.js';
+import { VirtualMachineSpec, VirtualMachineStatus, type VirtualMachine } from '../../../api/v1alpha3/virtualmachine.js';
+import { isPlainObject } from '../../../api/schema.js';
+import { validateBootstrap } from './bootstrap.js';
+import type { VMValidationContext } from './context.js';
+import { validateHostName } from './hostname.js';
+import { validateImmutable } from './immutable.js';
+import { validateNetwork } from './network.js';
+import { validatePower } from './power.js';
+import { validateReadinessProbe } from './readiness.js';
+import { validateRestart } from './restart.js';
+import { validateVolumes } from './volumes.js';
+
+const RULES: ((ctx: VMValidationContext) => FieldError[])[] = [
+  validateImmutable,
+  validatePower,
+  validateRestart,
+  validateHostName,
+  validateNetwork,
+  validateBootstrap,
+  validateVolumes,
+  validateReadinessProbe,
+];
+
+/** Field errors of the object's structure, or undefined when it is a well-formed VirtualMachine. */
+export function structureErrors(obj: unknown, what: string): FieldError[] | undefined {
+  if (!isPlainObject(obj))
+    return [{ field: what, type: 'TypeInvalid', value: obj, detail: 'must be a VirtualMachine object' }];
+  if (!isPlainObject(obj.metadata)) return [{ field: 'metadata', type: 'Required', detail: 'Required value' }];
+  const errors = [
+    ...(obj.spec === undefined ? [] : validate(VirtualMachineSpec, obj.spec, 'spec')),
+    ...(obj.status === undefined ? [] : validate(VirtualMachineStatus, obj.status, 'status')),
+  ];
+  return errors.length > 0 ? errors : undefined;
+}
+
+export function validateVirtualMachine(input: {
+  operation: 'CREATE' | 'UPDATE';
+  object: unknown;
+  oldObject?: unknown;
+  privileged: boolean;
+}): FieldError[] {
+  const bad = structureErrors(input.object, 'object');
+  if (bad) return bad;
+  let old: VirtualMachine | undefined;
+  if (input.operation === 'UPDATE') {
+    if (structureErrors(input.oldObject, 'oldObject')) {
+      return [
+        { field: 'oldObject', type: 'Invalid', value: 'object', detail: 'the stored VirtualMachine is malformed' },
+      ];
+    }
+    old = input.oldObject as VirtualMachine;
+  }
+  const ctx: VMValidationContext = {
+    operation: input.operation,
+    vm: input.object as VirtualMachine,
+    old,
+    privileged: input.privileged,
+  };
+  return RULES.flatMap((rule) => rule(ctx));
+}
