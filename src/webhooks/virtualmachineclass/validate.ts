@@ -1,6 +1,7 @@
 // VirtualMachineClass rules: at least one CPU, a positive memory size, a configSpec that is a vim25
 // VirtualMachineConfigSpec object, and reservations that do not exceed limits, in the configSpec
-// allocations (CPU in MHz, memory in MB; a limit of -1 means unlimited) and in policies.resources.
+// allocations (CPU in MHz, memory in MB; a limit of -1 means unlimited) and in policies.resources
+// (Kubernetes quantities: CPU in cores, memory in bytes).
 import { isPlainObject, validate, type FieldError } from '../../api/schema.js';
 import { parseQuantity } from '../../api/quantity.js';
 import { VirtualMachineClassSpec } from '../../api/v1alpha3/virtualmachineclass.js';
@@ -100,7 +101,7 @@ export function validateVirtualMachineClass(object: unknown): FieldError[] {
   }
   const res = s.policies?.resources;
   for (const [key, unit] of [
-    ['cpu', 'MHz'],
+    ['cpu', 'CPU cores'],
     ['memory', 'bytes'],
   ] as const) {
     const req = res?.requests?.[key];
@@ -113,7 +114,7 @@ export function validateVirtualMachineClass(object: unknown): FieldError[] {
         field: `spec.policies.resources.requests.${key}`,
         type: 'Invalid',
         value: req,
-        detail: `request (${req} = ${r} ${unit}) must not exceed limit (${lim} = ${l} ${unit})`,
+        detail: `request ${req} (${r} ${unit}) must not exceed limit ${lim} (${l} ${unit})`,
       });
     }
   }

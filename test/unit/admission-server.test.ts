@@ -1,0 +1,153 @@
+// The HTTPS admission server on loopback: status codes for what is not an AdmissionReview, the body limit,
+// the uid echoed back, and a renewed serving certificate picked up without a restart.
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { ensurePKI, ensureServingCert } from '../../src/devenv/pki.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { createHandlers, PATHS } from '../../src/webhooks/handlers.js';
+import { MAX_BODY_BYTES, startWebhookServer, type WebhookServer } from '../../src/webhooks/server.js';
+
+function post(
+  port: number,
+  ca: Buffer,
+  urlPath: string,
+  body: string | Buffer,
+  method = 'POST',
+): Promise<{ status: number; body: string; cert: string }> {
+  return new Promise((resolve, reject) => {
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path: urlPath,
+      method,
+      ca,
+      agent: false,
+      headers: { 'Content-Type': 'application/json' },
+    };
+    const req = https.request(options, (res) => {
+      const cert = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256 ?? '';
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), cert }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('admission server', () => {
+  let dir: string;
+  let certDir: string;
+  let ca: Buffer;
+  let server: WebhookServer;
+  const registry = new Registry();
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-wh-'));
+    const pki = await ensurePKI(path.join(dir, 'pki'));
+    const { cert, key } = await ensureServingCert(pki, 'one', { dns: ['localhost'], ips: ['127.0.0.1'] });
+    certDir = path.join(dir, 'certs');
+    await mkdir(certDir);
+    await copyFile(cert, path.join(certDir, 'tls.crt'));
+    await copyFile(key, path.join(certDir, 'tls.key'));
+    ca = await readFile(pki.caCert);
+    server = await startWebhookServer({
+      host: '127.0.0.1',
+      port: 0,
+      certDir,
+      handlers: createHandlers({ privilegedUsers: [] }),
+      logger: createLogger({ level: 'silent' }),
+      registry,
+      certCheckIntervalMs: 100,
+    });
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const review = (uid: string, object: unknown) =>
+    JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: { uid, operation: 'CREATE', userInfo: { username: 'u' }, object },
+    });
+
+  it('answers an AdmissionReview with a response for the same uid', async () => {
+    const r = await post(
+      server.port,
+      ca,
+      PATHS.mutateVirtualMachine,
+      review('abc-1', { metadata: { name: 'x' }, spec: {} }),
+    );
+    assert.equal(r.status, 200);
+    const parsed = JSON.parse(r.body) as { response: { uid: string; allowed: boolean; patchType: string } };
+    assert.equal(parsed.response.uid, 'abc-1');
+    assert.equal(parsed.response.allowed, true);
+    assert.equal(parsed.response.patchType, 'JSONPatch');
+  });
+
+  const bad: [string, string, string | Buffer, string, number, RegExp][] = [
+    ['a body that is not JSON', PATHS.validateVirtualMachine, '{not json', 'POST', 400, /not valid JSON/],
+    [
+      'JSON that is not an AdmissionReview',
+      PATHS.validateVirtualMachine,
+      '{"kind":"Pod"}',
+      'POST',
+      400,
+      /not an AdmissionReview/,
+    ],
+    [
+      'a review without a uid',
+      PATHS.validateVirtualMachine,
+      '{"kind":"AdmissionReview","request":{"operation":"CREATE"}}',
+      'POST',
+      400,
+      /has no uid/,
+    ],
+    ['an unknown path', '/nope', review('u', {}), 'POST', 404, /no webhook at \/nope/],
+    ['a GET', PATHS.validateVirtualMachine, '', 'GET', 405, /POSTed/],
+    [
+      'a body over the size limit',
+      PATHS.validateVirtualMachine,
+      Buffer.alloc(MAX_BODY_BYTES + 10, 32),
+      'POST',
+      413,
+      /larger than/,
+    ],
+  ];
+  for (const [what, urlPath, body, method, status, message] of bad) {
+    it(`answers ${what} with HTTP ${status}`, async () => {
+      const r = await post(server.port, ca, urlPath, body, method);
+      assert.equal(r.status, status);
+      assert.match((JSON.parse(r.body) as { error: string }).error, message);
+    });
+  }
+
+  it('counts requests by path and verdict', async () => {
+    const text = await registry.metrics();
+    assert.match(
+      text,
+      /vmop_webhook_requests_total\{path="\/default-mutate-vmoperator-vmware-com-v1alpha3-virtualmachine",verdict="patched"\} \d+/,
+    );
+    assert.match(text, /vmop_webhook_request_duration_seconds_count/);
+  });
+
+  it('serves a renewed certificate without a restart', async () => {
+    const before = (await post(server.port, ca, PATHS.validateVirtualMachine, review('r1', {}))).cert;
+    const pki = await ensurePKI(path.join(dir, 'pki'));
+    const renewed = await ensureServingCert(pki, 'two', { dns: ['localhost'], ips: ['127.0.0.1'] });
+    await copyFile(renewed.key, path.join(certDir, 'tls.key'));
+    await copyFile(renewed.cert, path.join(certDir, 'tls.crt'));
+    let after = before;
+    for (let i = 0; i < 50 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await post(server.port, ca, PATHS.validateVirtualMachine, review('r2', {}))).cert;
+    }
+    assert.notEqual(after, before);
+  });
+});
