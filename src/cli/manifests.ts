@@ -1,25 +1,72 @@
-// `vmop manifests`: the generated CRD YAML, printed, written to config/crd/, or checked for staleness.
+// `vmop manifests`: the generated install manifests (CRDs under config/crd/, webhook configurations under
+// config/webhook/), printed, written, or checked for staleness against what is committed.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { renderCRDs, staleCRDs, writeCRDs } from '../crd/render.js';
+import YAML from 'yaml';
+import { GENERATED_HEADER, renderCRDs } from '../crd/render.js';
 import { repoRoot } from '../devenv/toolchain.js';
+import { webhookConfigurations } from '../webhooks/configuration.js';
 import { checkFlags, parseArgs } from './args.js';
 
-export const CRD_DIR = () => path.join(repoRoot(), 'config', 'crd');
+/** Where the operator runs in a cluster; the install manifests refer to these names. */
+export const IN_CLUSTER = { namespace: 'vmop-system', webhookService: 'vmop-webhook-service', webhookServicePort: 443 };
+
+export const CONFIG_DIR = () => path.join(repoRoot(), 'config');
+
+/** Path under config/ → YAML text, for every generated manifest. */
+export function renderManifests(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const [name, text] of renderCRDs()) files.set(path.join('crd', name), text);
+  const hooks = webhookConfigurations('vmop', {
+    kind: 'service',
+    namespace: IN_CLUSTER.namespace,
+    name: IN_CLUSTER.webhookService,
+    port: IN_CLUSTER.webhookServicePort,
+  });
+  files.set(
+    path.join('webhook', 'manifests.yaml'),
+    GENERATED_HEADER +
+      '# Set caBundle to the CA that signed the manager serving certificate (tls.crt in --webhook-cert-dir).\n' +
+      hooks.map((h) => YAML.stringify(h, { lineWidth: 0 })).join('---\n'),
+  );
+  return files;
+}
+
+/** Paths (under `dir`) whose content differs from what the code generates now, or that are missing. */
+export async function staleManifests(dir: string): Promise<string[]> {
+  const stale: string[] = [];
+  for (const [name, text] of renderManifests()) {
+    const onDisk = await readFile(path.join(dir, name), 'utf8').catch(() => undefined);
+    if (onDisk !== text) stale.push(name);
+  }
+  return stale;
+}
+
+export async function writeManifests(dir: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const [name, text] of renderManifests()) {
+    const file = path.join(dir, name);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+    written.push(file);
+  }
+  return written;
+}
 
 export async function manifestsCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['write', 'check']);
   checkFlags(args, ['write', 'check'], 'manifests');
   if (args.flags.has('write')) {
-    for (const file of await writeCRDs(CRD_DIR()))
+    for (const file of await writeManifests(CONFIG_DIR()))
       process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
     return 0;
   }
   if (args.flags.has('check')) {
-    const stale = await staleCRDs(CRD_DIR());
+    const stale = await staleManifests(CONFIG_DIR());
     if (stale.length === 0) return 0;
-    process.stderr.write(`stale CRDs in config/crd: ${stale.join(', ')}; run \`npm run manifests\` and commit\n`);
+    process.stderr.write(`stale manifests in config/: ${stale.join(', ')}; run \`npm run manifests\` and commit\n`);
     return 1;
   }
-  process.stdout.write([...renderCRDs().values()].join('---\n'));
+  process.stdout.write([...renderManifests().values()].join('---\n'));
   return 0;
 }

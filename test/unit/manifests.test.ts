@@ -1,4 +1,4 @@
-// config/crd/ must be exactly what the code generates; `vmop manifests --check` fails when it is not.
+// config/ must hold exactly what the code generates; `vmop manifests --check` fails when it does not.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -6,41 +6,68 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { renderCRDs, staleCRDs } from '../../src/crd/render.js';
+import YAML from 'yaml';
+import { CONFIG_DIR, renderManifests, staleManifests } from '../../src/cli/manifests.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
 
 const run = promisify(execFile);
-const crdDir = path.join(repoRoot(), 'config', 'crd');
 
-describe('generated CRD manifests', () => {
-  it('config/crd/ is up to date with src/api (run `npm run manifests` if this fails)', async () => {
-    assert.deepEqual(await staleCRDs(crdDir), []);
+describe('generated manifests', () => {
+  it('config/ is up to date with src/ (run `npm run manifests` if this fails)', async () => {
+    assert.deepEqual(await staleManifests(CONFIG_DIR()), []);
   });
 
   it('detects a hand-edited CRD file and a missing one', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-crd-'));
-    await cp(crdDir, dir, { recursive: true });
-    const vmFile = path.join(dir, 'virtualmachines.vmoperator.vmware.com.yaml');
+    await cp(CONFIG_DIR(), dir, { recursive: true });
+    const vmFile = path.join(dir, 'crd', 'virtualmachines.vmoperator.vmware.com.yaml');
     await writeFile(
       vmFile,
       (await readFile(vmFile, 'utf8')).replace('shortNames:\n      - vm', 'shortNames:\n      - v'),
     );
-    await writeFile(path.join(dir, 'virtualmachineclasses.vmoperator.vmware.com.yaml'), '');
-    assert.deepEqual((await staleCRDs(dir)).sort(), [
-      'virtualmachineclasses.vmoperator.vmware.com.yaml',
-      'virtualmachines.vmoperator.vmware.com.yaml',
+    await writeFile(path.join(dir, 'webhook', 'manifests.yaml'), '');
+    assert.deepEqual((await staleManifests(dir)).sort(), [
+      path.join('crd', 'virtualmachines.vmoperator.vmware.com.yaml'),
+      path.join('webhook', 'manifests.yaml'),
     ]);
   });
 
-  it('renders one file per kind with the v1alpha3 version served and stored', () => {
-    const files = renderCRDs();
-    assert.deepEqual([...files.keys()].sort(), [
+  it('renders one CRD per kind with v1alpha3 served and stored', () => {
+    const crds = [...renderManifests().entries()].filter(([name]) => name.startsWith('crd'));
+    assert.deepEqual(crds.map(([name]) => path.basename(name)).sort(), [
       'clustervirtualmachineimages.vmoperator.vmware.com.yaml',
       'virtualmachineclasses.vmoperator.vmware.com.yaml',
       'virtualmachineimages.vmoperator.vmware.com.yaml',
       'virtualmachines.vmoperator.vmware.com.yaml',
     ]);
-    for (const text of files.values()) assert.match(text, /- name: v1alpha3\n\s+served: true\n\s+storage: true/);
+    for (const [, text] of crds) assert.match(text, /- name: v1alpha3\n\s+served: true\n\s+storage: true/);
+  });
+
+  it('renders both webhook configurations against the in-cluster Service, failing closed', () => {
+    const text = renderManifests().get(path.join('webhook', 'manifests.yaml')) ?? '';
+    const docs = YAML.parseAllDocuments(text).map(
+      (d) =>
+        d.toJS() as {
+          kind: string;
+          webhooks: {
+            failurePolicy: string;
+            sideEffects: string;
+            clientConfig: { service: { name: string; path: string } };
+          }[];
+        },
+    );
+    assert.deepEqual(
+      docs.map((d) => d.kind),
+      ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'],
+    );
+    const hooks = docs.flatMap((d) => d.webhooks);
+    assert.equal(hooks.length, 3);
+    for (const h of hooks) {
+      assert.equal(h.failurePolicy, 'Fail');
+      assert.equal(h.sideEffects, 'None');
+      assert.equal(h.clientConfig.service.name, 'vmop-webhook-service');
+      assert.match(h.clientConfig.service.path, /^\/default-(mutate|validate)-vmoperator-vmware-com-v1alpha3-/);
+    }
   });
 
   it('`vmop manifests --check` exits 0 on the committed files', async () => {
