@@ -227,7 +227,8 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
       started.push('kube-apiserver');
     }
     if (components.includes('vcsim') && !(await livePid(pidFile(opts.dir, 'vcsim')))) {
-      await startVcsim(state, p, tools.vcsim);
+      const vcsimCert = await ensureServingCert(pki, 'vcsim', { dns: ['localhost'], ips: ['127.0.0.1'] });
+      await startVcsim(state, p, tools.vcsim, vcsimCert);
       started.push('vcsim');
     }
   } catch (err) {
@@ -242,7 +243,7 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
     p.govcEnv,
     [
       `export GOVC_URL='${state.govcURL}'`,
-      'export GOVC_INSECURE=1',
+      `export GOVC_TLS_CA_CERTS='${pki.caCert}'`,
       'export GOVC_DATACENTER=DC0',
       `export PATH='${path.dirname(tools.govc)}':"$PATH"`,
       '',
@@ -336,7 +337,12 @@ async function startAPIServer(
   );
 }
 
-async function startVcsim(state: GroundState, p: Paths, vcsim: string): Promise<void> {
+async function startVcsim(
+  state: GroundState,
+  p: Paths,
+  vcsim: string,
+  cert: { cert: string; key: string },
+): Promise<void> {
   await ensurePortFree('vcsim', state.ports.vcsim);
   await rm(p.vcsimReady, { force: true });
   const spec: ProcessSpec = {
@@ -367,6 +373,10 @@ async function startVcsim(state: GroundState, p: Paths, vcsim: string): Promise<
       String(VCSIM_UUID_SEED),
       '-ready-file',
       p.vcsimReady,
+      '-tlscert',
+      cert.cert,
+      '-tlskey',
+      cert.key,
     ],
     logFile: logFile(state.dir, 'vcsim'),
     pidFile: pidFile(state.dir, 'vcsim'),
