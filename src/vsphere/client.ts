@@ -4,7 +4,7 @@
 import { VimFault, VimTransportError } from './faults.js';
 import { Transport, type TLSOptions } from './transport.js';
 import { decodeElement, encodeElement, type MoRef, moRef, type VimObject } from './vim25/codec.js';
-import { properties, property } from './vim25/metadata.js';
+import { isKnownType, properties, property } from './vim25/metadata.js';
 import { child, parseXML, type XMLElement } from './xml.js';
 
 export interface Credentials {
@@ -46,7 +46,7 @@ const ENVELOPE_TAIL = '</soapenv:Body></soapenv:Envelope>';
 
 /** The SOAP request body of `method` with `_this` and arguments, in the schema's order. */
 export function encodeRequest(method: string, self: MoRef, args: Record<string, unknown>, ns = 'urn:vim25'): string {
-  const requestType = `${method}RequestType`;
+  const requestType = requestTypeOf(method);
   let body = '';
   for (const p of properties(requestType)) {
     const v = p.name === '_this' ? self : args[p.name];
@@ -59,10 +59,18 @@ export function encodeRequest(method: string, self: MoRef, args: Record<string, 
       for (const item of v) body += encodeElement(p.name, item, p.type, `${method}.${p.name}`);
     } else body += encodeElement(p.name, v, p.type, `${method}.${p.name}`);
   }
+  if (!isKnownType(requestType)) throw new Error(`unknown vim25 method ${method}`);
   for (const key of Object.keys(args)) {
-    if (!property(requestType, key)) throw new Error(`${method} has no argument "${key}"`);
+    if (args[key] !== undefined && !property(requestType, key)) throw new Error(`${method} has no argument "${key}"`);
   }
   return `${ENVELOPE_HEAD}<${method} xmlns="${ns}">${body}</${method}>${ENVELOPE_TAIL}`;
+}
+
+/** The request type of a method; task methods drop their `_Task` suffix there (CustomizeVM_Task → CustomizeVMRequestType). */
+export function requestTypeOf(method: string): string {
+  const direct = `${method}RequestType`;
+  if (isKnownType(direct) || !method.endsWith('_Task')) return direct;
+  return `${method.slice(0, -'_Task'.length)}RequestType`;
 }
 
 /** Reads a SOAP response: the decoded return value, or a VimFault. */
