@@ -2,6 +2,8 @@
 // Each is built from the Go wrapper module under tools/ into a versioned cache outside the repository, only
 // when missing; a binary named by an environment variable, or on PATH at the pinned version, is used as is.
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,9 +100,31 @@ export function cacheDir(): string {
   return process.env.VMOP_CACHE ?? path.join(os.homedir(), '.cache', 'vmop');
 }
 
+const moduleHashes = new Map<string, string>();
+
+/** A short hash of the wrapper module's files, so a change to the wrapper (not only the version) rebuilds. */
+function moduleHash(module: string): string {
+  let hash = moduleHashes.get(module);
+  if (!hash) {
+    const dir = path.join(repoRoot(), 'tools', module);
+    const h = createHash('sha256');
+    const walk = (d: string) => {
+      for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+        const file = path.join(d, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (/\.(go|mod|sum)$/.test(entry.name)) h.update(path.relative(dir, file)).update(readFileSync(file));
+      }
+    };
+    walk(dir);
+    hash = h.digest('hex').slice(0, 10);
+    moduleHashes.set(module, hash);
+  }
+  return hash;
+}
+
 export function cachedPath(tool: ToolName): string {
   const pin = PINS[tool];
-  return path.join(cacheDir(), `${pin.module}-${pin.version}`, tool);
+  return path.join(cacheDir(), `${pin.module}-${pin.version}-${moduleHash(pin.module)}`, tool);
 }
 
 async function isExecutable(file: string): Promise<boolean> {

@@ -45,6 +45,7 @@ func main() {
 	flag.IntVar(&model.Pool, "pool", model.Pool, "resource pools per compute resource")
 	flag.IntVar(&model.Portgroup, "pg", model.Portgroup, "distributed port groups")
 	flag.IntVar(&model.Folder, "folder", model.Folder, "folders")
+	flag.BoolVar(&model.Autostart, "autostart", model.Autostart, "power on the VMs the model creates")
 	listen := flag.String("l", "127.0.0.1:8989", "listen address")
 	user := flag.String("username", "", "the only user name accepted (any when empty)")
 	pass := flag.String("password", "", "the only password accepted (any when empty)")
