@@ -45,7 +45,13 @@ const ENVELOPE_HEAD =
 const ENVELOPE_TAIL = '</soapenv:Body></soapenv:Envelope>';
 
 /** The SOAP request body of `method` with `_this` and arguments, in the schema's order. */
-export function encodeRequest(method: string, self: MoRef, args: Record<string, unknown>, ns = 'urn:vim25'): string {
+export function encodeRequest(
+  method: string,
+  self: MoRef,
+  args: Record<string, unknown>,
+  ns = 'urn:vim25',
+  header = '',
+): string {
   const requestType = requestTypeOf(method);
   let body = '';
   for (const p of properties(requestType)) {
@@ -63,7 +69,10 @@ export function encodeRequest(method: string, self: MoRef, args: Record<string, 
   for (const key of Object.keys(args)) {
     if (args[key] !== undefined && !property(requestType, key)) throw new Error(`${method} has no argument "${key}"`);
   }
-  return `${ENVELOPE_HEAD}<${method} xmlns="${ns}">${body}</${method}>${ENVELOPE_TAIL}`;
+  const head = header
+    ? ENVELOPE_HEAD.replace('<soapenv:Body>', `<soapenv:Header>${header}</soapenv:Header><soapenv:Body>`)
+    : ENVELOPE_HEAD;
+  return `${head}<${method} xmlns="${ns}">${body}</${method}>${ENVELOPE_TAIL}`;
 }
 
 /** The request type of a method; task methods drop their `_Task` suffix there (CustomizeVM_Task → CustomizeVMRequestType). */

@@ -1,4 +1,4 @@
-// Command vim25meta writes the vim25 data object metadata that vmop's SOAP encoder needs (each type's base
+// Command vim25meta writes the vim25 (and PBM) data object metadata that vmop's SOAP encoder needs (each type's base
 // type and its properties in schema order, with their XML types and whether they repeat), read from the Go
 // source of govmomi's vim25/types package with go/parser. vmop commits the output; this runs only when the
 // pinned govmomi version changes (tools/govmomi/gen-vim25-meta.sh).
@@ -37,16 +37,31 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: vim25meta GOVMOMI_DIR VERSION")
 		os.Exit(2)
 	}
-	dir := filepath.Join(os.Args[1], "vim25", "types")
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	structs := map[string]*ast.StructType{}
 	enums := map[string]bool{}
 	bases := map[string]string{} // BaseX interface -> X
+	// vim25 first, then PBM (storage policies), whose types refer to vim25's.
+	for _, sub := range []string{"vim25/types", "pbm/types"} {
+		dir := filepath.Join(os.Args[1], filepath.FromSlash(sub))
+		fset := token.NewFileSet()
+		pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		collect(pkgs, structs, enums, bases)
+	}
+	meta := Meta{Version: os.Args[2], Types: map[string]Type{}}
+	fill(&meta, structs, enums, bases)
+	for e := range enums {
+		meta.Enums = append(meta.Enums, e)
+	}
+	sort.Strings(meta.Enums)
+	out, _ := json.Marshal(meta)
+	os.Stdout.Write(out)
+}
+
+func collect(pkgs map[string]*ast.Package, structs map[string]*ast.StructType, enums map[string]bool, bases map[string]string) {
 	for _, pkg := range pkgs {
 		for _, f := range pkg.Files {
 			for _, decl := range f.Decls {
@@ -72,13 +87,18 @@ func main() {
 			}
 		}
 	}
-	meta := Meta{Version: os.Args[2], Types: map[string]Type{}}
+}
+
+func fill(meta *Meta, structs map[string]*ast.StructType, enums map[string]bool, bases map[string]string) {
 	for name, st := range structs {
 		var t Type
 		for _, field := range st.Fields.List {
 			if len(field.Names) == 0 {
-				if id, ok := field.Type.(*ast.Ident); ok {
-					t.Base = id.Name
+				switch bt := field.Type.(type) {
+				case *ast.Ident:
+					t.Base = bt.Name
+				case *ast.SelectorExpr: // a PBM type embedding a vim25 one, e.g. types.DynamicData
+					t.Base = bt.Sel.Name
 				}
 				continue
 			}
@@ -106,12 +126,6 @@ func main() {
 		}
 		meta.Types[name] = t
 	}
-	for e := range enums {
-		meta.Enums = append(meta.Enums, e)
-	}
-	sort.Strings(meta.Enums)
-	out, _ := json.Marshal(meta)
-	os.Stdout.Write(out)
 }
 
 func xmlType(expr ast.Expr, enums map[string]bool, bases map[string]string) (string, bool, bool) {
@@ -129,7 +143,8 @@ func xmlType(expr ast.Expr, enums map[string]bool, bases map[string]string) (str
 		if x, ok := t.X.(*ast.Ident); ok && x.Name == "time" && t.Sel.Name == "Time" {
 			return "xsd:dateTime", false, false
 		}
-		return "", false, false
+		// A PBM field of a vim25 type (types.ManagedObjectReference, types.BaseMethodFault, …).
+		return xmlType(t.Sel, enums, bases)
 	case *ast.InterfaceType:
 		return "xsd:anyType", false, false
 	case *ast.Ident:
