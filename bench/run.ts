@@ -1,9 +1,11 @@
 // `npm run bench [name…]`: runs the benchmarks and prints their figures beside their references.
 import { benchAdmissionHandler, benchApplyOverhead } from './admission.js';
+import { benchVSphereClient } from './vsphere.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   'admission-handler': benchAdmissionHandler,
   'admission-apply': benchApplyOverhead,
+  'vsphere-client': benchVSphereClient,
 };
 
 async function main(): Promise<void> {

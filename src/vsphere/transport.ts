@@ -130,12 +130,21 @@ export class Transport {
     path: string,
     opts: { body?: string; headers?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number },
   ): Promise<HTTPResponse> {
-    const url = new URL(path, this.base);
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const where = { host: this.base.host, pathname: path.split('?')[0] ?? path };
     return new Promise<HTTPResponse>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...opts.headers };
       if (opts.body !== undefined) headers['Content-Length'] = Buffer.byteLength(opts.body);
-      const req = https.request(url, { method, agent: this.agent, headers, signal: opts.signal }, (res) => {
+      const options: https.RequestOptions = {
+        method,
+        host: this.base.hostname,
+        port: this.base.port || 443,
+        path,
+        agent: this.agent,
+        headers,
+        signal: opts.signal,
+      };
+      const req = https.request(options, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -149,12 +158,12 @@ export class Transport {
         res.on('end', () =>
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
         );
-        res.on('error', (err) => reject(wrap(err, url)));
+        res.on('error', (err) => reject(wrap(err, where)));
       });
       req.setTimeout(timeoutMs, () =>
-        req.destroy(new VimTransportError(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`, 'TIMEOUT')),
+        req.destroy(new VimTransportError(`${method} ${where.pathname}: no answer within ${timeoutMs} ms`, 'TIMEOUT')),
       );
-      req.on('error', (err) => reject(wrap(err, url)));
+      req.on('error', (err) => reject(wrap(err, where)));
       req.end(opts.body);
     });
   }
@@ -164,7 +173,7 @@ export class Transport {
   }
 }
 
-function wrap(err: Error & { code?: string }, url: URL): Error {
+function wrap(err: Error & { code?: string }, url: { host: string; pathname: string }): Error {
   if (err instanceof VimTransportError) return err;
   if (err.name === 'AbortError') return new VimTransportError('the request was cancelled', 'ABORTED');
   return new VimTransportError(`${url.host}${url.pathname}: ${err.message}`, err.code);

@@ -50,7 +50,9 @@ function localName(qname: string): string {
   return i < 0 ? qname : qname.slice(i + 1);
 }
 
-const NAME_END = /[\s/>]/;
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13;
+}
 
 /** Parses a whole document; returns its root element. */
 export function parseXML(input: string, limits: ParseLimits = DEFAULT_LIMITS): XMLElement {
@@ -117,14 +119,18 @@ function readStartTag(
   setRoot: (el: XMLElement) => void,
 ): number {
   let i = start + 1;
-  const nameMatch = NAME_END.exec(input.slice(i, i + 512));
-  if (!nameMatch) throw new XMLError('unterminated start tag', start);
-  const name = input.slice(i, i + nameMatch.index);
+  const n = input.length;
+  while (i < n) {
+    const code = input.charCodeAt(i);
+    if (isSpace(code) || code === 47 /* / */ || code === 62 /* > */) break;
+    i++;
+  }
+  if (i >= n) throw new XMLError('unterminated start tag', start);
+  const name = input.slice(start + 1, i);
   if (!name) throw new XMLError('empty element name', start);
-  i += nameMatch.index;
   const el: XMLElement = { name, local: localName(name), attrs: {}, children: [], text: '' };
   for (;;) {
-    while (i < input.length && /\s/.test(input[i] ?? '')) i++;
+    while (i < n && isSpace(input.charCodeAt(i))) i++;
     const c = input[i];
     if (c === undefined) throw new XMLError('unterminated start tag', start);
     if (c === '>' || (c === '/' && input[i + 1] === '>')) {

@@ -137,7 +137,10 @@ function encodeArrayOf(name: string, arrayType: string, items: unknown, path: st
 }
 
 function xsiType(el: XMLElement): string | undefined {
-  const t = el.attrs['xsi:type'] ?? Object.entries(el.attrs).find(([k]) => k.endsWith(':type') && k !== 'type')?.[1];
+  let t = el.attrs['xsi:type'];
+  if (t === undefined) {
+    for (const k in el.attrs) if (k.endsWith(':type')) t = el.attrs[k];
+  }
   if (!t) return undefined;
   const [prefix, local] = t.includes(':') ? (t.split(':') as [string, string]) : ['', t];
   return prefix === 'xsd' || prefix === 'xs' ? `xsd:${local}` : local;
@@ -169,8 +172,10 @@ export function decodeElement(el: XMLElement, declared: string): unknown {
     const p = property(type, c.local);
     const v = p ? decodeElement(c, p.type) : decodeUnknown(c, undefined);
     const prev = out[c.local];
-    if (p?.array) out[c.local] = [...((prev as unknown[] | undefined) ?? []), v];
-    else if (!p && prev !== undefined) out[c.local] = [...(Array.isArray(prev) ? prev : [prev]), v];
+    if (p?.array) {
+      if (prev === undefined) out[c.local] = [v];
+      else (prev as unknown[]).push(v);
+    } else if (!p && prev !== undefined) out[c.local] = Array.isArray(prev) ? (prev.push(v), prev) : [prev, v];
     else out[c.local] = v;
   }
   return out;
@@ -183,7 +188,7 @@ function decodeUnknown(el: XMLElement, type: string | undefined): unknown {
   for (const c of el.children) {
     const v = decodeElement(c, 'xsd:anyType');
     const prev = out[c.local];
-    out[c.local] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    out[c.local] = prev === undefined ? v : Array.isArray(prev) ? (prev.push(v), prev) : [prev, v];
   }
   return out;
 }
