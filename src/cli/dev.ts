@@ -75,7 +75,13 @@ async function devUp(argv: string[]): Promise<number> {
   const components: Component[] = external ? ['vcsim'] : ['etcd', 'kube-apiserver', 'vcsim'];
   say(`vmop dev up: local environment in ${path.relative(process.cwd(), dir) || dir}`);
 
-  const ground = await startGround({ dir, ports, components, progress: (l) => say(`  ${l}`) });
+  const ground = await startGround({
+    dir,
+    ports,
+    components,
+    kubeconfig: external ? path.resolve(external) : undefined,
+    progress: (l) => say(`  ${l}`),
+  });
   for (const c of ground.started) say(`  started ${c}`);
   const kubeconfig = external ? path.resolve(external) : ground.kubeconfig;
   const context = external ? undefined : 'admin';
@@ -110,10 +116,9 @@ async function devUp(argv: string[]): Promise<number> {
 
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
   say(`\nReady in ${((Date.now() - started) / 1000).toFixed(1)}s. Use it with:`);
-  say(`  export KUBECONFIG=${rel(kubeconfig)}      # contexts: admin (default), user (non-privileged)`);
-  say(`  alias kubectl=${ground.tools.kubectl}`);
-  say(`  kubectl get vm,vmclass,vmi,cvmi -A`);
-  say(`  source ${rel(ground.govcEnv)} && govc ls /`);
+  say(`  source ${rel(path.join(dir, 'env.sh'))}      # KUBECONFIG, GOVC_*, pinned kubectl and govc on PATH`);
+  say(`  kubectl get vm,vmclass,vmi,cvmi -A          # contexts: admin (default), user (non-privileged)`);
+  say(`  govc ls /`);
   say(`  npx vmop dev status | npx vmop dev down [--purge]`);
   return 0;
 }

@@ -50,6 +50,8 @@ export interface GroundOptions {
   progress?: Progress;
   /** Components to run; all by default. Without kube-apiserver/etcd an existing cluster is used. */
   components?: readonly Component[];
+  /** The kubeconfig that env.sh points at, when it is not the ground's own (an existing cluster). */
+  kubeconfig?: string;
 }
 
 interface Paths {
@@ -239,13 +241,21 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
   await writeFile(p.kubeconfig, kubeconfigYAML(state.apiserverURL, ca.toString(), tokens.admin, tokens.user), {
     mode: 0o600,
   });
+  const govcLines = [
+    `export GOVC_URL='${state.govcURL}'`,
+    `export GOVC_TLS_CA_CERTS='${pki.caCert}'`,
+    'export GOVC_DATACENTER=DC0',
+  ];
+  await writeFile(p.govcEnv, [...govcLines, `export PATH='${path.dirname(tools.govc)}':"$PATH"`, ''].join('\n'), {
+    mode: 0o600,
+  });
+  // One file for everything: kubectl and govc of the pinned versions first on PATH, both configured.
   await writeFile(
-    p.govcEnv,
+    path.join(opts.dir, 'env.sh'),
     [
-      `export GOVC_URL='${state.govcURL}'`,
-      `export GOVC_TLS_CA_CERTS='${pki.caCert}'`,
-      'export GOVC_DATACENTER=DC0',
-      `export PATH='${path.dirname(tools.govc)}':"$PATH"`,
+      `export KUBECONFIG='${opts.kubeconfig ?? p.kubeconfig}'`,
+      ...govcLines,
+      `export PATH='${path.dirname(tools.kubectl)}':'${path.dirname(tools.govc)}':"$PATH"`,
       '',
     ].join('\n'),
     { mode: 0o600 },

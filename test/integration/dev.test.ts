@@ -142,7 +142,12 @@ describe('vmop dev', () => {
     assert.match(up.out, /started vcsim/);
     assert.match(up.out, /started manager/);
     assert.doesNotMatch(up.out, /started (etcd|kube-apiserver)/);
-    assert.match(up.out, new RegExp(`export KUBECONFIG=.*${path.basename(ground().kubeconfig)}`));
+    const env = await readFile(path.join(d.dir, 'env.sh'), 'utf8');
+    assert.match(
+      env,
+      new RegExp(`export KUBECONFIG='${ground().kubeconfig}'`),
+      'env.sh points at the existing cluster',
+    );
     const mine = await kubectl(['get', 'validatingwebhookconfigurations', '-o', 'name']);
     assert.match(mine.stdout, /vmop-dev-[0-9a-f]{8}-validating/, 'up installs webhook configurations of its own');
     const down = await dev(['down'], d.env);
