@@ -70,9 +70,7 @@ describe('random VirtualMachines through the API server and webhooks', () => {
       }),
       { numRuns: 150 },
     );
-    assert.ok(
-      stored >= 10 && stored <= 140,
-      `${stored} of 150 were stored: the input should mix valid and invalid VMs`,
-    );
+    // About one VM in twenty is valid; the run must see both outcomes to test anything.
+    assert.ok(stored >= 2 && stored <= 148, `${stored} of 150 were stored: the input should mix valid and invalid VMs`);
   });
 });
