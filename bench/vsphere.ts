@@ -2,56 +2,14 @@
 // objects, and a PowerOn/PowerOff pair, through vmop's client (encode, send, parse, decode) beside the same
 // requests sent as pre-built envelopes over a bare keep-alive HTTPS agent (the floor: no encoding, no
 // parsing). Then 100,000 calls through the client with heap samples, to show memory stays flat.
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
-import { freePorts } from '../src/devenv/processes.js';
-import { ensureTool } from '../src/devenv/toolchain.js';
+import { spawnVcsim } from '../src/devenv/vcsim.js';
 import { encodeRequest, VimClient } from '../src/vsphere/client.js';
 import { PropertyCollector, viewTraversal } from '../src/vsphere/property-collector.js';
 import type { MoRef, VimObject } from '../src/vsphere/vim25/codec.js';
 import { summarize, table } from './stats.js';
 
 const CONCURRENCY = 8;
-
-async function startVcsim(vms: number): Promise<{ url: string; stop: () => void }> {
-  const vcsim = await ensureTool('vcsim', (l) => console.log(l));
-  const [port] = (await freePorts(1)) as [number];
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-bench-vcsim-'));
-  const ready = path.join(dir, 'ready.json');
-  const child = spawn(
-    vcsim,
-    [
-      '-l',
-      `127.0.0.1:${port}`,
-      '-cluster',
-      '1',
-      '-host',
-      '1',
-      '-standalone-host',
-      '0',
-      '-pool',
-      '0',
-      '-vm',
-      String(vms),
-      '-autostart=false',
-      '-ready-file',
-      ready,
-    ],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 1800 && !(await readFile(ready, 'utf8').catch(() => '')); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  return {
-    url: `https://127.0.0.1:${port}`,
-    stop: () => {
-      child.kill('SIGTERM');
-      void rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function timed(n: number, one: (i: number) => Promise<unknown>): Promise<{ ms: number[]; seconds: number }> {
   const ms: number[] = [];
@@ -73,7 +31,21 @@ async function timed(n: number, one: (i: number) => Promise<unknown>): Promise<{
 export async function benchVSphereClient(): Promise<void> {
   const vms = Number(process.env.VMOP_BENCH_VMS_IN_VCSIM ?? 1000);
   console.log(`starting vcsim with ${vms} VMs (about ${Math.round(vms / 45)} s)...`);
-  const sim = await startVcsim(vms);
+  const sim = await spawnVcsim({
+    flags: [
+      '-cluster',
+      '1',
+      '-host',
+      '1',
+      '-standalone-host',
+      '0',
+      '-pool',
+      '0',
+      '-vm',
+      String(vms),
+      '-autostart=false',
+    ],
+  });
   const client = await VimClient.connect({
     url: sim.url,
     tls: { insecure: true },
@@ -238,6 +210,6 @@ export async function benchVSphereClient(): Promise<void> {
   } finally {
     floorAgent.destroy();
     await client.logout();
-    sim.stop();
+    await sim.stop();
   }
 }

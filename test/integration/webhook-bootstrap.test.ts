@@ -2,7 +2,7 @@
 // and per-interface guest network configuration), and the provider combinations VM Operator allows.
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, kubectl, testNamespace } from '../support/ground.js';
+import { client, letUserManageVMs, testNamespace } from '../support/ground.js';
 import { assertAllowed, assertDenied, patchVM, vmObject } from '../support/vm.js';
 
 type Provider = 'Cloud-Init' | 'LinuxPrep' | 'Sysprep';
@@ -171,22 +171,7 @@ describe('bootstrap providers and the spec’s support tables', () => {
   });
 
   it('denies a non-privileged change of the bootstrap provider kind, allows it for admin', async () => {
-    await kubectl([
-      'create',
-      'clusterrole',
-      `vm-editor-${ns}`,
-      '--verb=*',
-      '--resource=virtualmachines.vmoperator.vmware.com',
-    ]);
-    await kubectl([
-      'create',
-      'rolebinding',
-      'vm-editor',
-      `--clusterrole=vm-editor-${ns}`,
-      '--group=vmop:users',
-      '-n',
-      ns,
-    ]);
+    await letUserManageVMs(ns);
     await c.create(vmObject(ns, 'switch', { bootstrap: BOOTSTRAP['Cloud-Init'] }));
     const user = client('user');
     const toLinuxPrep = { spec: { bootstrap: { cloudInit: null, linuxPrep: {} } } };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, kubectl, testNamespace } from '../support/ground.js';
+import { client, letUserManageVMs, testNamespace } from '../support/ground.js';
 import { assertAllowed, assertDenied, patchStatus, patchVM, vmObject } from '../support/vm.js';
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -20,24 +20,7 @@ describe('VirtualMachine mutation', () => {
     admin = client('admin');
     user = client('user');
     ns = await testNamespace('mutate');
-    // The non-privileged user may manage VMs here as in my-namespace.
-    await kubectl(['create', 'rolebinding', 'vmop-user', '--clusterrole=edit', '--group=vmop:users', '-n', ns]);
-    await kubectl([
-      'create',
-      'clusterrole',
-      `vm-editor-${ns}`,
-      '--verb=*',
-      '--resource=virtualmachines.vmoperator.vmware.com',
-    ]);
-    await kubectl([
-      'create',
-      'rolebinding',
-      'vm-editor',
-      `--clusterrole=vm-editor-${ns}`,
-      '--group=vmop:users',
-      '-n',
-      ns,
-    ]);
+    await letUserManageVMs(ns);
   });
   after(() => {
     admin.close();

@@ -3,7 +3,7 @@
 // not set yet can be set.
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, kubectl, testNamespace } from '../support/ground.js';
+import { client, letUserManageVMs, testNamespace } from '../support/ground.js';
 import { assertAllowed, assertDenied, patchStatus, patchVM, vmObject } from '../support/vm.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
@@ -42,22 +42,7 @@ describe('the spec’s update table', () => {
     clients.admin = client('admin');
     clients.user = client('user');
     ns = await testNamespace('update');
-    await kubectl([
-      'create',
-      'clusterrole',
-      `vm-editor-${ns}`,
-      '--verb=*',
-      '--resource=virtualmachines.vmoperator.vmware.com',
-    ]);
-    await kubectl([
-      'create',
-      'rolebinding',
-      'vm-editor',
-      `--clusterrole=vm-editor-${ns}`,
-      '--group=vmop:users',
-      '-n',
-      ns,
-    ]);
+    await letUserManageVMs(ns);
   });
   after(() => {
     clients.admin?.close();

@@ -83,3 +83,10 @@ export async function testNamespace(prefix: string): Promise<string> {
   }
   return name;
 }
+
+/** Lets the non-privileged user (group vmop:users) manage VirtualMachines in `ns`, as it may in my-namespace. */
+export async function letUserManageVMs(ns: string): Promise<void> {
+  const role = `vm-editor-${ns}`;
+  await kubectl(['create', 'clusterrole', role, '--verb=*', '--resource=virtualmachines.vmoperator.vmware.com']);
+  await kubectl(['create', 'rolebinding', 'vm-editor', `--clusterrole=${role}`, '--group=vmop:users', '-n', ns]);
+}
