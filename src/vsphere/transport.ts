@@ -1,5 +1,6 @@
 // HTTPS to vSphere: keep-alive connections, a bound on requests in flight, timeouts, cancellation with an
 // AbortSignal, and TLS verified against a CA bundle or a pinned SHA-256 thumbprint (insecure only when asked).
+import type { ClientRequest } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
@@ -72,6 +73,9 @@ export class Transport {
   private readonly maxResponseBytes: number;
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Requests under way and when they time out; one sweeping timer serves them all, not a timer each. */
+  private readonly deadlines = new Map<ClientRequest, { at: number; fail: () => void }>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(opts: TransportOptions) {
     this.base = new URL(opts.url);
@@ -142,7 +146,7 @@ export class Transport {
         path,
         agent: this.agent,
         headers,
-        signal: opts.signal,
+        ...(opts.signal ? { signal: opts.signal } : {}),
       };
       const req = https.request(options, (res) => {
         const chunks: Buffer[] = [];
@@ -160,15 +164,32 @@ export class Transport {
         );
         res.on('error', (err) => reject(wrap(err, where)));
       });
-      req.setTimeout(timeoutMs, () =>
-        req.destroy(new VimTransportError(`${method} ${where.pathname}: no answer within ${timeoutMs} ms`, 'TIMEOUT')),
-      );
+      this.deadlines.set(req, {
+        at: Date.now() + timeoutMs,
+        fail: () =>
+          req.destroy(
+            new VimTransportError(`${method} ${where.pathname}: no answer within ${timeoutMs} ms`, 'TIMEOUT'),
+          ),
+      });
+      this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, timeoutMs)).unref();
+      req.once('close', () => this.deadlines.delete(req));
       req.on('error', (err) => reject(wrap(err, where)));
       req.end(opts.body);
     });
   }
 
+  private sweep(): void {
+    const now = Date.now();
+    for (const [req, d] of this.deadlines) {
+      if (d.at <= now) {
+        this.deadlines.delete(req);
+        d.fail();
+      }
+    }
+  }
+
   close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
     this.agent.destroy();
   }
 }

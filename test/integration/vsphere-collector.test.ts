@@ -142,4 +142,34 @@ describe('property collector at scale and over time', () => {
       await sim.stop();
     }
   });
+
+  it('the change feed starts over with a full batch after vcsim restarts', async () => {
+    const sim = await startOwnVcsim(['-cluster', '1', '-host', '1', '-standalone-host', '0', '-vm', '2']);
+    const c = await connect(sim.url);
+    const batches: { count: number; initial: boolean }[] = [];
+    const errors: unknown[] = [];
+    const feed = new ChangeFeed(c, {
+      types: ['VirtualMachine'],
+      paths: ['runtime.powerState'],
+      onUpdates: (updates, initial) => batches.push({ count: updates.length, initial }),
+      onError: (err) => errors.push(err),
+      waitSeconds: 1,
+      retryMs: 100,
+    });
+    const until = async (pred: () => boolean) => {
+      for (let i = 0; i < 150 && !pred(); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(pred());
+    };
+    try {
+      feed.start();
+      await until(() => batches.some((b) => b.initial && b.count === 2));
+      await sim.restart();
+      await until(() => batches.filter((b) => b.initial && b.count === 2).length === 2);
+      assert.ok(errors.length > 0, 'the restart surfaced as an error before the feed rebuilt itself');
+    } finally {
+      await feed.stop();
+      await c.logout();
+      await sim.stop();
+    }
+  });
 });
