@@ -173,7 +173,82 @@ export class KubeClient {
     });
   }
 
+  /**
+   * Streams a watch: calls `onEvent` for each newline-delimited event until the server ends the stream
+   * (resolves) or the connection fails (rejects). A 410 Gone, either as the answer or as an ERROR event,
+   * rejects with a KubeAPIError of status 410 so the caller can relist.
+   */
+  async watch(
+    path: string,
+    query: Record<string, string | undefined>,
+    onEvent: (event: WatchEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries({ ...query, watch: '1' })) if (v !== undefined) url.searchParams.set(k, v);
+    const options: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, signal };
+    await this.kc.applyToHTTPSOptions(options);
+    options.agent = this.agent;
+    const lib = url.protocol === 'https:' ? https : http;
+    await new Promise<void>((resolve, reject) => {
+      const req = lib.request(url, options, (res) => {
+        if ((res.statusCode ?? 0) >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const st = safeJSON(Buffer.concat(chunks).toString()) as { reason?: string; message?: string } | undefined;
+            reject(
+              new KubeAPIError(
+                res.statusCode ?? 0,
+                st?.reason ?? 'Unknown',
+                st?.message ?? `watch ${path}: HTTP ${res.statusCode}`,
+              ),
+            );
+          });
+          return;
+        }
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let nl: number;
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, nl).trim();
+            buffer = buffer.slice(nl + 1);
+            if (!line) continue;
+            const event = safeJSON(line) as WatchEvent | undefined;
+            if (!event) continue;
+            if (event.type === 'ERROR') {
+              const st = event.object as { code?: number; reason?: string; message?: string };
+              req.destroy();
+              reject(new KubeAPIError(st.code ?? 500, st.reason ?? 'Unknown', st.message ?? 'watch error'));
+              return;
+            }
+            onEvent(event);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
   close(): void {
     this.agent.destroy();
+  }
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubeObject;
+}
+
+function safeJSON(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -1,0 +1,163 @@
+// A controller: informers feed keys into a work queue; workers call the reconciler, whose result or typed
+// error decides what happens next (requeue after a delay, back off, requeue at once on a conflict, or
+// drop on a terminal error). Reconcile counts, durations, errors and queue depth go to Prometheus.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Informer, InformerEvent } from './informer.js';
+import { objectKey } from './informer.js';
+import { KubeAPIError, type KubeObject } from './kube-client.js';
+import type { Logger } from './logger.js';
+import type { Runnable } from './manager.js';
+import { WorkQueue } from './workqueue.js';
+
+export interface ReconcileResult {
+  /** Reconcile this key again after this long (a long wait, e.g. for a task or TrySoft, without a worker). */
+  requeueAfterMs?: number;
+}
+
+/** An error that retrying cannot fix (bad input the user must change); the key is not requeued. */
+export class TerminalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TerminalError';
+  }
+}
+
+/** An error worth retrying after a given time rather than the usual backoff. */
+export class RetryAfterError extends Error {
+  constructor(
+    message: string,
+    readonly afterMs: number,
+  ) {
+    super(message);
+    this.name = 'RetryAfterError';
+  }
+}
+
+export interface Reconciler {
+  reconcile(key: string, signal: AbortSignal): Promise<ReconcileResult | void>;
+}
+
+export interface WatchSource<T extends KubeObject = KubeObject> {
+  informer: Informer<T>;
+  /** Keys to reconcile for an event on `obj`; the object's own key by default. */
+  keys?: (obj: T, event: InformerEvent) => string[];
+}
+
+export interface ControllerOptions {
+  name: string;
+  reconciler: Reconciler;
+  sources: WatchSource[];
+  concurrency?: number;
+  logger: Logger;
+  registry?: Registry;
+  backoff?: { initialMs: number; maxMs: number };
+  rate?: { perSecond: number; burst: number };
+}
+
+interface Metrics {
+  total: Counter<'controller' | 'result'>;
+  duration: Histogram<'controller'>;
+  depth: Gauge<'controller'>;
+}
+
+const metricsByRegistry = new WeakMap<Registry, Metrics>();
+
+function metricsFor(registry: Registry): Metrics {
+  let m = metricsByRegistry.get(registry);
+  if (!m) {
+    m = {
+      total: new Counter({
+        name: 'vmop_reconcile_total',
+        help: 'Reconciles by controller and result.',
+        labelNames: ['controller', 'result'],
+        registers: [registry],
+      }),
+      duration: new Histogram({
+        name: 'vmop_reconcile_duration_seconds',
+        help: 'Time per reconcile.',
+        labelNames: ['controller'],
+        buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+        registers: [registry],
+      }),
+      depth: new Gauge({
+        name: 'vmop_workqueue_depth',
+        help: 'Keys waiting in the work queue.',
+        labelNames: ['controller'],
+        registers: [registry],
+      }),
+    };
+    metricsByRegistry.set(registry, m);
+  }
+  return m;
+}
+
+export class Controller implements Runnable {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  private signal = new AbortController().signal;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.name = opts.name;
+    this.queue = new WorkQueue((key) => this.handle(key), {
+      concurrency: opts.concurrency ?? 4,
+      backoff: opts.backoff,
+      rate: opts.rate,
+    });
+    for (const source of opts.sources) {
+      source.informer.on((event, obj) => {
+        for (const key of source.keys ? source.keys(obj, event) : [objectKey(obj)]) this.queue.add(key);
+      });
+    }
+  }
+
+  private async handle(key: string): Promise<void> {
+    const log = this.opts.logger;
+    const m = this.opts.registry ? metricsFor(this.opts.registry) : undefined;
+    const end = m?.duration.startTimer({ controller: this.name });
+    let result = 'success';
+    try {
+      const r = await this.opts.reconciler.reconcile(key, this.signal);
+      this.queue.forget(key);
+      if (r?.requeueAfterMs !== undefined) {
+        result = 'requeue_after';
+        this.queue.addAfter(key, r.requeueAfterMs);
+      }
+    } catch (err) {
+      if (err instanceof TerminalError) {
+        result = 'terminal';
+        this.queue.forget(key);
+        log.warn({ controller: this.name, key, err: err.message }, 'reconcile failed for good; not retrying');
+      } else if (err instanceof KubeAPIError && err.conflict) {
+        result = 'conflict';
+        this.queue.add(key);
+      } else if (err instanceof RetryAfterError) {
+        result = 'retry_after';
+        this.queue.addAfter(key, err.afterMs);
+      } else {
+        result = 'error';
+        const delay = this.queue.retry(key);
+        log.warn(
+          { controller: this.name, key, err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+          'reconcile failed; will retry',
+        );
+      }
+    } finally {
+      end?.();
+      m?.total.inc({ controller: this.name, result });
+      m?.depth.set({ controller: this.name }, this.queue.length);
+    }
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    this.signal = signal;
+    for (const s of this.opts.sources) s.informer.start();
+    await Promise.all(this.opts.sources.map((s) => s.informer.waitForSync()));
+    this.opts.logger.info({ controller: this.name }, 'caches synced; reconciling');
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    this.queue.stop();
+    await Promise.all(this.opts.sources.map((s) => s.informer.stop()));
+  }
+}

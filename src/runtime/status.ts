@@ -1,0 +1,49 @@
+// Writing status through the status subresource: read the latest object, apply the change to its status,
+// PUT it with that resourceVersion, and on a conflict read again and retry (a few times).
+import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
+
+export async function updateStatus<T extends KubeObject & { status?: unknown }>(
+  client: KubeClient,
+  ref: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>,
+  change: (status: NonNullable<T['status']> | Record<string, never>, obj: T) => T['status'],
+  attempts = 5,
+): Promise<T> {
+  const path = await client.objectPath(ref);
+  for (let i = 1; ; i++) {
+    const latest = await client.request<T>('GET', path);
+    const next = { ...latest, status: change((latest.status ?? {}) as NonNullable<T['status']>, latest) };
+    if (JSON.stringify(next.status) === JSON.stringify(latest.status)) return latest;
+    try {
+      return await client.request<T>('PUT', `${path}/status`, { body: next });
+    } catch (err) {
+      if (!(err instanceof KubeAPIError && err.conflict) || i >= attempts) throw err;
+    }
+  }
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** Sets a condition in a list, keeping lastTransitionTime when the status does not change. */
+export function setCondition(
+  conditions: Condition[] | undefined,
+  c: Omit<Condition, 'lastTransitionTime'>,
+  now = new Date(),
+): Condition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((x) => x.type === c.type);
+  const prev = i >= 0 ? list[i] : undefined;
+  const next: Condition = {
+    ...c,
+    lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString(),
+  };
+  if (i >= 0) list[i] = next;
+  else list.push(next);
+  return list;
+}
