@@ -12,7 +12,11 @@ Usage:
   vmop dev status              show each local component, its address and health
   vmop dev down [--purge]      stop what \`dev up\` started (--purge also deletes its data)
   vmop manager [--kubeconfig FILE] [--context NAME] [--health-addr HOST:PORT]
-                               run the operator (health, readiness and metrics on --health-addr)
+               [--webhook-addr HOST:PORT --webhook-cert-dir DIR] [--privileged-users a,b]
+               [--service-account NAME] [--leader-elect [--leader-election-namespace NS]]
+                               run the operator (health, readiness and metrics on --health-addr;
+                               admission webhooks with a certificate folder; controllers only on
+                               the replica that holds the Lease vmop-controller-manager)
   vmop manifests [--write] [--check]
                                print the CRDs (--write: to config/crd/, --check: fail if those are stale)
 `;

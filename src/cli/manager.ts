@@ -15,7 +15,7 @@ export function parseHostPort(value: string, flag: string): { host: string; port
 }
 
 export async function managerCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, ['leader-elect']);
   checkFlags(
     args,
     [
@@ -27,6 +27,9 @@ export async function managerCommand(argv: string[]): Promise<number> {
       'webhook-cert-dir',
       'privileged-users',
       'service-account',
+      'leader-elect',
+      'leader-election-namespace',
+      'leader-election-id',
     ],
     'manager',
   );
@@ -38,6 +41,13 @@ export async function managerCommand(argv: string[]): Promise<number> {
     healthHost: host,
     healthPort: port,
     logger,
+    leaderElection: args.flags.has('leader-elect')
+      ? {
+          namespace: stringFlag(args, 'leader-election-namespace') ?? process.env.POD_NAMESPACE ?? 'vmop-system',
+          name: 'vmop-controller-manager',
+          identity: stringFlag(args, 'leader-election-id'),
+        }
+      : undefined,
   });
   const certDir = stringFlag(args, 'webhook-cert-dir');
   if (certDir) {
@@ -63,5 +73,5 @@ export async function managerCommand(argv: string[]): Promise<number> {
     logger.info('no --webhook-cert-dir: admission webhooks are off');
   }
   await manager.run();
-  return 0;
+  return manager.lostLeadership ? 1 : 0;
 }

@@ -2,7 +2,10 @@
 // webhooks that are registered with it until SIGTERM/SIGINT, then shuts down in order.
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { hostname } from 'node:os';
 import { startHealthServer, type HealthServer } from './health.js';
+import { KubeClient } from './kube-client.js';
+import { LeaderElector } from './leader-election.js';
 import type { Logger } from './logger.js';
 
 export interface ManagerOptions {
@@ -11,6 +14,15 @@ export interface ManagerOptions {
   healthHost: string;
   healthPort: number;
   logger: Logger;
+  /** Run the leader-elected pieces (controllers) only while this process holds the Lease. */
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    identity?: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
 }
 
 /** A piece that runs inside the manager (a controller, the webhook server). */
@@ -35,6 +47,10 @@ export class Manager {
   readonly registry = new Registry();
   readonly kubeConfig: KubeConfig;
   private readonly runnables: Runnable[] = [];
+  private readonly leaderRunnables: Runnable[] = [];
+  private elector?: LeaderElector;
+  /** Set when the manager stopped because it lost the lease (the process should then exit non-zero). */
+  lostLeadership = false;
   private readonly readiness: Record<string, () => Promise<void>> = {};
   private health?: HealthServer;
   private readonly abort = new AbortController();
@@ -46,6 +62,15 @@ export class Manager {
 
   add(r: Runnable): void {
     this.runnables.push(r);
+  }
+
+  /** Adds a piece that runs only on the elected leader (controllers); every replica runs the others (webhooks). */
+  addLeaderElected(r: Runnable): void {
+    this.leaderRunnables.push(r);
+  }
+
+  get isLeader(): boolean {
+    return this.elector ? this.elector.isLeader : true;
   }
 
   /** Adds a check that /readyz runs; the manager is ready when every check passes. */
@@ -74,14 +99,38 @@ export class Manager {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
-    const running = this.runnables.map((r) =>
-      r.start(this.abort.signal).catch((err: unknown) => {
-        log.error({ err, runnable: r.name }, 'runnable failed; stopping the manager');
-        this.stop();
-      }),
-    );
+    const startAll = (list: Runnable[]) =>
+      list.map((r) =>
+        r.start(this.abort.signal).catch((err: unknown) => {
+          log.error({ err, runnable: r.name }, 'runnable failed; stopping the manager');
+          this.stop();
+        }),
+      );
+    const running = startAll(this.runnables);
+    const le = this.opts.leaderElection;
+    if (this.leaderRunnables.length > 0 || le) {
+      if (!le) running.push(...startAll(this.leaderRunnables));
+      else {
+        const client = new KubeClient(this.kubeConfig);
+        const identity = le.identity ?? `${hostname()}_${process.pid}`;
+        this.elector = new LeaderElector(client, { ...le, identity, logger: log });
+        running.push(
+          this.elector
+            .run(
+              this.abort.signal,
+              () => running.push(...startAll(this.leaderRunnables)),
+              () => {
+                this.lostLeadership = true;
+                this.stop();
+              },
+            )
+            .finally(() => client.close()),
+        );
+      }
+    }
     await new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await Promise.all(running);
+    // Pieces started by the elector are pushed to `running` while we wait; wait for all of them.
+    for (let i = 0; i < running.length; i++) await running[i];
     await this.health.close();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
