@@ -59,28 +59,19 @@ export async function benchVSphereClient(): Promise<void> {
     const all = await pc.containerObjects(['VirtualMachine'], ['name']);
     const first = all[0]?.obj as MoRef;
     const view = await pc.createContainerView(['VirtualMachine']);
+    const propSet = [
+      {
+        _typeName: 'PropertySpec',
+        type: 'VirtualMachine',
+        pathSet: ['name', 'runtime.powerState', 'config.instanceUuid'],
+      },
+    ];
     const oneSpec: VimObject = {
       _typeName: 'PropertyFilterSpec',
-      propSet: [
-        {
-          _typeName: 'PropertySpec',
-          type: 'VirtualMachine',
-          pathSet: ['name', 'runtime.powerState', 'config.instanceUuid'],
-        },
-      ],
+      propSet,
       objectSet: [{ _typeName: 'ObjectSpec', obj: first }],
     };
-    const manySpec: VimObject = {
-      _typeName: 'PropertyFilterSpec',
-      propSet: [
-        {
-          _typeName: 'PropertySpec',
-          type: 'VirtualMachine',
-          pathSet: ['name', 'runtime.powerState', 'config.instanceUuid'],
-        },
-      ],
-      objectSet: [viewTraversal(view)],
-    };
+    const manySpec: VimObject = { _typeName: 'PropertyFilterSpec', propSet, objectSet: [viewTraversal(view)] };
     const options: VimObject = { _typeName: 'RetrieveOptions' };
     const cookie = client.sessionCookie ?? '';
     const floorCall = (envelope: string) =>
