@@ -18,7 +18,15 @@ import {
 } from '../devenv/ground.js';
 import { installWebhooks, removeWebhooks, startOperator, stopOperator } from '../devenv/operator.js';
 import { livePid, stopByPidFile } from '../devenv/processes.js';
-import { applyObjects, exampleObjects, installCRDs, kubeConfigFrom, seedContentLibrary } from '../devenv/seed.js';
+import {
+  applyObjects,
+  exampleObjects,
+  installCRDs,
+  kubeConfigFrom,
+  providerObjects,
+  providerTarget,
+  seedContentLibrary,
+} from '../devenv/seed.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { KubeClient } from '../runtime/kube-client.js';
 import { checkFlags, parseArgs, stringFlag } from './args.js';
@@ -89,6 +97,9 @@ async function devUp(argv: string[]): Promise<number> {
   let managerStarted = false;
   const client = new KubeClient(kubeConfigFrom(kubeconfig, context));
   try {
+    // The library goes in first: vcsim draws IDs from a seeded sequence, so its items get the same IDs (and
+    // image names) only when nothing else has talked to a fresh vcsim before.
+    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL }, (l) => say(`  ${l}`));
     await installCRDs(client);
     say('  installed CRDs');
     managerStarted = await startOperator({
@@ -102,8 +113,8 @@ async function devUp(argv: string[]): Promise<number> {
     await installWebhooks(client, webhookPrefix(dir), dir, ports.webhook);
     say('  installed admission webhooks');
     await applyObjects(client, exampleObjects());
+    await applyObjects(client, providerObjects(await providerTarget(ground)));
     say('  seeded namespace my-namespace, VirtualMachineClass my-vm-class, StorageClass my-storage-class');
-    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL }, (l) => say(`  ${l}`));
   } catch (err) {
     if (managerStarted) await stopOperator(dir);
     for (const c of [...ground.started].reverse()) await stopByPidFile(pidFile(dir, c));

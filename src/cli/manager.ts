@@ -1,6 +1,11 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/logger.js';
+import { ImageSync } from '../controllers/virtualmachineimage/controller.js';
+import { readProviderConfig } from '../providers/vsphere/config-source.js';
+import { VSphereImageProvider } from '../providers/vsphere/images.js';
+import { VSphereSession } from '../providers/vsphere/session.js';
+import { KubeClient } from '../runtime/kube-client.js';
 import { parseUserList } from '../webhooks/privileged.js';
 import { webhookRunnable } from '../webhooks/runnable.js';
 import { checkFlags, parseArgs, stringFlag } from './args.js';
@@ -30,10 +35,13 @@ export async function managerCommand(argv: string[]): Promise<number> {
       'leader-elect',
       'leader-election-namespace',
       'leader-election-id',
+      'namespace',
+      'image-sync-interval',
     ],
     'manager',
   );
   const { host, port } = parseHostPort(stringFlag(args, 'health-addr') ?? '0.0.0.0:8081', 'health-addr');
+  const namespace = stringFlag(args, 'namespace') ?? process.env.POD_NAMESPACE ?? 'vmop-system';
   const logger = createLogger({ level: stringFlag(args, 'log-level') });
   const manager = new Manager({
     kubeconfig: stringFlag(args, 'kubeconfig'),
@@ -43,7 +51,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
     logger,
     leaderElection: args.flags.has('leader-elect')
       ? {
-          namespace: stringFlag(args, 'leader-election-namespace') ?? process.env.POD_NAMESPACE ?? 'vmop-system',
+          namespace: stringFlag(args, 'leader-election-namespace') ?? namespace,
           name: 'vmop-controller-manager',
           identity: stringFlag(args, 'leader-election-id'),
         }
@@ -72,6 +80,19 @@ export async function managerCommand(argv: string[]): Promise<number> {
   } else {
     logger.info('no --webhook-cert-dir: admission webhooks are off');
   }
+  const kube = new KubeClient(manager.kubeConfig);
+  const session = new VSphereSession();
+  manager.addLeaderElected(
+    new ImageSync({
+      client: kube,
+      provider: new VSphereImageProvider(session, () => readProviderConfig(kube, namespace)),
+      namespace,
+      intervalMs: Number(stringFlag(args, 'image-sync-interval') ?? 5) * 1000,
+      logger: logger.child({ controller: 'virtualmachineimage' }),
+    }),
+  );
   await manager.run();
+  await session.close();
+  kube.close();
   return manager.lostLeadership ? 1 : 0;
 }

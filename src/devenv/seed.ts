@@ -2,11 +2,13 @@
 // my-vm-class, StorageClass my-storage-class, RBAC for the non-privileged user, and in vcsim a content
 // library with the OVF images the project ships.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION } from '../api/v1alpha3/common.js';
 import { customResourceDefinitions } from '../crd/definitions.js';
+import { LIBRARIES_CONFIGMAP, PROVIDER_CONFIGMAP } from '../providers/vsphere/config.js';
 import { KubeClient, type KubeObject } from '../runtime/kube-client.js';
 import { sleep } from './processes.js';
 import { repoRoot, type Progress } from './toolchain.js';
@@ -49,6 +51,54 @@ export async function installCRDs(client: KubeClient, timeoutMs = 60_000): Promi
     }
   }
   client.resetDiscovery();
+}
+
+export const OPERATOR_NAMESPACE = 'vmop-system';
+
+/** The provider configuration for a ground's vcsim: vCenter address, CA, credentials, zones, library bindings. */
+export function providerObjects(vcsim: {
+  url: string;
+  caPEM: string;
+  username: string;
+  password: string;
+}): KubeObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: OPERATOR_NAMESPACE } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'vmop-vcenter-credentials', namespace: OPERATOR_NAMESPACE },
+      stringData: { username: vcsim.username, password: vcsim.password },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: PROVIDER_CONFIGMAP, namespace: OPERATOR_NAMESPACE },
+      data: {
+        vcenter: new URL(vcsim.url).origin,
+        datacenter: 'DC0',
+        caBundle: vcsim.caPEM,
+        credentialsSecret: 'vmop-vcenter-credentials',
+        zones: 'zone-a:\n  cluster: DC0_C0\nzone-b:\n  cluster: DC0_C1\n',
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: LIBRARIES_CONFIGMAP, namespace: OPERATOR_NAMESPACE },
+      data: { cluster: CLUSTER_LIBRARY },
+    },
+  ];
+}
+
+/** What providerObjects needs from a ground. */
+export async function providerTarget(g: {
+  vcsimURL: string;
+  caCert: string;
+  vcsimUser: string;
+  vcsimPassword: string;
+}) {
+  return { url: g.vcsimURL, caPEM: await readFile(g.caCert, 'utf8'), username: g.vcsimUser, password: g.vcsimPassword };
 }
 
 export function exampleObjects(): KubeObject[] {

@@ -7,7 +7,15 @@ import { KubeClient } from '../runtime/kube-client.js';
 import { startGround, stopGround, type GroundState } from './ground.js';
 import { installWebhooks, startOperator, stopOperator } from './operator.js';
 import { freePorts } from './processes.js';
-import { applyObjects, exampleObjects, installCRDs, kubeConfigFrom, seedContentLibrary } from './seed.js';
+import {
+  applyObjects,
+  exampleObjects,
+  installCRDs,
+  kubeConfigFrom,
+  providerObjects,
+  providerTarget,
+  seedContentLibrary,
+} from './seed.js';
 import type { Progress } from './toolchain.js';
 
 export interface Session {
@@ -41,6 +49,8 @@ export async function startSession(opts: {
   };
   try {
     const ground = await startGround({ dir, ports: { etcd, etcdPeer, apiserver, vcsim }, progress: opts.progress });
+    // First, before anything else talks to vcsim: its seeded IDs then give the items their usual names.
+    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL });
     const client = new KubeClient(kubeConfigFrom(ground.kubeconfig, 'admin'));
     try {
       await installCRDs(client);
@@ -53,10 +63,10 @@ export async function startSession(opts: {
       });
       await installWebhooks(client, opts.webhookPrefix, dir, webhook);
       await applyObjects(client, exampleObjects());
+      await applyObjects(client, providerObjects(await providerTarget(ground)));
     } finally {
       client.close();
     }
-    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL });
     return { dir, ground, managerHealthPort: health, webhookPort: webhook, webhookPrefix: opts.webhookPrefix, stop };
   } catch (err) {
     await stop({ keep: true });

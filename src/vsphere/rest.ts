@@ -119,8 +119,8 @@ export class VapiClient {
 
   // Libraries
 
-  listLibraries(): Promise<string[]> {
-    return this.call<string[]>('GET', '/com/vmware/content/library');
+  async listLibraries(): Promise<string[]> {
+    return (await this.call<string[] | null>('GET', '/com/vmware/content/library')) ?? [];
   }
 
   getLibrary(id: string): Promise<Library> {
@@ -149,8 +149,13 @@ export class VapiClient {
 
   // Items
 
-  listItems(libraryId: string): Promise<string[]> {
-    return this.call<string[]>('GET', '/com/vmware/content/library/item', undefined, { library_id: libraryId });
+  /** Item IDs of a library (an empty library answers null). */
+  async listItems(libraryId: string): Promise<string[]> {
+    return (
+      (await this.call<string[] | null>('GET', '/com/vmware/content/library/item', undefined, {
+        library_id: libraryId,
+      })) ?? []
+    );
   }
 
   getItem(id: string): Promise<LibraryItem> {

@@ -1,0 +1,37 @@
+// Reads the provider configuration and its credentials Secret from the operator's namespace, each time it is
+// needed (they are small), so edits take effect at the next use.
+import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
+import { ConfigError, parseProviderConfig, PROVIDER_CONFIGMAP, type ProviderConfig } from './config.js';
+import type { Credentials } from './session.js';
+
+export async function readProviderConfig(
+  client: KubeClient,
+  namespace: string,
+): Promise<{ config: ProviderConfig; credentials: Credentials }> {
+  const get = async <T extends KubeObject>(path: string, what: string): Promise<T> => {
+    try {
+      return await client.request<T>('GET', path);
+    } catch (err) {
+      if (err instanceof KubeAPIError && err.notFound)
+        throw new ConfigError(
+          `${what} is missing in namespace ${namespace}; create it (see the README, "Provider configuration")`,
+        );
+      throw err;
+    }
+  };
+  const cm = await get<KubeObject & { data?: Record<string, string> }>(
+    `/api/v1/namespaces/${namespace}/configmaps/${PROVIDER_CONFIGMAP}`,
+    `ConfigMap ${PROVIDER_CONFIGMAP}`,
+  );
+  const config = parseProviderConfig(cm.data);
+  const secret = await get<KubeObject & { data?: Record<string, string> }>(
+    `/api/v1/namespaces/${namespace}/secrets/${config.credentialsSecret}`,
+    `Secret ${config.credentialsSecret}`,
+  );
+  const decode = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString();
+  const username = decode('username');
+  const password = decode('password');
+  if (!username || !password)
+    throw new ConfigError(`Secret ${config.credentialsSecret} needs keys "username" and "password"`);
+  return { config, credentials: { username, password } };
+}

@@ -1,0 +1,49 @@
+// One vSphere connection for the operator, built from the provider configuration and credentials Secret.
+// When either changes, the next use connects again, so a rotated password needs no restart.
+import { VSphereAPI } from '../../vsphere/api.js';
+import { VimClient } from '../../vsphere/client.js';
+import { VapiClient } from '../../vsphere/rest.js';
+import type { ProviderConfig } from './config.js';
+
+export interface Connection {
+  api: VSphereAPI;
+  rest: VapiClient;
+  config: ProviderConfig;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export class VSphereSession {
+  private current?: Promise<Connection>;
+  private fingerprint = '';
+
+  /** The connection for this configuration, reusing the open one while nothing changed. */
+  async connect(config: ProviderConfig, credentials: Credentials): Promise<Connection> {
+    const fingerprint = JSON.stringify([config.vcenter, config.tls, credentials.username, credentials.password]);
+    if (this.current && fingerprint === this.fingerprint) return this.current;
+    await this.close();
+    this.fingerprint = fingerprint;
+    const opening = (async () => {
+      const vim = await VimClient.connect({ url: config.vcenter, tls: config.tls, credentials });
+      const rest = VapiClient.create({ url: config.vcenter, tls: config.tls, credentials });
+      return { api: new VSphereAPI(vim), rest, config };
+    })();
+    this.current = opening;
+    opening.catch(() => {
+      if (this.current === opening) this.current = undefined;
+    });
+    return opening;
+  }
+
+  async close(): Promise<void> {
+    const c = this.current;
+    this.current = undefined;
+    if (!c) return;
+    const conn = await c.catch(() => undefined);
+    await conn?.api.client.logout();
+    await conn?.rest.logout();
+  }
+}
