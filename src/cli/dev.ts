@@ -16,17 +16,10 @@ import {
   type Component,
   type GroundPorts,
 } from '../devenv/ground.js';
-import { installWebhooks, removeWebhooks, startOperator, stopOperator } from '../devenv/operator.js';
+import { removeWebhooks, stopOperator } from '../devenv/operator.js';
 import { livePid, stopByPidFile } from '../devenv/processes.js';
-import {
-  applyObjects,
-  exampleObjects,
-  installCRDs,
-  kubeConfigFrom,
-  providerObjects,
-  providerTarget,
-  seedContentLibrary,
-} from '../devenv/seed.js';
+import { kubeConfigFrom } from '../devenv/seed.js';
+import { provision } from '../devenv/provision.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { KubeClient } from '../runtime/kube-client.js';
 import { checkFlags, parseArgs, stringFlag } from './args.js';
@@ -94,33 +87,20 @@ async function devUp(argv: string[]): Promise<number> {
   const kubeconfig = external ? path.resolve(external) : ground.kubeconfig;
   const context = external ? undefined : 'admin';
   await writeFile(path.join(dir, 'dev.json'), JSON.stringify({ kubeconfig, context }, null, 2));
-  let managerStarted = false;
-  const client = new KubeClient(kubeConfigFrom(kubeconfig, context));
   try {
-    // The library goes in first: vcsim draws IDs from a seeded sequence, so its items get the same IDs (and
-    // image names) only when nothing else has talked to a fresh vcsim before.
-    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL }, (l) => say(`  ${l}`));
-    await installCRDs(client);
-    say('  installed CRDs');
-    managerStarted = await startOperator({
+    await provision({
+      ground,
       dir,
       kubeconfig,
       context,
       healthPort: ports.manager,
       webhookPort: ports.webhook,
+      webhookPrefix: webhookPrefix(dir),
+      progress: (l) => say(`  ${l}`),
     });
-    if (managerStarted) say('  started manager');
-    await installWebhooks(client, webhookPrefix(dir), dir, ports.webhook);
-    say('  installed admission webhooks');
-    await applyObjects(client, exampleObjects());
-    await applyObjects(client, providerObjects(await providerTarget(ground)));
-    say('  seeded namespace my-namespace, VirtualMachineClass my-vm-class, StorageClass my-storage-class');
   } catch (err) {
-    if (managerStarted) await stopOperator(dir);
     for (const c of [...ground.started].reverse()) await stopByPidFile(pidFile(dir, c));
     throw err;
-  } finally {
-    client.close();
   }
 
   if (args.flags.has('apply-examples')) await applyExamples(ground.tools.kubectl, kubeconfig);

@@ -3,19 +3,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { KubeClient } from '../runtime/kube-client.js';
 import { startGround, stopGround, type GroundState } from './ground.js';
-import { installWebhooks, startOperator, stopOperator } from './operator.js';
+import { stopOperator } from './operator.js';
 import { freePorts } from './processes.js';
-import {
-  applyObjects,
-  exampleObjects,
-  installCRDs,
-  kubeConfigFrom,
-  providerObjects,
-  providerTarget,
-  seedContentLibrary,
-} from './seed.js';
+import { provision } from './provision.js';
 import type { Progress } from './toolchain.js';
 
 export interface Session {
@@ -49,24 +40,15 @@ export async function startSession(opts: {
   };
   try {
     const ground = await startGround({ dir, ports: { etcd, etcdPeer, apiserver, vcsim }, progress: opts.progress });
-    // First, before anything else talks to vcsim: its seeded IDs then give the items their usual names.
-    await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL });
-    const client = new KubeClient(kubeConfigFrom(ground.kubeconfig, 'admin'));
-    try {
-      await installCRDs(client);
-      await startOperator({
-        dir,
-        kubeconfig: ground.kubeconfig,
-        context: 'admin',
-        healthPort: health,
-        webhookPort: webhook,
-      });
-      await installWebhooks(client, opts.webhookPrefix, dir, webhook);
-      await applyObjects(client, exampleObjects());
-      await applyObjects(client, providerObjects(await providerTarget(ground)));
-    } finally {
-      client.close();
-    }
+    await provision({
+      ground,
+      dir,
+      kubeconfig: ground.kubeconfig,
+      context: 'admin',
+      healthPort: health,
+      webhookPort: webhook,
+      webhookPrefix: opts.webhookPrefix,
+    });
     return { dir, ground, managerHealthPort: health, webhookPort: webhook, webhookPrefix: opts.webhookPrefix, stop };
   } catch (err) {
     await stop({ keep: true });

@@ -1,0 +1,62 @@
+// What turns a running ground (or an existing cluster plus vcsim) into a working vmop environment, in the
+// order that matters: the content library first (vcsim's seeded IDs give the items their usual names only
+// when nothing else has talked to a fresh vcsim), then CRDs, the manager, its webhooks, and the objects the
+// spec's examples and the provider need. `vmop dev up` and the throw-away sessions both use it.
+import type { GroundState } from './ground.js';
+import { installWebhooks, startOperator, stopOperator } from './operator.js';
+import {
+  applyObjects,
+  exampleObjects,
+  installCRDs,
+  kubeConfigFrom,
+  providerObjects,
+  providerTarget,
+  seedContentLibrary,
+} from './seed.js';
+import { KubeClient } from '../runtime/kube-client.js';
+import type { Progress } from './toolchain.js';
+
+export interface ProvisionOptions {
+  ground: GroundState;
+  dir: string;
+  kubeconfig: string;
+  context?: string;
+  healthPort: number;
+  webhookPort: number;
+  webhookPrefix: string;
+  progress?: Progress;
+}
+
+/** Provisions the environment; if anything fails, a manager it started is stopped again. */
+export async function provision(opts: ProvisionOptions): Promise<{ managerStarted: boolean }> {
+  const say = opts.progress ?? (() => {});
+  const { ground, dir } = opts;
+  await seedContentLibrary({ govc: ground.tools.govc, url: ground.govcURL }, say);
+  const client = new KubeClient(kubeConfigFrom(opts.kubeconfig, opts.context));
+  let managerStarted = false;
+  try {
+    await installCRDs(client);
+    say('installed CRDs');
+    managerStarted = await startOperator({
+      dir,
+      kubeconfig: opts.kubeconfig,
+      context: opts.context,
+      healthPort: opts.healthPort,
+      webhookPort: opts.webhookPort,
+    });
+    if (managerStarted) say('started manager');
+    await installWebhooks(client, opts.webhookPrefix, dir, opts.webhookPort);
+    say('installed admission webhooks');
+    await applyObjects(client, exampleObjects());
+    await applyObjects(client, providerObjects(await providerTarget(ground)));
+    say(
+      'seeded namespace my-namespace, VirtualMachineClass my-vm-class, StorageClass my-storage-class, provider configuration',
+    );
+    return { managerStarted };
+  } catch (err) {
+    if (managerStarted) await stopOperator(dir);
+    throw err;
+  } finally {
+    client.close();
+  }
+}
