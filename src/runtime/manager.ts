@@ -108,25 +108,23 @@ export class Manager {
       );
     const running = startAll(this.runnables);
     const le = this.opts.leaderElection;
-    if (this.leaderRunnables.length > 0 || le) {
-      if (!le) running.push(...startAll(this.leaderRunnables));
-      else {
-        const client = new KubeClient(this.kubeConfig);
-        const identity = le.identity ?? `${hostname()}_${process.pid}`;
-        this.elector = new LeaderElector(client, { ...le, identity, logger: log });
-        running.push(
-          this.elector
-            .run(
-              this.abort.signal,
-              () => running.push(...startAll(this.leaderRunnables)),
-              () => {
-                this.lostLeadership = true;
-                this.stop();
-              },
-            )
-            .finally(() => client.close()),
-        );
-      }
+    if (!le) running.push(...startAll(this.leaderRunnables));
+    else {
+      const client = new KubeClient(this.kubeConfig);
+      const identity = le.identity ?? `${hostname()}_${process.pid}`;
+      this.elector = new LeaderElector(client, { ...le, identity, logger: log });
+      running.push(
+        this.elector
+          .run(
+            this.abort.signal,
+            () => running.push(...startAll(this.leaderRunnables)),
+            () => {
+              this.lostLeadership = true;
+              this.stop();
+            },
+          )
+          .finally(() => client.close()),
+      );
     }
     await new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve(), { once: true }));
     // Pieces started by the elector are pushed to `running` while we wait; wait for all of them.
