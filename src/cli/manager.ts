@@ -1,4 +1,5 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
+import { Histogram } from 'prom-client';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/logger.js';
 import { ImageSync } from '../controllers/virtualmachineimage/controller.js';
@@ -81,7 +82,16 @@ export async function managerCommand(argv: string[]): Promise<number> {
     logger.info('no --webhook-cert-dir: admission webhooks are off');
   }
   const kube = new KubeClient(manager.kubeConfig);
-  const session = new VSphereSession();
+  const vsphereCalls = new Histogram({
+    name: 'vmop_vsphere_call_duration_seconds',
+    help: 'vSphere SOAP calls by method and fault type ("" when it succeeded).',
+    labelNames: ['method', 'fault'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [manager.registry],
+  });
+  const session = new VSphereSession((method, ms, fault) =>
+    vsphereCalls.observe({ method, fault: fault ?? '' }, ms / 1000),
+  );
   manager.addLeaderElected(
     new ImageSync({
       client: kube,

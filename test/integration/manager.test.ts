@@ -49,6 +49,14 @@ describe('vmop manager', () => {
     const metrics = await get(`${base}/metrics`);
     assert.equal(metrics.status, 200);
     assert.match(metrics.body, /^# HELP vmop_process_resident_memory_bytes/m);
+    // The image controller talks to vcsim at once; its SOAP calls show up by method.
+    await waitUntil(
+      async () =>
+        /vmop_vsphere_call_duration_seconds_count\{method="Login",fault=""\} [1-9]/.test(
+          (await get(`${base}/metrics`)).body,
+        ),
+      20_000,
+    );
     assert.equal((await get(`${base}/nope`)).status, 404);
 
     m.child.kill('SIGTERM');

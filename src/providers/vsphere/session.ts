@@ -20,6 +20,9 @@ export class VSphereSession {
   private current?: Promise<Connection>;
   private fingerprint = '';
 
+  /** `onCall` sees every SOAP call (method, duration, fault type) — the manager turns it into metrics. */
+  constructor(private readonly onCall?: (method: string, ms: number, fault?: string) => void) {}
+
   /** The connection for this configuration, reusing the open one while nothing changed. */
   async connect(config: ProviderConfig, credentials: Credentials): Promise<Connection> {
     const fingerprint = JSON.stringify([config.vcenter, config.tls, credentials.username, credentials.password]);
@@ -27,7 +30,7 @@ export class VSphereSession {
     await this.close();
     this.fingerprint = fingerprint;
     const opening = (async () => {
-      const vim = await VimClient.connect({ url: config.vcenter, tls: config.tls, credentials });
+      const vim = await VimClient.connect({ url: config.vcenter, tls: config.tls, credentials, onCall: this.onCall });
       const rest = VapiClient.create({ url: config.vcenter, tls: config.tls, credentials });
       return { api: new VSphereAPI(vim), rest, config };
     })();
