@@ -11,7 +11,8 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { freePorts } from '../../src/devenv/processes.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
-import { ground, kubectl } from '../support/ground.js';
+import { applyObjects, providerObjects, providerTarget } from '../../src/devenv/seed.js';
+import { client, ground, kubectl } from '../support/ground.js';
 
 const run = promisify(execFile);
 const vmop = path.join(repoRoot(), 'bin', 'vmop.js');
@@ -137,7 +138,15 @@ describe('vmop dev', () => {
   it('up --kubeconfig uses an existing cluster and starts only vcsim and the manager', async () => {
     const d = await envFor();
     dirs.push(d);
-    const up = await dev(['up', '--kubeconfig', ground().kubeconfig], d.env);
+    const up = await dev(['up', '--kubeconfig', ground().kubeconfig], d.env).finally(async () => {
+      // dev up points the cluster's provider configuration at its own vcsim; give the shared ground its own back.
+      const c = client();
+      try {
+        await applyObjects(c, providerObjects(await providerTarget(ground())));
+      } finally {
+        c.close();
+      }
+    });
     assert.equal(up.code, 0, up.out);
     assert.match(up.out, /started vcsim/);
     assert.match(up.out, /started manager/);
