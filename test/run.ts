@@ -1,7 +1,7 @@
 // `npm test`: starts one local environment (etcd, kube-apiserver, vcsim and the manager with its webhooks,
 // on free loopback ports) for the whole run, runs every unit and integration test file with node's test
 // runner against it, then stops it. Node 20's runner has no global setup, so this wraps it.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,15 @@ async function main(): Promise<number> {
     progress: (line) => console.log(`test ground: ${line}`),
   });
   let code = 1;
+  let runner: ChildProcess | undefined;
+  // Ctrl-C or a CI timeout must not leave the test runner, etcd, kube-apiserver, vcsim or the manager running.
+  const onSignal = (sig: NodeJS.Signals) => {
+    console.log(`test ground: ${sig}; stopping the tests and the ground`);
+    runner?.kill(sig);
+    void session.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const stateFile = path.join(session.dir, 'ground.json');
     const state = { ...session.ground, managerHealthPort: session.managerHealthPort, webhookPort: session.webhookPort };
@@ -28,10 +37,10 @@ async function main(): Promise<number> {
     const files = process.argv.slice(2);
     const targets = files.length > 0 ? files : [path.join(here, 'unit'), path.join(here, 'integration')];
     code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...targets], {
+      const child = (runner = spawn(process.execPath, ['--test', '--test-concurrency=2', ...targets], {
         stdio: 'inherit',
         env: { ...process.env, [GROUND_ENV]: stateFile },
-      });
+      }));
       child.on('close', (c) => resolve(c ?? 1));
     });
   } finally {

@@ -33,11 +33,14 @@ export async function startSession(opts: {
     number,
     number,
   ];
-  const stop = async (o: { keep?: boolean } = {}) => {
-    await stopOperator(dir);
-    await stopGround(dir);
-    if (!o.keep) await rm(dir, { recursive: true, force: true });
-  };
+  // One stop for everyone: a signal handler and a finally block may both ask, and must wait for the same one.
+  let stopping: Promise<void> | undefined;
+  const stop = (o: { keep?: boolean } = {}) =>
+    (stopping ??= (async () => {
+      await stopOperator(dir);
+      await stopGround(dir);
+      if (!o.keep) await rm(dir, { recursive: true, force: true });
+    })());
   try {
     const ground = await startGround({ dir, ports: { etcd, etcdPeer, apiserver, vcsim }, progress: opts.progress });
     await provision({

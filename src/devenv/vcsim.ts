@@ -31,10 +31,11 @@ export async function spawnVcsim(opts: VcsimOptions): Promise<VcsimProcess> {
   let child: ChildProcess | undefined;
   const start = async () => {
     const ready = path.join(dir, `ready-${Date.now()}.json`);
-    const args = ['-l', `127.0.0.1:${port}`, '-ready-file', ready, ...opts.flags];
+    // -exit-with-stdin: if this process dies without stopping vcsim, the closed pipe ends vcsim too.
+    const args = ['-l', `127.0.0.1:${port}`, '-ready-file', ready, '-exit-with-stdin', ...opts.flags];
     if (opts.credentials) args.push('-username', opts.credentials.username, '-password', opts.credentials.password);
     if (opts.tls) args.push('-tlscert', opts.tls.cert, '-tlskey', opts.tls.key);
-    const c = spawn(binary, args, { stdio: 'ignore' });
+    const c = spawn(binary, args, { stdio: ['pipe', 'ignore', 'ignore'] });
     child = c;
     const deadline = Date.now() + timeout;
     while (Date.now() < deadline) {

@@ -7,10 +7,11 @@ package main
 
 import (
 	"crypto/tls"
-	"math/rand"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"math/rand"
 	"net/url"
 	"os"
 	"os/signal"
@@ -53,6 +54,7 @@ func main() {
 	keyFile := flag.String("tlskey", "", "TLS key file")
 	readyFile := flag.String("ready-file", "", "write {url,pid,version} as JSON here once serving")
 	apiVersion := flag.String("api-version", "8.0.3.0", "vSphere API version the simulator reports")
+	exitWithStdin := flag.Bool("exit-with-stdin", false, "exit when standard input closes (the parent process is gone)")
 	uuidSeed := flag.Int64("uuid-seed", 0, "when not 0, UUIDs (content library and item IDs among them) come from a "+
 		"random source seeded with this value, so the same sequence of calls yields the same IDs on every start")
 	flag.Parse()
@@ -63,6 +65,13 @@ func main() {
 		uuid.SetRand(rand.New(rand.NewSource(*uuidSeed))) //nolint:gosec // reproducible IDs are the point here
 	}
 
+	if *exitWithStdin {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			p, _ := os.FindProcess(os.Getpid())
+			_ = p.Signal(syscall.SIGTERM)
+		}()
+	}
 	if err := run(model, *listen, *user, *pass, *certFile, *keyFile, *readyFile); err != nil {
 		fmt.Fprintln(os.Stderr, "vcsim:", err)
 		os.Exit(1)
