@@ -94,20 +94,28 @@ interface Secrets {
   vcsimPassword: string;
 }
 
-/**
- * The API server's static token file (admin in system:masters, vmop-user in vmop:users) and vcsim's password,
- * made once per ground and kept across restarts so kubeconfig and govc.env stay valid.
- */
-async function ensureSecrets(file: string): Promise<Secrets> {
+/** What the token file and vcsim's password file hold so far (empty when missing). */
+async function readSecrets(file: string): Promise<Partial<Secrets>> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const vcsimPassword = await readFile(`${file}.vcsim`, 'utf8').catch(() => '');
   const rows = text
     .trim()
     .split('\n')
     .map((l) => l.split(','));
-  const admin = rows.find((r) => r[1] === 'admin')?.[0];
-  const user = rows.find((r) => r[1] === 'vmop-user')?.[0];
-  if (admin && user && vcsimPassword) return { admin, user, vcsimPassword };
+  return {
+    admin: rows.find((r) => r[1] === 'admin')?.[0],
+    user: rows.find((r) => r[1] === 'vmop-user')?.[0],
+    vcsimPassword: vcsimPassword || undefined,
+  };
+}
+
+/**
+ * The API server's static token file (admin in system:masters, vmop-user in vmop:users) and vcsim's password,
+ * made once per ground and kept across restarts so kubeconfig and govc.env stay valid.
+ */
+async function ensureSecrets(file: string): Promise<Secrets> {
+  const existing = await readSecrets(file);
+  if (existing.admin && existing.user && existing.vcsimPassword) return existing as Secrets;
 
   const token = () => randomBytes(24).toString('hex');
   const s: Secrets = { admin: token(), user: token(), vcsimPassword: token() };
@@ -425,11 +433,7 @@ export interface ComponentStatus {
 export async function groundStatus(dir: string): Promise<ComponentStatus[]> {
   const ports = (await readState(dir))?.ports ?? DEFAULT_PORTS;
   const ca = await readFile(path.join(paths(dir).pki, 'ca.crt')).catch(() => undefined);
-  const tokens = await readFile(paths(dir).tokens, 'utf8').catch(() => '');
-  const adminToken = tokens
-    .split('\n')
-    .find((l) => l.split(',')[1] === 'admin')
-    ?.split(',')[0];
+  const adminToken = (await readSecrets(paths(dir).tokens)).admin;
   const probes: Record<Component, { address: string; check: () => Promise<boolean> }> = {
     etcd: {
       address: `http://127.0.0.1:${ports.etcd}`,

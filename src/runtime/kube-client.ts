@@ -71,13 +71,24 @@ export class KubeClient {
       : new http.Agent({ keepAlive: true, maxSockets: 32 });
   }
 
-  /** Sends one request; resolves with the parsed JSON body, rejects with KubeAPIError on a non-2xx answer. */
-  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  /** The URL, the options with the kubeconfig's credentials and TLS, and the module for one request. */
+  private async prepare(
+    method: string,
+    path: string,
+    query: Record<string, string | undefined>,
+    accept = 'application/json',
+  ) {
     const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const options: https.RequestOptions = { method, headers: { Accept: opts.accept ?? 'application/json' } };
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
+    const options: https.RequestOptions = { method, headers: { Accept: accept } };
     await this.kc.applyToHTTPSOptions(options);
     options.agent = this.agent;
+    return { url, options, lib: url.protocol === 'https:' ? https : http };
+  }
+
+  /** Sends one request; resolves with the parsed JSON body, rejects with KubeAPIError on a non-2xx answer. */
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const { url, options, lib } = await this.prepare(method, path, opts.query ?? {}, opts.accept);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) {
       options.headers = {
@@ -86,7 +97,6 @@ export class KubeClient {
         'Content-Length': Buffer.byteLength(body),
       };
     }
-    const lib = url.protocol === 'https:' ? https : http;
     return new Promise<T>((resolve, reject) => {
       const req = lib.request(url, options, (res) => {
         const chunks: Buffer[] = [];
@@ -184,12 +194,8 @@ export class KubeClient {
     onEvent: (event: WatchEvent) => void,
     signal?: AbortSignal,
   ): Promise<void> {
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries({ ...query, watch: '1' })) if (v !== undefined) url.searchParams.set(k, v);
-    const options: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, signal };
-    await this.kc.applyToHTTPSOptions(options);
-    options.agent = this.agent;
-    const lib = url.protocol === 'https:' ? https : http;
+    const { url, options, lib } = await this.prepare('GET', path, { ...query, watch: '1' });
+    if (signal) options.signal = signal;
     await new Promise<void>((resolve, reject) => {
       const req = lib.request(url, options, (res) => {
         if ((res.statusCode ?? 0) >= 300) {

@@ -43,7 +43,3 @@ export class VimTransportError extends Error {
     this.name = 'VimTransportError';
   }
 }
-
-export function isVimFault(err: unknown, type?: string): err is VimFault {
-  return err instanceof VimFault && (type === undefined || err.is(type));
-}

@@ -17,7 +17,6 @@ interface RawMeta {
 }
 
 const META = raw as unknown as RawMeta;
-export const METADATA_VERSION = META.version;
 
 const propsCache = new Map<string, PropertyInfo[]>();
 const indexCache = new Map<string, Map<string, PropertyInfo>>();
