@@ -3,6 +3,9 @@ import { Histogram } from 'prom-client';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/logger.js';
 import { ImageSync } from '../controllers/virtualmachineimage/controller.js';
+import { VirtualMachineController } from '../controllers/virtualmachine/controller.js';
+import { VSphereVMProvider } from '../providers/vsphere/vms.js';
+import { EventRecorder } from '../runtime/events.js';
 import { readProviderConfig } from '../providers/vsphere/config-source.js';
 import { VSphereImageProvider } from '../providers/vsphere/images.js';
 import { VSphereSession } from '../providers/vsphere/session.js';
@@ -18,6 +21,12 @@ export function parseHostPort(value: string, flag: string): { host: string; port
     throw new Error(`--${flag} must be HOST:PORT, e.g. 127.0.0.1:8081 (got "${value}")`);
   }
   return { host: value.slice(0, i) || '0.0.0.0', port };
+}
+
+function positiveNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number (got "${value}")`);
+  return n;
 }
 
 export async function managerCommand(argv: string[]): Promise<number> {
@@ -38,6 +47,8 @@ export async function managerCommand(argv: string[]): Promise<number> {
       'leader-election-id',
       'namespace',
       'image-sync-interval',
+      'vm-concurrency',
+      'trysoft-timeout',
     ],
     'manager',
   );
@@ -101,7 +112,22 @@ export async function managerCommand(argv: string[]): Promise<number> {
       logger: logger.child({ controller: 'virtualmachineimage' }),
     }),
   );
+  const configSource = () => readProviderConfig(kube, namespace);
+  const vmProvider = new VSphereVMProvider(session, configSource, logger.child({ provider: 'vsphere' }));
+  manager.addLeaderElected(
+    new VirtualMachineController({
+      client: kube,
+      provider: vmProvider,
+      events: new EventRecorder(kube, 'vmop-controller-manager', logger),
+      logger: logger.child({ controller: 'virtualmachine' }),
+      registry: manager.registry,
+      concurrency: positiveNumber(stringFlag(args, 'vm-concurrency') ?? '8', 'vm-concurrency'),
+      trySoftTimeoutMs: positiveNumber(stringFlag(args, 'trysoft-timeout') ?? '300', 'trysoft-timeout') * 1000,
+      resyncMs: 10 * 60 * 1000,
+    }),
+  );
   await manager.run();
+  await vmProvider.stop();
   await session.close();
   kube.close();
   return manager.lostLeadership ? 1 : 0;

@@ -126,8 +126,22 @@ export function exampleObjects(): KubeObject[] {
       reclaimPolicy: 'Delete',
       volumeBindingMode: 'Immediate',
     },
+    storageClassAssociation(EXAMPLE_NAMESPACE, 'my-storage-class'),
     ...userRBAC(),
   ];
+}
+
+/**
+ * The ResourceQuota that associates a StorageClass with a namespace: VMs and PVCs there may use the class
+ * (VM Operator reads the association the same way).
+ */
+export function storageClassAssociation(namespace: string, storageClass: string, limit = '1Ti'): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: `${storageClass}-storage`, namespace },
+    spec: { hard: { [`${storageClass}.storageclass.storage.k8s.io/requests.storage`]: limit } },
+  };
 }
 
 /** What the non-privileged user (group vmop:users) may do: manage VMs in my-namespace, read what they use. */

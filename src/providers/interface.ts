@@ -32,3 +32,75 @@ export interface ImageProvider {
    */
   listLibraryImages(library: string, known: ReadonlyMap<string, string>): Promise<LibraryImage[]>;
 }
+
+// VMs
+
+export type VMPowerState = 'PoweredOn' | 'PoweredOff' | 'Suspended';
+
+/** A vSphere VM as the provider last saw it. */
+export interface ObservedVM {
+  /** Managed object ID, e.g. vm-42. */
+  id: string;
+  name: string;
+  instanceUUID: string;
+  biosUUID: string;
+  powerState: VMPowerState;
+  /** Name of the ESXi host it runs on. */
+  host?: string;
+  /** Zone of the cluster it runs in, when the cluster is one of the configured zones. */
+  zone?: string;
+  hardwareVersion?: number;
+  guestID?: string;
+  /** VM Tools run in the guest, so soft power operations can work. */
+  toolsRunning: boolean;
+}
+
+/** Everything needed to create one VM; resolved by the controller from the VM's class, image and storage class. */
+export interface VMCreateRequest {
+  namespace: string;
+  name: string;
+  /** The Kubernetes object's UID, written into the VM so it can be traced back. */
+  uid: string;
+  instanceUUID: string;
+  biosUUID: string;
+  guestID?: string;
+  zone: string;
+  /** Content library item that supplies the disks. */
+  imageItemID: string;
+  cpus?: number;
+  memoryMiB?: number;
+  /** The class's configSpec (vim25 JSON, `_typeName` tagged). */
+  classConfigSpec?: Record<string, unknown>;
+  /** Network interfaces to create, in order. */
+  interfaces: string[];
+  storagePolicyID?: string;
+}
+
+export type PowerOperation =
+  'powerOn' | 'powerOff' | 'suspend' | 'reset' | 'shutdownGuest' | 'standbyGuest' | 'rebootGuest';
+
+/** A problem the user or admin must fix (bad class configSpec, unknown guest ID, no datastore for the policy). */
+export class ProviderInputError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'ProviderInputError';
+  }
+}
+
+export interface VMProvider {
+  /** The configured zone names. */
+  zones(): Promise<string[]>;
+  /** The VM with this instance UUID, or the one this object created under its name; undefined when none. */
+  findVM(ref: { namespace: string; name: string; uid: string; instanceUUID: string }): Promise<ObservedVM | undefined>;
+  /** The guest OS identifiers the zone's environment supports. */
+  guestIDs(zone: string): Promise<Set<string>>;
+  createVM(req: VMCreateRequest): Promise<ObservedVM>;
+  power(vm: ObservedVM, op: PowerOperation): Promise<void>;
+  /** Powers the VM off (hard) if it runs, then destroys it; a VM that is already gone is fine. */
+  destroyVM(vm: ObservedVM): Promise<void>;
+  /** Calls `onChange` with the instance UUID of every VM vSphere reports changed (power, host, config). */
+  watchVMs(onChange: (instanceUUID: string) => void): void;
+}

@@ -9,6 +9,8 @@ import type { MoRef } from './vim25/codec.js';
 export interface ChangeFeedOptions {
   types: string[];
   paths: string[];
+  /** Paths for some types instead of `paths`. */
+  pathsByType?: Record<string, string[]>;
   onUpdates: (updates: ObjectUpdate[], initial: boolean) => void;
   onError?: (err: unknown) => void;
   /** Seconds each WaitForUpdatesEx may block. */
@@ -46,7 +48,11 @@ export class ChangeFeed {
         view = await base.createContainerView(this.opts.types);
         await collector.createFilter({
           _typeName: 'PropertyFilterSpec',
-          propSet: this.opts.types.map((type) => ({ _typeName: 'PropertySpec', type, pathSet: this.opts.paths })),
+          propSet: this.opts.types.map((type) => ({
+            _typeName: 'PropertySpec',
+            type,
+            pathSet: this.opts.pathsByType?.[type] ?? this.opts.paths,
+          })),
           objectSet: [viewTraversal(view)],
         });
         let version = '';

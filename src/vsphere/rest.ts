@@ -51,6 +51,8 @@ export interface DeploySpec {
   datastoreId?: string;
   storageProfileId?: string;
   annotation?: string;
+  /** A VirtualMachineConfigSpec as vim25 XML, applied by vCenter while it deploys (vSphere 8.0 U2 and later). */
+  vmConfigSpecXML?: string;
 }
 
 const SESSION_HEADER = 'vmware-api-session-id';
@@ -260,6 +262,9 @@ export class VapiClient {
           default_datastore_id: spec.datastoreId,
           storage_profile_id: spec.storageProfileId,
           annotation: spec.annotation,
+          vm_config_spec: spec.vmConfigSpecXML
+            ? { provider: 'XML', xml: Buffer.from(spec.vmConfigSpecXML).toString('base64') }
+            : undefined,
         },
       },
       { '~action': 'deploy' },

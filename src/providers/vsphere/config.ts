@@ -12,6 +12,8 @@ export interface ProviderConfig {
   datacenter: string;
   tls: { ca?: string; thumbprint?: string; insecure?: boolean };
   credentialsSecret: string;
+  /** The vSphere network new VMs' NICs connect to (until networks are Kubernetes objects). */
+  network: string;
   /** Zone name → the vSphere cluster it is. */
   zones: Record<string, { cluster: string }>;
 }
@@ -73,6 +75,7 @@ export function parseProviderConfig(data: Record<string, string> | undefined): P
     datacenter: d.datacenter || 'DC0',
     tls: { ca: d.caBundle || undefined, thumbprint: d.thumbprint || undefined, insecure: d.insecure === 'true' },
     credentialsSecret: d.credentialsSecret || 'vmop-vcenter-credentials',
+    network: d.network || 'VM Network',
     zones,
   };
 }

@@ -127,6 +127,18 @@ export function encodeElement(name: string, value: unknown, declared: string, pa
   return `<${name}${xsi}>${body}</${name}>`;
 }
 
+/**
+ * A data object as a standalone vim25 XML document (the form vCenter takes for an OVF deploy's
+ * vm_config_spec): root element `obj` with the type in xsi:type and the namespaces declared on it.
+ */
+export function encodeDocument(value: VimObject, type: string): string {
+  const inner = encodeElement('obj', { ...value, _typeName: type }, type);
+  return inner.replace(
+    /^<obj>/,
+    `<obj xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="${type}">`,
+  );
+}
+
 function encodeArrayOf(name: string, arrayType: string, items: unknown, path: string): string {
   if (!Array.isArray(items)) throw new VimEncodeError(`${path}: ${arrayType} needs an array in _value`);
   const itemType = arrayType.slice('ArrayOf'.length);

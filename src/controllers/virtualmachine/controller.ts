@@ -1,0 +1,468 @@
+// The VirtualMachine controller: one reconcile per VM key, in this order — finalizer, find the vSphere VM
+// (by instance UUID), create it if missing (class, image, storage class, zone and guest ID resolved first),
+// power state, restart, status. Deletion powers the VM off and destroys it before the finalizer goes.
+// vSphere changes arrive through the provider's change feed and are mapped back to keys by instance UUID.
+import type { Registry } from 'prom-client';
+import { API_VERSION } from '../../api/v1alpha3/common.js';
+import { ZONE_LABEL, type PowerOpMode, type PowerState } from '../../api/v1alpha3/virtualmachine.js';
+import {
+  ProviderInputError,
+  type ObservedVM,
+  type PowerOperation,
+  type VMPowerState,
+  type VMProvider,
+} from '../../providers/interface.js';
+import { Controller, type WatchSource } from '../../runtime/controller.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import { ensureFinalizer, removeFinalizer } from '../../runtime/finalizer.js';
+import { Informer, objectKey } from '../../runtime/informer.js';
+import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Runnable } from '../../runtime/manager.js';
+import { setCondition, updateStatus, type Condition } from '../../runtime/status.js';
+import { CONDITIONS, resolveDependencies, type ConditionUpdate, type DependencyCaches } from './dependencies.js';
+import { decidePower, restartDue, restartOp } from './power.js';
+import { chooseZone } from './zone.js';
+
+export const FINALIZER = 'vmoperator.vmware.com/virtualmachine';
+export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
+
+interface VMStatus {
+  uniqueID?: string;
+  instanceUUID?: string;
+  biosUUID?: string;
+  powerState?: PowerState;
+  host?: string;
+  zone?: string;
+  hardwareVersion?: number;
+  class?: { apiVersion: string; kind: string; name: string };
+  lastRestartTime?: string;
+  conditions?: Condition[];
+  [key: string]: unknown;
+}
+
+interface VM extends KubeObject {
+  metadata: KubeObject['metadata'] & { uid?: string; deletionTimestamp?: string; finalizers?: string[] };
+  spec?: {
+    className?: string;
+    imageName?: string;
+    image?: { kind?: string; name?: string };
+    storageClass?: string;
+    powerState?: PowerState;
+    powerOffMode?: PowerOpMode;
+    suspendMode?: PowerOpMode;
+    restartMode?: PowerOpMode;
+    nextRestartTime?: string;
+    instanceUUID?: string;
+    biosUUID?: string;
+    guestID?: string;
+    network?: { disabled?: boolean; interfaces?: { name: string }[] };
+  };
+  status?: VMStatus;
+}
+
+export interface VMControllerOptions {
+  client: KubeClient;
+  provider: VMProvider;
+  events: EventRecorder;
+  logger: Logger;
+  registry?: Registry;
+  concurrency?: number;
+  trySoftTimeoutMs?: number;
+  resyncMs?: number;
+}
+
+const AFTER_HARD_OP: Partial<Record<PowerOperation, VMPowerState>> = {
+  powerOn: 'PoweredOn',
+  powerOff: 'PoweredOff',
+  suspend: 'Suspended',
+  reset: 'PoweredOn',
+};
+
+export class VirtualMachineController implements Runnable {
+  readonly name = 'virtualmachine';
+  readonly controller: Controller;
+  private readonly vms: Informer<VM>;
+  private readonly caches: DependencyCaches;
+  /** Soft power operations under way, by key: the state they aim at and when they were issued. */
+  private readonly softOps = new Map<string, { target: PowerState; since: number }>();
+  /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
+  private readonly zoneChoices = new Map<string, string>();
+  private readonly byInstanceUUID = new Map<string, string>();
+
+  constructor(private readonly opts: VMControllerOptions) {
+    const { client, logger } = opts;
+    const informer = (apiVersion: string, kind: string) =>
+      new Informer(client, { apiVersion, kind, logger, resyncMs: opts.resyncMs });
+    this.vms = informer(API_VERSION, 'VirtualMachine') as Informer<VM>;
+    this.caches = {
+      classes: informer(API_VERSION, 'VirtualMachineClass'),
+      images: informer(API_VERSION, 'VirtualMachineImage'),
+      clusterImages: informer(API_VERSION, 'ClusterVirtualMachineImage'),
+      storageClasses: new Informer(client, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', logger }),
+      quotas: new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger }),
+    };
+    this.vms.on((event, vm) => {
+      const uuid = vm.spec?.instanceUUID?.toLowerCase();
+      if (!uuid) return;
+      if (event === 'delete') this.byInstanceUUID.delete(uuid);
+      else this.byInstanceUUID.set(uuid, objectKey(vm));
+    });
+    // A dependency that appears or changes wakes the VMs of its namespace (all namespaces for cluster-scoped
+    // ones) that are still waiting to be created.
+    const waiting = (namespace?: string) => () =>
+      this.vms
+        .list()
+        .filter((vm) => !vm.status?.uniqueID && (!namespace || vm.metadata.namespace === namespace))
+        .map(objectKey);
+    const dependency = (informer: Informer, namespaced: boolean): WatchSource => ({
+      informer,
+      keys: (obj) => waiting(namespaced ? obj.metadata.namespace : undefined)(),
+    });
+    this.controller = new Controller({
+      name: this.name,
+      reconciler: { reconcile: (key) => this.reconcile(key) },
+      sources: [
+        { informer: this.vms as unknown as Informer },
+        dependency(this.caches.classes, true),
+        dependency(this.caches.images, true),
+        dependency(this.caches.clusterImages, false),
+        dependency(this.caches.storageClasses, false),
+        dependency(this.caches.quotas, true),
+      ],
+      concurrency: opts.concurrency ?? 8,
+      logger,
+      registry: opts.registry,
+    });
+    opts.provider.watchVMs((uuid) => {
+      const key = this.byInstanceUUID.get(uuid.toLowerCase());
+      if (key) this.controller.queue.add(key);
+    });
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    await this.controller.start(signal);
+  }
+
+  private get trySoftTimeoutMs(): number {
+    return this.opts.trySoftTimeoutMs ?? DEFAULT_TRYSOFT_TIMEOUT_MS;
+  }
+
+  async reconcile(key: string): Promise<{ requeueAfterMs?: number } | void> {
+    const cached = this.vms.get(key);
+    if (!cached) {
+      this.softOps.delete(key);
+      this.zoneChoices.delete(key);
+      return;
+    }
+    if (cached.metadata.deletionTimestamp) return this.cleanup(cached);
+    const vm = await ensureFinalizer(this.opts.client, cached, FINALIZER);
+    const spec = vm.spec ?? {};
+    if (!spec.instanceUUID || !spec.biosUUID) {
+      await this.writeStatus(vm, {}, [
+        fail(
+          CONDITIONS.created,
+          'MissingUUID',
+          'spec.instanceUUID and spec.biosUUID must be set (the mutating webhook sets them; is it installed?)',
+        ),
+      ]);
+      return;
+    }
+    const ref = {
+      namespace: vm.metadata.namespace!,
+      name: vm.metadata.name!,
+      uid: vm.metadata.uid ?? '',
+      instanceUUID: spec.instanceUUID,
+    };
+    const conditions: ConditionUpdate[] = [];
+    let observed: ObservedVM | undefined;
+    try {
+      observed = await this.opts.provider.findVM(ref);
+    } catch (err) {
+      if (err instanceof ProviderInputError) return this.refuse(vm, err);
+      throw err;
+    }
+    let className = vm.status?.class?.name;
+    if (!observed) {
+      const deps = resolveDependencies(vm, this.caches);
+      conditions.push(...deps.conditions);
+      if (!deps.cls || !deps.image || !deps.storage) {
+        const missing = deps.conditions.filter((c) => c.status !== 'True');
+        for (const c of missing)
+          await this.opts.events.record(
+            vm,
+            'Warning',
+            c.reason === 'NotFound' ? `${c.type.replace(/Ready$/, '')}NotFound` : c.reason,
+            c.message,
+          );
+        await this.writeStatus(vm, {}, [
+          ...conditions,
+          fail(CONDITIONS.created, 'WaitingForDependencies', missing.map((c) => c.message).join('; ')),
+        ]);
+        return;
+      }
+      const zone = await this.zoneFor(vm);
+      if (!zone) {
+        return this.refuse(
+          vm,
+          new ProviderInputError('no zones are configured: add "zones" to ConfigMap vmop-provider-config', 'NoZones'),
+          conditions,
+        );
+      }
+      try {
+        if (spec.guestID && !(await this.opts.provider.guestIDs(zone)).has(spec.guestID)) {
+          conditions.push(
+            fail(CONDITIONS.guestID, 'Invalid', `The specified guest ID value is not supported: ${spec.guestID}`),
+          );
+          throw new ProviderInputError(
+            `spec.guestID "${spec.guestID}" is not a guest OS identifier of zone ${zone}; list them with govc vm.option.info -cluster CLUSTER`,
+            'InvalidGuestID',
+          );
+        }
+        await this.opts.events.record(
+          vm,
+          'Normal',
+          'Creating',
+          `deploying ${deps.image.kind} ${deps.image.name} in zone ${zone}`,
+        );
+        observed = await this.opts.provider.createVM({
+          ...ref,
+          biosUUID: spec.biosUUID,
+          guestID: spec.guestID,
+          zone,
+          imageItemID: deps.image.itemID,
+          cpus: deps.cls.cpus,
+          memoryMiB: deps.cls.memoryMiB,
+          classConfigSpec: deps.cls.configSpec,
+          interfaces: spec.network?.disabled ? [] : (spec.network?.interfaces ?? [{ name: 'eth0' }]).map((i) => i.name),
+          storagePolicyID: deps.storage.storagePolicyID,
+        });
+      } catch (err) {
+        if (err instanceof ProviderInputError) return this.refuse(vm, err, conditions);
+        await this.opts.events.record(
+          vm,
+          'Warning',
+          'CreateFailed',
+          `creating the vSphere VM failed: ${message(err)}; retrying`,
+        );
+        throw err;
+      }
+      className = deps.cls.name;
+      this.zoneChoices.delete(key);
+      await this.opts.events.record(
+        vm,
+        'Normal',
+        'Created',
+        `created vSphere VM ${observed.id} on host ${observed.host ?? 'unknown'}`,
+      );
+    }
+    if (spec.guestID) conditions.push({ type: CONDITIONS.guestID, status: 'True', reason: 'True', message: '' });
+    conditions.push({ type: CONDITIONS.created, status: 'True', reason: 'True', message: '' });
+
+    const { observed: powered, requeueAfterMs, justPoweredOn } = await this.reconcilePower(key, vm, observed);
+    const fields: VMStatus = {
+      uniqueID: powered.id,
+      instanceUUID: powered.instanceUUID,
+      biosUUID: powered.biosUUID,
+      powerState: powered.powerState,
+      ...(powered.host ? { host: powered.host } : {}),
+      ...(powered.zone ? { zone: powered.zone } : {}),
+      ...(powered.hardwareVersion ? { hardwareVersion: powered.hardwareVersion } : {}),
+      ...(className ? { class: { apiVersion: API_VERSION, kind: 'VirtualMachineClass', name: className } } : {}),
+    };
+    const restarted = await this.reconcileRestart(vm, powered, justPoweredOn);
+    if (restarted) fields.lastRestartTime = restarted;
+    const desired = spec.powerState ?? 'PoweredOn';
+    conditions.push(
+      powered.powerState === desired
+        ? { type: CONDITIONS.ready, status: 'True', reason: 'True', message: '' }
+        : fail(CONDITIONS.ready, 'PowerStatePending', `the VM is ${powered.powerState}; it is being made ${desired}`),
+    );
+    await this.writeStatus(vm, fields, conditions);
+    return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
+  }
+
+  private async reconcilePower(
+    key: string,
+    vm: VM,
+    observed: ObservedVM,
+  ): Promise<{ observed: ObservedVM; requeueAfterMs?: number; justPoweredOn: boolean }> {
+    const spec = vm.spec ?? {};
+    const desired = spec.powerState ?? 'PoweredOn';
+    let soft = this.softOps.get(key);
+    if (soft && soft.target !== desired) {
+      this.softOps.delete(key);
+      soft = undefined;
+    }
+    const decision = decidePower({
+      desired,
+      observed: observed.powerState,
+      powerOffMode: spec.powerOffMode ?? 'TrySoft',
+      suspendMode: spec.suspendMode ?? 'TrySoft',
+      toolsRunning: observed.toolsRunning,
+      softSince: soft?.since,
+      now: Date.now(),
+      trySoftTimeoutMs: this.trySoftTimeoutMs,
+    });
+    if (decision.kind === 'none') {
+      this.softOps.delete(key);
+      return { observed, justPoweredOn: false };
+    }
+    if (decision.kind === 'wait') return { observed, requeueAfterMs: decision.ms, justPoweredOn: false };
+    try {
+      await this.opts.provider.power(observed, decision.op);
+    } catch (err) {
+      await this.opts.events.record(
+        vm,
+        'Warning',
+        'PowerOperationFailed',
+        `${decision.op} failed: ${message(err)}; retrying`,
+      );
+      throw err;
+    }
+    await this.opts.events.record(vm, 'Normal', 'PowerOperation', `${decision.op} (${decision.reason})`);
+    if (decision.soft) {
+      this.softOps.set(key, { target: desired, since: Date.now() });
+      // The change feed reports the new state when the guest gets there; this requeue is the timeout check.
+      return { observed, requeueAfterMs: Math.min(this.trySoftTimeoutMs, 10_000), justPoweredOn: false };
+    }
+    this.softOps.delete(key);
+    const state = AFTER_HARD_OP[decision.op] ?? observed.powerState;
+    return { observed: { ...observed, powerState: state }, justPoweredOn: decision.op === 'powerOn' };
+  }
+
+  /**
+   * Restarts the VM when spec.nextRestartTime is later than status.lastRestartTime. The new lastRestartTime is
+   * written before the restart is issued, so a manager that dies in between never restarts twice for one
+   * request; a restart that vSphere refuses puts the old value back so it is tried again.
+   */
+  private async reconcileRestart(vm: VM, observed: ObservedVM, justPoweredOn: boolean): Promise<string | undefined> {
+    const spec = vm.spec ?? {};
+    const next = spec.nextRestartTime;
+    if (!next || (spec.powerState ?? 'PoweredOn') !== 'PoweredOn' || observed.powerState !== 'PoweredOn')
+      return undefined;
+    if (!restartDue(next, vm.status?.lastRestartTime)) return undefined;
+    const previous = vm.status?.lastRestartTime;
+    await updateStatus<VM>(this.opts.client, vm, (s) => ({ ...s, lastRestartTime: next }));
+    if (justPoweredOn) {
+      await this.opts.events.record(
+        vm,
+        'Normal',
+        'Restarted',
+        'the VM was powered on, which satisfies the restart request',
+      );
+      return next;
+    }
+    const op = restartOp(spec.restartMode ?? 'TrySoft', observed.toolsRunning);
+    try {
+      await this.opts.provider.power(observed, op);
+    } catch (err) {
+      await updateStatus<VM>(this.opts.client, vm, (s) => {
+        const { lastRestartTime, ...rest } = s as VMStatus;
+        void lastRestartTime;
+        return previous ? { ...rest, lastRestartTime: previous } : rest;
+      }).catch(() => undefined);
+      await this.opts.events.record(vm, 'Warning', 'RestartFailed', `${op} failed: ${message(err)}; retrying`);
+      throw err;
+    }
+    await this.opts.events.record(vm, 'Normal', 'Restarted', `${op} for the request at ${next}`);
+    return next;
+  }
+
+  private async zoneFor(vm: VM): Promise<string | undefined> {
+    const key = objectKey(vm);
+    const labelled = (vm.metadata.labels as Record<string, string> | undefined)?.[ZONE_LABEL];
+    if (labelled) return labelled;
+    let zone = this.zoneChoices.get(key);
+    if (!zone) {
+      const pending = new Map<string, number>();
+      for (const [k, z] of this.zoneChoices) if (k !== key) pending.set(z, (pending.get(z) ?? 0) + 1);
+      zone = chooseZone(await this.opts.provider.zones(), this.vms.list(), pending);
+      if (!zone) return undefined;
+      this.zoneChoices.set(key, zone);
+    }
+    await this.opts.client.request('PATCH', await this.opts.client.objectPath(vm), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { [ZONE_LABEL]: zone } } },
+    });
+    return zone;
+  }
+
+  /** Input the user or admin must fix: a condition and an Event, and no retry until something changes. */
+  private async refuse(
+    vm: VM,
+    err: ProviderInputError,
+    conditions: ConditionUpdate[] = [],
+  ): Promise<{ requeueAfterMs: number }> {
+    await this.opts.events.record(vm, 'Warning', err.reason, err.message);
+    await this.writeStatus(vm, {}, [...conditions, fail(CONDITIONS.created, err.reason, err.message)]);
+    // vSphere-side causes (a datastore, a cluster) can change without any Kubernetes event: look again later.
+    return { requeueAfterMs: 60_000 };
+  }
+
+  private async cleanup(vm: VM): Promise<void> {
+    if (!(vm.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    const key = objectKey(vm);
+    const spec = vm.spec ?? {};
+    if (spec.instanceUUID) {
+      try {
+        const observed = await this.opts.provider
+          .findVM({
+            namespace: vm.metadata.namespace!,
+            name: vm.metadata.name!,
+            uid: vm.metadata.uid ?? '',
+            instanceUUID: spec.instanceUUID,
+          })
+          .catch((err: unknown) => {
+            // A VM of that name that is not ours is not ours to delete.
+            if (err instanceof ProviderInputError) return undefined;
+            throw err;
+          });
+        if (observed) {
+          await this.opts.provider.destroyVM(observed);
+          await this.opts.events.record(vm, 'Normal', 'Deleted', `destroyed vSphere VM ${observed.id}`);
+        }
+      } catch (err) {
+        const msg = `cannot delete the vSphere VM yet: ${message(err)}; the VirtualMachine stays until it is gone`;
+        await this.opts.events.record(vm, 'Warning', 'DeleteFailed', msg);
+        await this.writeStatus(vm, {}, [fail(CONDITIONS.ready, 'DeleteFailed', msg)]).catch(() => undefined);
+        throw err;
+      }
+    }
+    await removeFinalizer(this.opts.client, vm, FINALIZER);
+    this.softOps.delete(key);
+    this.zoneChoices.delete(key);
+  }
+
+  /**
+   * Merges `fields` and `conditions` into the status. Nothing is written when the cached status already says
+   * it all; otherwise one PUT on the cached resourceVersion, and a read-modify-write when that conflicts.
+   */
+  private async writeStatus(vm: VM, fields: VMStatus, conditions: ConditionUpdate[]): Promise<void> {
+    const merge = (prev: VMStatus): VMStatus => {
+      let list = prev.conditions;
+      for (const c of conditions)
+        list = setCondition(list, { ...c, observedGeneration: vm.metadata.generation as number | undefined });
+      return { ...prev, ...fields, ...(list ? { conditions: list } : {}) };
+    };
+    const current = vm.status ?? {};
+    const next = merge(current);
+    if (JSON.stringify(next) === JSON.stringify(current)) return;
+    try {
+      await this.opts.client.request('PUT', `${await this.opts.client.objectPath(vm)}/status`, {
+        body: { ...vm, status: next },
+      });
+    } catch (err) {
+      if (!(err instanceof KubeAPIError && err.conflict)) throw err;
+      await updateStatus<VM>(this.opts.client, vm, (s) => merge(s as VMStatus));
+    }
+  }
+}
+
+function fail(type: string, reason: string, msg: string): ConditionUpdate {
+  return { type, status: 'False', reason, message: msg };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

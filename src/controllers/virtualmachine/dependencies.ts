@@ -1,0 +1,192 @@
+// The objects a VM is built from — its VirtualMachineClass, its image (namespaced VirtualMachineImage first,
+// then ClusterVirtualMachineImage) and its StorageClass — looked up in the informer caches. Each comes back
+// either resolved or as the condition that explains what is missing, for the VM's status.
+import { parseQuantity } from '../../api/quantity.js';
+import type { Informer } from '../../runtime/informer.js';
+import type { KubeObject } from '../../runtime/kube-client.js';
+import type { Condition } from '../../runtime/status.js';
+
+export const CONDITIONS = {
+  classReady: 'VirtualMachineClassReady',
+  imageReady: 'VirtualMachineImageReady',
+  storageReady: 'VirtualMachineStorageReady',
+  created: 'VirtualMachineCreated',
+  guestID: 'GuestIDReconfigured',
+  ready: 'Ready',
+} as const;
+
+export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
+
+export interface VMLike extends KubeObject {
+  spec?: {
+    className?: string;
+    imageName?: string;
+    image?: { kind?: string; name?: string };
+    storageClass?: string;
+  };
+}
+
+export interface ResolvedClass {
+  name: string;
+  cpus?: number;
+  memoryMiB?: number;
+  configSpec?: Record<string, unknown>;
+}
+
+export interface ResolvedImage {
+  kind: 'VirtualMachineImage' | 'ClusterVirtualMachineImage';
+  name: string;
+  itemID: string;
+}
+
+export interface ResolvedStorage {
+  name: string;
+  storagePolicyID?: string;
+}
+
+export interface Resolved {
+  cls?: ResolvedClass;
+  image?: ResolvedImage;
+  storage?: ResolvedStorage;
+  conditions: ConditionUpdate[];
+}
+
+export interface DependencyCaches {
+  classes: Informer;
+  images: Informer;
+  clusterImages: Informer;
+  storageClasses: Informer;
+  quotas: Informer;
+}
+
+/** The ResourceQuota resource name that associates a StorageClass with a namespace (as VM Operator reads it). */
+export function storageQuotaResource(storageClass: string): string {
+  return `${storageClass}.storageclass.storage.k8s.io/requests.storage`;
+}
+
+function ok(type: string): ConditionUpdate {
+  return { type, status: 'True', reason: 'True', message: '' };
+}
+
+function fail(type: string, reason: string, message: string): ConditionUpdate {
+  return { type, status: 'False', reason, message };
+}
+
+function readyCondition(obj: KubeObject): { status?: string; message?: string } | undefined {
+  const conditions = (obj.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)
+    ?.conditions;
+  return conditions?.find((c) => c.type === 'Ready');
+}
+
+function resolveClass(vm: VMLike, c: DependencyCaches): ResolvedClass | ConditionUpdate {
+  const ns = vm.metadata.namespace!;
+  const name = vm.spec?.className;
+  if (!name) return fail(CONDITIONS.classReady, 'NotFound', 'spec.className is empty');
+  const cls = c.classes.get(`${ns}/${name}`);
+  if (!cls) {
+    return fail(
+      CONDITIONS.classReady,
+      'NotFound',
+      `VirtualMachineClass "${name}" does not exist in namespace ${ns}; list the classes with kubectl get vmclass -n ${ns}`,
+    );
+  }
+  const spec = (cls.spec ?? {}) as { hardware?: { cpus?: number; memory?: string | number }; configSpec?: unknown };
+  const memoryBytes = spec.hardware?.memory !== undefined ? parseQuantity(spec.hardware.memory) : undefined;
+  const configSpec =
+    typeof spec.configSpec === 'object' && spec.configSpec !== null && !Array.isArray(spec.configSpec)
+      ? (spec.configSpec as Record<string, unknown>)
+      : undefined;
+  return {
+    name,
+    cpus: spec.hardware?.cpus,
+    memoryMiB: memoryBytes !== undefined ? Math.ceil(memoryBytes / (1024 * 1024)) : undefined,
+    configSpec,
+  };
+}
+
+function resolveImage(vm: VMLike, c: DependencyCaches): ResolvedImage | ConditionUpdate {
+  const ns = vm.metadata.namespace!;
+  const ref = vm.spec?.image;
+  const name = ref?.name || vm.spec?.imageName;
+  if (!name) return fail(CONDITIONS.imageReady, 'NotFound', 'neither spec.image nor spec.imageName names an image');
+  const candidates: [ResolvedImage['kind'], KubeObject | undefined][] = [];
+  if (!ref?.kind || ref.kind === 'VirtualMachineImage')
+    candidates.push(['VirtualMachineImage', c.images.get(`${ns}/${name}`)]);
+  if (!ref?.kind || ref.kind === 'ClusterVirtualMachineImage')
+    candidates.push(['ClusterVirtualMachineImage', c.clusterImages.get(name)]);
+  const found = candidates.find(([, obj]) => obj);
+  if (!found) {
+    return fail(
+      CONDITIONS.imageReady,
+      'NotFound',
+      `no VirtualMachineImage "${name}" in namespace ${ns} and no ClusterVirtualMachineImage "${name}"; list them with kubectl get vmi,cvmi -n ${ns}`,
+    );
+  }
+  const [kind, obj] = found as [ResolvedImage['kind'], KubeObject];
+  const ready = readyCondition(obj);
+  const itemID = (obj.status as { providerItemID?: string } | undefined)?.providerItemID;
+  if (ready?.status !== 'True' || !itemID) {
+    return fail(
+      CONDITIONS.imageReady,
+      'NotReady',
+      `${kind} "${name}" is not ready${ready?.message ? `: ${ready.message}` : ''}`,
+    );
+  }
+  return { kind, name, itemID };
+}
+
+function resolveStorage(vm: VMLike, c: DependencyCaches): ResolvedStorage | ConditionUpdate {
+  const ns = vm.metadata.namespace!;
+  const name = vm.spec?.storageClass;
+  if (!name) return fail(CONDITIONS.storageReady, 'NotFound', 'spec.storageClass is empty');
+  const sc = c.storageClasses.get(name);
+  if (!sc) {
+    return fail(
+      CONDITIONS.storageReady,
+      'NotFound',
+      `StorageClass "${name}" does not exist; list them with kubectl get storageclass`,
+    );
+  }
+  const resource = storageQuotaResource(name);
+  const associated = c.quotas
+    .list()
+    .some(
+      (q) =>
+        q.metadata.namespace === ns &&
+        Object.keys((q.spec as { hard?: Record<string, unknown> } | undefined)?.hard ?? {}).includes(resource),
+    );
+  if (!associated) {
+    return fail(
+      CONDITIONS.storageReady,
+      'NotAssociated',
+      `StorageClass "${name}" is not associated with namespace ${ns}: no ResourceQuota there sets "${resource}"; ask an administrator to add one`,
+    );
+  }
+  const params = (sc as { parameters?: Record<string, string> }).parameters ?? {};
+  const policy = Object.entries(params).find(([k]) => k.toLowerCase() === 'storagepolicyid')?.[1];
+  return { name, storagePolicyID: policy || undefined };
+}
+
+/** Resolves the class, image and storage class of a VM; `conditions` has one entry for each of the three. */
+export function resolveDependencies(vm: VMLike, caches: DependencyCaches): Resolved {
+  const out: Resolved = { conditions: [] };
+  const cls = resolveClass(vm, caches);
+  if ('type' in cls) out.conditions.push(cls);
+  else {
+    out.cls = cls;
+    out.conditions.push(ok(CONDITIONS.classReady));
+  }
+  const image = resolveImage(vm, caches);
+  if ('type' in image) out.conditions.push(image);
+  else {
+    out.image = image;
+    out.conditions.push(ok(CONDITIONS.imageReady));
+  }
+  const storage = resolveStorage(vm, caches);
+  if ('type' in storage) out.conditions.push(storage);
+  else {
+    out.storage = storage;
+    out.conditions.push(ok(CONDITIONS.storageReady));
+  }
+  return out;
+}

@@ -1,0 +1,124 @@
+// The VirtualMachineConfigSpec a new VM is deployed with: the class's configSpec as the base (allocations,
+// devices, extra config), the class hardware where the configSpec leaves CPUs or memory out, the identity the
+// VM object asks for (instance and BIOS UUIDs, guest ID), one NIC per interface, and ExtraConfig keys that
+// lead from the vSphere VM back to its Kubernetes object. Pure: no vSphere calls.
+import { isKnownType, isSubtype } from '../../vsphere/vim25/metadata.js';
+import type { VimObject } from '../../vsphere/vim25/codec.js';
+import { ProviderInputError, type VMCreateRequest } from '../interface.js';
+
+/** ExtraConfig keys that name the Kubernetes object a VM belongs to. */
+export const EXTRA_CONFIG_KEYS = {
+  namespace: 'vmoperator.vmware.com/namespace',
+  name: 'vmoperator.vmware.com/name',
+  uid: 'vmoperator.vmware.com/uid',
+} as const;
+
+/** The adapter type of interfaces the class has no NIC for. */
+export const DEFAULT_NIC_TYPE = 'VirtualVmxnet3';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNICDevice(device: unknown): device is VimObject {
+  return (
+    isObject(device) &&
+    typeof device._typeName === 'string' &&
+    isKnownType(device._typeName) &&
+    isSubtype(device._typeName, 'VirtualEthernetCard')
+  );
+}
+
+/**
+ * The NIC adapter types for `count` interfaces: the class's NIC devices in order, then VirtualVmxnet3 for the
+ * interfaces beyond them.
+ */
+export function nicTypes(classConfigSpec: Record<string, unknown> | undefined, count: number): string[] {
+  const classNICs = classDeviceChanges(classConfigSpec)
+    .map((c) => c.device)
+    .filter(isNICDevice)
+    .map((d) => String(d._typeName));
+  return Array.from({ length: count }, (_, i) => classNICs[i] ?? DEFAULT_NIC_TYPE);
+}
+
+function classDeviceChanges(spec: Record<string, unknown> | undefined): Record<string, unknown>[] {
+  const list = spec?.deviceChange;
+  return Array.isArray(list) ? list.filter(isObject) : [];
+}
+
+function omit(obj: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => !keys.includes(k)));
+}
+
+function optionValue(key: string, value: string): VimObject {
+  return { _typeName: 'OptionValue', key, value };
+}
+
+export interface ConfigSpecOptions {
+  /** Name of the vSphere network the NICs connect to. */
+  network: string;
+}
+
+export function buildConfigSpec(req: VMCreateRequest, opts: ConfigSpecOptions): VimObject {
+  const base = req.classConfigSpec ?? {};
+  if (base._typeName !== undefined && base._typeName !== 'VirtualMachineConfigSpec') {
+    throw new ProviderInputError(
+      `the VirtualMachineClass configSpec has _typeName ${JSON.stringify(base._typeName)}; it must be VirtualMachineConfigSpec`,
+      'InvalidConfigSpec',
+    );
+  }
+  // Identity, name and files belong to the VM object, never to its class.
+  const rest = omit(base, ['_typeName', 'name', 'instanceUuid', 'uuid', 'files', 'deviceChange', 'extraConfig']);
+  const extraConfig = base.extraConfig;
+  const otherDevices = classDeviceChanges(base).filter((c) => !isNICDevice(c.device));
+  const types = nicTypes(base, req.interfaces.length);
+  const classNICs = classDeviceChanges(base)
+    .map((c) => c.device)
+    .filter(isNICDevice);
+  const nics = types.map((type, i) => {
+    const fromClass = classNICs[i] ?? {};
+    // Adapter settings of the class's NIC are kept; key, backing and label are the VM's own.
+    const settings = omit(fromClass, ['key', 'backing', 'deviceInfo', 'unitNumber', 'controllerKey']);
+    return {
+      _typeName: 'VirtualDeviceConfigSpec',
+      operation: 'add',
+      device: {
+        ...settings,
+        _typeName: type,
+        key: -1000 - i,
+        backing: { _typeName: 'VirtualEthernetCardNetworkBackingInfo', deviceName: opts.network },
+        connectable: {
+          _typeName: 'VirtualDeviceConnectInfo',
+          startConnected: true,
+          allowGuestControl: true,
+          connected: true,
+        },
+        addressType: typeof settings.addressType === 'string' ? settings.addressType : 'generated',
+      },
+    };
+  });
+  const classExtra = Array.isArray(extraConfig)
+    ? extraConfig.filter(
+        (o): o is VimObject =>
+          isObject(o) && !Object.values(EXTRA_CONFIG_KEYS).includes(o.key as (typeof EXTRA_CONFIG_KEYS)['name']),
+      )
+    : [];
+  const spec: VimObject = {
+    ...rest,
+    _typeName: 'VirtualMachineConfigSpec',
+    name: req.name,
+    instanceUuid: req.instanceUUID,
+    uuid: req.biosUUID,
+    extraConfig: [
+      ...classExtra,
+      optionValue(EXTRA_CONFIG_KEYS.namespace, req.namespace),
+      optionValue(EXTRA_CONFIG_KEYS.name, req.name),
+      optionValue(EXTRA_CONFIG_KEYS.uid, req.uid),
+    ],
+    deviceChange: [...otherDevices, ...nics],
+  };
+  if (spec.numCPUs === undefined && req.cpus !== undefined) spec.numCPUs = req.cpus;
+  if (spec.memoryMB === undefined && req.memoryMiB !== undefined) spec.memoryMB = req.memoryMiB;
+  if (req.guestID) spec.guestId = req.guestID;
+  return spec;
+}

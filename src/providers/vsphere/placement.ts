@@ -1,0 +1,165 @@
+// Where a new VM goes: the zone's cluster (its root resource pool), a folder per namespace under the
+// datacenter's VM folder, and a datastore of that cluster that satisfies the storage policy. Lookups are
+// cached per connection (the inventory is read again when a name is not found), so a burst of creates costs
+// a handful of calls, not a handful per VM.
+import type { VSphereAPI } from '../../vsphere/api.js';
+import { VimFault } from '../../vsphere/faults.js';
+import type { PbmClient } from '../../vsphere/pbm.js';
+import type { RetrievedObject } from '../../vsphere/property-collector.js';
+import type { MoRef } from '../../vsphere/vim25/codec.js';
+import { ProviderInputError } from '../interface.js';
+import type { ProviderConfig } from './config.js';
+
+export interface Target {
+  cluster: MoRef;
+  resourcePool: MoRef;
+  folder: MoRef;
+  datastore?: MoRef;
+}
+
+const DATASTORE_CACHE_MS = 60_000;
+
+export class Placement {
+  private inventory?: Promise<Awaited<ReturnType<VSphereAPI['inventory']>>>;
+  private readonly folders = new Map<string, Promise<MoRef>>();
+  private readonly datastores = new Map<string, { at: number; ds: Promise<MoRef> }>();
+  private readonly guestIDs = new Map<string, Promise<Set<string>>>();
+
+  constructor(
+    private readonly api: VSphereAPI,
+    private readonly pbm: PbmClient,
+    private readonly config: ProviderConfig,
+  ) {}
+
+  private async inv(refresh = false) {
+    if (refresh || !this.inventory) {
+      const p = this.api.inventory();
+      this.inventory = p;
+      p.catch(() => {
+        if (this.inventory === p) this.inventory = undefined;
+      });
+    }
+    return this.inventory!;
+  }
+
+  private async datacenter(): Promise<RetrievedObject> {
+    const find = async (refresh: boolean) =>
+      (await this.inv(refresh)).datacenters.find((d) => d.props.name === this.config.datacenter);
+    const dc = (await find(false)) ?? (await find(true));
+    if (!dc) {
+      throw new ProviderInputError(
+        `datacenter "${this.config.datacenter}" (key "datacenter" of ConfigMap vmop-provider-config) does not exist in vCenter`,
+        'DatacenterNotFound',
+      );
+    }
+    return dc;
+  }
+
+  async datacenterRef(): Promise<MoRef> {
+    return (await this.datacenter()).obj;
+  }
+
+  /** The vSphere cluster of a zone. */
+  async cluster(zone: string): Promise<RetrievedObject> {
+    const name = this.config.zones[zone]?.cluster;
+    if (!name) {
+      throw new ProviderInputError(
+        `zone "${zone}" is not configured; add it to key "zones" of ConfigMap vmop-provider-config (known: ${Object.keys(this.config.zones).join(', ') || 'none'})`,
+        'ZoneNotFound',
+      );
+    }
+    const find = async (refresh: boolean) => (await this.inv(refresh)).clusters.find((c) => c.props.name === name);
+    const cluster = (await find(false)) ?? (await find(true));
+    if (!cluster) {
+      throw new ProviderInputError(`cluster "${name}" of zone "${zone}" does not exist in vCenter`, 'ClusterNotFound');
+    }
+    return cluster;
+  }
+
+  /** The zone whose cluster has this managed object ID (from the cached inventory). */
+  zoneOfCluster(clusterID: string): string | undefined {
+    return this.clusterZones.get(clusterID);
+  }
+
+  private clusterZones = new Map<string, string>();
+
+  /** Reads the inventory once so zoneOfCluster can answer. */
+  async prime(): Promise<void> {
+    const inv = await this.inv();
+    for (const [zone, { cluster }] of Object.entries(this.config.zones)) {
+      const c = inv.clusters.find((x) => x.props.name === cluster);
+      if (c) this.clusterZones.set(c.obj.value, zone);
+    }
+  }
+
+  /** The folder for a namespace's VMs, created when missing. */
+  folder(namespace: string): Promise<MoRef> {
+    let f = this.folders.get(namespace);
+    if (!f) {
+      f = this.ensureFolder(namespace);
+      this.folders.set(namespace, f);
+      f.catch(() => this.folders.delete(namespace));
+    }
+    return f;
+  }
+
+  private async ensureFolder(namespace: string): Promise<MoRef> {
+    const dc = await this.datacenter();
+    const path = `/${this.config.datacenter}/vm/${namespace}`;
+    const found = await this.api.findByInventoryPath(path);
+    if (found) return found;
+    try {
+      return await this.api.client.call<MoRef>('CreateFolder', dc.props.vmFolder as MoRef, { name: namespace });
+    } catch (err) {
+      // Another manager (or an earlier attempt) made it meanwhile.
+      if (err instanceof VimFault && err.is('DuplicateName')) {
+        const again = await this.api.findByInventoryPath(path);
+        if (again) return again;
+      }
+      throw err;
+    }
+  }
+
+  /** The inventory path a VM of this namespace and name has. */
+  vmPath(namespace: string, name: string): string {
+    return `/${this.config.datacenter}/vm/${namespace}/${name}`;
+  }
+
+  /** A datastore of the cluster that satisfies the policy (the one with the most free space). */
+  datastore(cluster: RetrievedObject, policyID: string): Promise<MoRef> {
+    const key = `${cluster.obj.value}/${policyID}`;
+    const cached = this.datastores.get(key);
+    if (cached && Date.now() - cached.at < DATASTORE_CACHE_MS) return cached.ds;
+    const ds = this.pickDatastore(cluster, policyID);
+    this.datastores.set(key, { at: Date.now(), ds });
+    ds.catch(() => this.datastores.delete(key));
+    return ds;
+  }
+
+  private async pickDatastore(cluster: RetrievedObject, policyID: string): Promise<MoRef> {
+    const candidates = ((cluster.props.datastore as MoRef[] | undefined) ?? []).map((d) => d.value);
+    const matching = new Set(await this.pbm.matchingDatastores(policyID, candidates));
+    const inv = await this.inv();
+    const usable = inv.datastores
+      .filter((d) => matching.has(d.obj.value) && candidates.includes(d.obj.value))
+      .sort((a, b) => Number(b.props['summary.freeSpace'] ?? 0) - Number(a.props['summary.freeSpace'] ?? 0));
+    if (usable.length === 0) {
+      throw new ProviderInputError(
+        `no datastore of cluster "${String(cluster.props.name)}" satisfies storage policy ${policyID}`,
+        'NoCompatibleDatastore',
+      );
+    }
+    return usable[0]!.obj;
+  }
+
+  /** Guest OS identifiers the cluster's environment browser offers (cached). */
+  guestOSIDs(cluster: RetrievedObject): Promise<Set<string>> {
+    let ids = this.guestIDs.get(cluster.obj.value);
+    if (!ids) {
+      ids = this.api.guestOSDescriptors(cluster.obj).then((list) => new Set(list.map((d) => d.id)));
+      this.guestIDs.set(cluster.obj.value, ids);
+      ids.catch(() => this.guestIDs.delete(cluster.obj.value));
+    }
+    return ids;
+  }
+}

@@ -1,0 +1,153 @@
+// A cache of every VM (and host) in vCenter, kept by one change feed: reconciles of VMs that exist read their
+// power state, host and UUIDs from here instead of asking vSphere, and every change vSphere reports is passed
+// on (by instance UUID) so the controller reconciles the VM it belongs to. Out-of-band changes (a VM powered
+// off with govc) therefore reach the controller within a WaitForUpdatesEx round trip.
+import { ChangeFeed } from '../../vsphere/change-feed.js';
+import type { VimClient } from '../../vsphere/client.js';
+import type { ObjectUpdate } from '../../vsphere/property-collector.js';
+import type { MoRef } from '../../vsphere/vim25/codec.js';
+import type { ObservedVM, VMPowerState } from '../interface.js';
+
+export const VM_PATHS = [
+  'name',
+  'config.instanceUuid',
+  'config.uuid',
+  'config.version',
+  'config.guestId',
+  'config.template',
+  'runtime.powerState',
+  'runtime.host',
+  'guest.toolsRunningStatus',
+];
+const HOST_PATHS = ['name', 'parent'];
+
+const POWER: Record<string, VMPowerState> = {
+  poweredOn: 'PoweredOn',
+  poweredOff: 'PoweredOff',
+  suspended: 'Suspended',
+};
+
+/** Turns a VM's properties (as the property collector names them) into what the controller sees. */
+export function observedVM(
+  id: string,
+  props: Record<string, unknown>,
+  host?: { name?: string; cluster?: string },
+  zoneOfCluster?: (clusterID: string) => string | undefined,
+): ObservedVM {
+  const version = String(props['config.version'] ?? '');
+  const hw = /^vmx-(\d+)$/.exec(version);
+  return {
+    id,
+    name: String(props.name ?? ''),
+    instanceUUID: String(props['config.instanceUuid'] ?? ''),
+    biosUUID: String(props['config.uuid'] ?? ''),
+    powerState: POWER[String(props['runtime.powerState'])] ?? 'PoweredOff',
+    host: host?.name,
+    zone: host?.cluster ? zoneOfCluster?.(host.cluster) : undefined,
+    hardwareVersion: hw ? Number(hw[1]) : undefined,
+    guestID: typeof props['config.guestId'] === 'string' ? props['config.guestId'] : undefined,
+    toolsRunning: props['guest.toolsRunningStatus'] === 'guestToolsRunning',
+  };
+}
+
+export class VMInventory {
+  private readonly vms = new Map<string, Record<string, unknown>>();
+  private readonly hosts = new Map<string, Record<string, unknown>>();
+  private readonly byInstanceUUID = new Map<string, string>();
+  private readonly feed: ChangeFeed;
+  private synced = false;
+
+  constructor(
+    client: VimClient,
+    private readonly onChange: (instanceUUID: string) => void,
+    private readonly zoneOfCluster: (clusterID: string) => string | undefined,
+    onError?: (err: unknown) => void,
+  ) {
+    this.feed = new ChangeFeed(client, {
+      types: ['VirtualMachine', 'HostSystem'],
+      paths: VM_PATHS,
+      pathsByType: { HostSystem: HOST_PATHS },
+      onUpdates: (updates, initial) => this.apply(updates, initial),
+      onError: (err) => {
+        this.synced = false;
+        onError?.(err);
+      },
+    });
+  }
+
+  start(): void {
+    this.feed.start();
+  }
+
+  stop(): Promise<void> {
+    return this.feed.stop();
+  }
+
+  /** The cache holds every VM (the first full batch arrived and no error happened since). */
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
+  get size(): number {
+    return this.vms.size;
+  }
+
+  /** The VM with this instance UUID as last reported; undefined when it is unknown (or the cache is not synced). */
+  get(instanceUUID: string): ObservedVM | undefined {
+    const id = this.byInstanceUUID.get(instanceUUID.toLowerCase());
+    const props = id ? this.vms.get(id) : undefined;
+    if (!id || !props) return undefined;
+    return observedVM(id, props, this.hostOf(props), this.zoneOfCluster);
+  }
+
+  /** Host name and cluster ID of a VM's host, from the cache. */
+  hostOf(props: Record<string, unknown>): { name?: string; cluster?: string } | undefined {
+    const ref = props['runtime.host'] as MoRef | undefined;
+    const host = ref ? this.hosts.get(ref.value) : undefined;
+    if (!host) return undefined;
+    const parent = host.parent as MoRef | undefined;
+    return {
+      name: typeof host.name === 'string' ? host.name : undefined,
+      cluster: parent?.type === 'ClusterComputeResource' ? parent.value : undefined,
+    };
+  }
+
+  private apply(updates: ObjectUpdate[], initial: boolean): void {
+    if (initial) {
+      this.vms.clear();
+      this.hosts.clear();
+      this.byInstanceUUID.clear();
+    }
+    const changed = new Set<string>();
+    for (const u of updates) {
+      const map = u.obj.type === 'HostSystem' ? this.hosts : this.vms;
+      const id = u.obj.value;
+      if (u.kind === 'leave') {
+        const old = map.get(id);
+        map.delete(id);
+        const uuid = old?.['config.instanceUuid'];
+        if (typeof uuid === 'string') {
+          this.byInstanceUUID.delete(uuid.toLowerCase());
+          changed.add(uuid);
+        }
+        continue;
+      }
+      const props = { ...(map.get(id) ?? {}) };
+      const oldUUID = props['config.instanceUuid'];
+      for (const c of u.changeSet ?? []) {
+        if (c.op === 'remove' || c.op === 'indirectRemove') delete props[c.name];
+        else props[c.name] = c.val;
+      }
+      map.set(id, props);
+      if (u.obj.type !== 'VirtualMachine') continue;
+      const uuid = props['config.instanceUuid'];
+      if (typeof oldUUID === 'string' && oldUUID !== uuid) this.byInstanceUUID.delete(oldUUID.toLowerCase());
+      if (typeof uuid === 'string' && uuid) {
+        this.byInstanceUUID.set(uuid.toLowerCase(), id);
+        changed.add(uuid);
+      }
+    }
+    this.synced = true;
+    for (const uuid of changed) this.onChange(uuid);
+  }
+}

@@ -1,0 +1,217 @@
+// The VM side of the vSphere provider: find a VM by instance UUID (from the change-feed cache when it is
+// there, otherwise with SearchIndex), deploy one from a content library item with its whole ConfigSpec in
+// the deploy request, power operations, and destroy. The controller decides what to do; this only does it.
+import { PbmClient } from '../../vsphere/pbm.js';
+import { VimFault } from '../../vsphere/faults.js';
+import { VapiError } from '../../vsphere/rest.js';
+import { waitForTask } from '../../vsphere/tasks.js';
+import { encodeDocument, VimEncodeError, type MoRef } from '../../vsphere/vim25/codec.js';
+import type { Logger } from '../../runtime/logger.js';
+import {
+  ProviderInputError,
+  type ObservedVM,
+  type PowerOperation,
+  type VMCreateRequest,
+  type VMProvider,
+} from '../interface.js';
+import { buildConfigSpec, EXTRA_CONFIG_KEYS } from './config-spec.js';
+import type { ConfigSource } from './images.js';
+import { Placement } from './placement.js';
+import type { Connection, VSphereSession } from './session.js';
+import { observedVM, VMInventory, VM_PATHS } from './vm-inventory.js';
+
+interface State {
+  conn: Connection;
+  placement: Placement;
+  inventory: VMInventory;
+}
+
+const HARD: Partial<Record<PowerOperation, string>> = {
+  powerOn: 'PowerOnVM_Task',
+  powerOff: 'PowerOffVM_Task',
+  suspend: 'SuspendVM_Task',
+  reset: 'ResetVM_Task',
+};
+const SOFT: Partial<Record<PowerOperation, string>> = {
+  shutdownGuest: 'ShutdownGuest',
+  standbyGuest: 'StandbyGuest',
+  rebootGuest: 'RebootGuest',
+};
+
+export class VSphereVMProvider implements VMProvider {
+  private state?: Promise<State>;
+  private stateConn?: Connection;
+  private listeners: ((instanceUUID: string) => void)[] = [];
+
+  constructor(
+    private readonly session: VSphereSession,
+    private readonly source: ConfigSource,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** The connection with its placement cache and VM inventory; both are rebuilt when the connection changes. */
+  private async current(): Promise<State> {
+    const { config, credentials } = await this.source();
+    const conn = await this.session.connect(config, credentials);
+    if (this.state && this.stateConn === conn) return this.state;
+    const old = this.state;
+    this.stateConn = conn;
+    this.state = (async () => {
+      await old?.then((s) => s.inventory.stop()).catch(() => undefined);
+      const placement = new Placement(conn.api, new PbmClient(conn.api.client), config);
+      await placement.prime();
+      const inventory = new VMInventory(
+        conn.api.client,
+        (uuid) => this.listeners.forEach((l) => l(uuid)),
+        (id) => placement.zoneOfCluster(id),
+        (err) =>
+          this.logger?.warn(
+            { err: err instanceof Error ? err.message : String(err) },
+            'VM change feed failed; restarting it',
+          ),
+      );
+      inventory.start();
+      return { conn, placement, inventory };
+    })();
+    const s = this.state;
+    s.catch(() => {
+      if (this.state === s) {
+        this.state = undefined;
+        this.stateConn = undefined;
+      }
+    });
+    return s;
+  }
+
+  /** Starts the change feed now (rather than at the first reconcile) when vCenter is reachable. */
+  async start(): Promise<void> {
+    await this.current();
+  }
+
+  async stop(): Promise<void> {
+    const s = await this.state?.catch(() => undefined);
+    await s?.inventory.stop();
+  }
+
+  watchVMs(onChange: (instanceUUID: string) => void): void {
+    this.listeners.push(onChange);
+  }
+
+  async zones(): Promise<string[]> {
+    const { config } = await this.source();
+    return Object.keys(config.zones).sort();
+  }
+
+  async guestIDs(zone: string): Promise<Set<string>> {
+    const { placement } = await this.current();
+    return placement.guestOSIDs(await placement.cluster(zone));
+  }
+
+  private async read(s: State, ref: MoRef): Promise<ObservedVM> {
+    const props = await s.conn.api.pc.one(ref, VM_PATHS);
+    const cached = s.inventory.hostOf(props);
+    let host = cached;
+    if (!host && props['runtime.host']) {
+      const h = await s.conn.api.pc.one(props['runtime.host'] as MoRef, ['name', 'parent']);
+      const parent = h.parent as MoRef | undefined;
+      host = { name: h.name as string, cluster: parent?.type === 'ClusterComputeResource' ? parent.value : undefined };
+    }
+    return observedVM(ref.value, props, host, (id) => s.placement.zoneOfCluster(id));
+  }
+
+  async findVM(ref: {
+    namespace: string;
+    name: string;
+    uid: string;
+    instanceUUID: string;
+  }): Promise<ObservedVM | undefined> {
+    const s = await this.current();
+    const cached = s.inventory.isSynced ? s.inventory.get(ref.instanceUUID) : undefined;
+    if (cached) return cached;
+    const dc = await s.placement.datacenterRef();
+    const byUUID = await s.conn.api.findVMByUuid(ref.instanceUUID, true, dc);
+    if (byUUID) return this.read(s, byUUID);
+    // A deploy that was cut short (the manager died while vCenter worked) may have left the VM under its
+    // name before its identity was applied; it is ours only if it says so in ExtraConfig.
+    const byName = await s.conn.api.findByInventoryPath(s.placement.vmPath(ref.namespace, ref.name));
+    if (!byName || byName.type !== 'VirtualMachine') return undefined;
+    const { 'config.extraConfig': extra } = await s.conn.api.pc.one(byName, ['config.extraConfig']);
+    const uid = ((extra as { key: string; value: unknown }[] | undefined) ?? []).find(
+      (o) => o.key === EXTRA_CONFIG_KEYS.uid,
+    )?.value;
+    if (uid === ref.uid) return this.read(s, byName);
+    throw new ProviderInputError(
+      `a vSphere VM named "${ref.name}" already exists in folder ${ref.namespace} and does not belong to this VirtualMachine (uid ${ref.uid}); rename or remove it in vSphere`,
+      'NameInUse',
+    );
+  }
+
+  async createVM(req: VMCreateRequest): Promise<ObservedVM> {
+    const s = await this.current();
+    const cluster = await s.placement.cluster(req.zone);
+    const [folder, datastore] = await Promise.all([
+      s.placement.folder(req.namespace),
+      req.storagePolicyID ? s.placement.datastore(cluster, req.storagePolicyID) : Promise.resolve(undefined),
+    ]);
+    let xml: string;
+    try {
+      xml = encodeDocument(buildConfigSpec(req, { network: s.conn.config.network }), 'VirtualMachineConfigSpec');
+    } catch (err) {
+      if (err instanceof VimEncodeError) {
+        throw new ProviderInputError(
+          `the VirtualMachineClass configSpec is not valid: ${err.message}`,
+          'InvalidConfigSpec',
+        );
+      }
+      throw err;
+    }
+    try {
+      const id = await s.conn.rest.deployOVF(
+        req.imageItemID,
+        { resourcePoolId: (cluster.props.resourcePool as MoRef).value, folderId: folder.value },
+        { name: req.name, datastoreId: datastore?.value, storageProfileId: req.storagePolicyID, vmConfigSpecXML: xml },
+      );
+      return await this.read(s, { type: 'VirtualMachine', value: id });
+    } catch (err) {
+      // Lost a race with an earlier deploy of the same object (its files or name exist): use that VM.
+      const existing = await this.findVM(req).catch(() => undefined);
+      if (existing) return existing;
+      if (err instanceof VapiError && err.notFound) {
+        throw new ProviderInputError(`content library item ${req.imageItemID} does not exist`, 'ImageNotFound');
+      }
+      throw err;
+    }
+  }
+
+  async power(vm: ObservedVM, op: PowerOperation): Promise<void> {
+    const { conn } = await this.current();
+    const ref: MoRef = { type: 'VirtualMachine', value: vm.id };
+    try {
+      const hard = HARD[op];
+      if (hard) {
+        const task = await conn.api.client.call<MoRef>(hard, ref, {});
+        await waitForTask(conn.api.client, task);
+      } else await conn.api.client.call(SOFT[op]!, ref, {});
+    } catch (err) {
+      // Already in the state asked for (the cache was behind): nothing to do.
+      if (err instanceof VimFault && err.is('InvalidPowerState')) return;
+      throw err;
+    }
+  }
+
+  async destroyVM(vm: ObservedVM): Promise<void> {
+    const { conn } = await this.current();
+    const ref: MoRef = { type: 'VirtualMachine', value: vm.id };
+    try {
+      if (vm.powerState !== 'PoweredOff') {
+        await conn.api.powerOff(ref).catch((err: unknown) => {
+          if (!(err instanceof VimFault && err.is('InvalidPowerState'))) throw err;
+        });
+      }
+      await conn.api.destroy(ref);
+    } catch (err) {
+      if (err instanceof VimFault && err.is('ManagedObjectNotFound')) return;
+      throw err;
+    }
+  }
+}
