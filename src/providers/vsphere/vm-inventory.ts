@@ -4,7 +4,7 @@
 // off with govc) therefore reach the controller within a WaitForUpdatesEx round trip.
 import { ChangeFeed } from '../../vsphere/change-feed.js';
 import type { VimClient } from '../../vsphere/client.js';
-import type { ObjectUpdate } from '../../vsphere/property-collector.js';
+import { PropertyCollector, type ObjectUpdate } from '../../vsphere/property-collector.js';
 import type { MoRef } from '../../vsphere/vim25/codec.js';
 import type { ObservedVM, VMPowerState } from '../interface.js';
 
@@ -58,7 +58,7 @@ export class VMInventory {
   private synced = false;
 
   constructor(
-    client: VimClient,
+    private readonly client: VimClient,
     private readonly onChange: (instanceUUID: string) => void,
     private readonly zoneOfCluster: (clusterID: string) => string | undefined,
     onError?: (err: unknown) => void,
@@ -119,6 +119,7 @@ export class VMInventory {
       this.byInstanceUUID.clear();
     }
     const changed = new Set<string>();
+    const unknown: MoRef[] = [];
     for (const u of updates) {
       const map = u.obj.type === 'HostSystem' ? this.hosts : this.vms;
       const id = u.obj.value;
@@ -132,7 +133,11 @@ export class VMInventory {
         }
         continue;
       }
-      const props = { ...(map.get(id) ?? {}) };
+      const known = map.get(id);
+      const props = { ...(known ?? {}) };
+      // vcsim sometimes reports a VM that entered a container view only by its later changes; such a VM is
+      // read in full once, so the cache never holds a VM without its UUIDs.
+      if (!known && u.kind === 'modify' && u.obj.type === 'VirtualMachine') unknown.push(u.obj);
       const oldUUID = props['config.instanceUuid'];
       for (const c of u.changeSet ?? []) {
         if (c.op === 'remove' || c.op === 'indirectRemove') delete props[c.name];
@@ -149,5 +154,39 @@ export class VMInventory {
     }
     this.synced = true;
     for (const uuid of changed) this.onChange(uuid);
+    if (unknown.length) void this.readUnknown(unknown);
+  }
+
+  /**
+   * Records properties read directly from vSphere. vcsim does not report every property a deploy's
+   * reconfigure changes (the instance UUID among them), so what the provider reads wins over the feed.
+   */
+  learn(id: string, props: Record<string, unknown>): void {
+    this.apply(
+      [
+        {
+          kind: 'enter',
+          obj: { type: 'VirtualMachine', value: id },
+          changeSet: Object.entries(props).map(([name, val]) => ({ name, op: 'assign' as const, val })),
+        },
+      ],
+      false,
+    );
+  }
+
+  private async readUnknown(refs: MoRef[]): Promise<void> {
+    try {
+      const objs = await new PropertyCollector(this.client).properties(refs, 'VirtualMachine', VM_PATHS);
+      this.apply(
+        objs.map((o) => ({
+          kind: 'enter' as const,
+          obj: o.obj,
+          changeSet: Object.entries(o.props).map(([name, val]) => ({ name, op: 'assign' as const, val })),
+        })),
+        false,
+      );
+    } catch {
+      // Gone meanwhile, or vCenter unreachable: the next change or the feed's restart brings it in.
+    }
   }
 }

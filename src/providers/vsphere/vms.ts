@@ -109,6 +109,7 @@ export class VSphereVMProvider implements VMProvider {
 
   private async read(s: State, ref: MoRef): Promise<ObservedVM> {
     const props = await s.conn.api.pc.one(ref, VM_PATHS);
+    s.inventory.learn(ref.value, props);
     const cached = s.inventory.hostOf(props);
     let host = cached;
     if (!host && props['runtime.host']) {
