@@ -49,6 +49,8 @@ export async function managerCommand(argv: string[]): Promise<number> {
       'image-sync-interval',
       'vm-concurrency',
       'trysoft-timeout',
+      'vm-selector',
+      'controllers',
     ],
     'manager',
   );
@@ -103,29 +105,38 @@ export async function managerCommand(argv: string[]): Promise<number> {
   const session = new VSphereSession((method, ms, fault) =>
     vsphereCalls.observe({ method, fault: fault ?? '' }, ms / 1000),
   );
-  manager.addLeaderElected(
-    new ImageSync({
-      client: kube,
-      provider: new VSphereImageProvider(session, () => readProviderConfig(kube, namespace)),
-      namespace,
-      intervalMs: Number(stringFlag(args, 'image-sync-interval') ?? 5) * 1000,
-      logger: logger.child({ controller: 'virtualmachineimage' }),
-    }),
-  );
+  const controllers = new Set((stringFlag(args, 'controllers') ?? 'virtualmachine,virtualmachineimage').split(','));
+  for (const c of controllers) {
+    if (!['virtualmachine', 'virtualmachineimage'].includes(c))
+      throw new Error(`--controllers: unknown controller "${c}" (known: virtualmachine, virtualmachineimage)`);
+  }
+  if (controllers.has('virtualmachineimage'))
+    manager.addLeaderElected(
+      new ImageSync({
+        client: kube,
+        provider: new VSphereImageProvider(session, () => readProviderConfig(kube, namespace)),
+        namespace,
+        intervalMs: Number(stringFlag(args, 'image-sync-interval') ?? 5) * 1000,
+        logger: logger.child({ controller: 'virtualmachineimage' }),
+      }),
+    );
   const configSource = () => readProviderConfig(kube, namespace);
   const vmProvider = new VSphereVMProvider(session, configSource, logger.child({ provider: 'vsphere' }));
-  manager.addLeaderElected(
-    new VirtualMachineController({
-      client: kube,
-      provider: vmProvider,
-      events: new EventRecorder(kube, 'vmop-controller-manager', logger),
-      logger: logger.child({ controller: 'virtualmachine' }),
-      registry: manager.registry,
-      concurrency: positiveNumber(stringFlag(args, 'vm-concurrency') ?? '8', 'vm-concurrency'),
-      trySoftTimeoutMs: positiveNumber(stringFlag(args, 'trysoft-timeout') ?? '300', 'trysoft-timeout') * 1000,
-      resyncMs: 10 * 60 * 1000,
-    }),
-  );
+  if (controllers.has('virtualmachine'))
+    manager.addLeaderElected(
+      new VirtualMachineController({
+        client: kube,
+        provider: vmProvider,
+        events: new EventRecorder(kube, 'vmop-controller-manager', logger),
+        logger: logger.child({ controller: 'virtualmachine' }),
+        registry: manager.registry,
+        concurrency: positiveNumber(stringFlag(args, 'vm-concurrency') ?? '8', 'vm-concurrency'),
+        trySoftTimeoutMs: positiveNumber(stringFlag(args, 'trysoft-timeout') ?? '300', 'trysoft-timeout') * 1000,
+        resyncMs: 10 * 60 * 1000,
+        // Only the VMs with these labels (a label selector), e.g. for a canary manager beside another one.
+        vmSelector: stringFlag(args, 'vm-selector') ?? process.env.VMOP_VM_SELECTOR,
+      }),
+    );
   await manager.run();
   await vmProvider.stop();
   await session.close();

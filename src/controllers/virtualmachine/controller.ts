@@ -70,6 +70,8 @@ export interface VMControllerOptions {
   concurrency?: number;
   trySoftTimeoutMs?: number;
   resyncMs?: number;
+  /** Label selector: reconcile only the VMs it matches. */
+  vmSelector?: string;
 }
 
 const AFTER_HARD_OP: Partial<Record<PowerOperation, VMPowerState>> = {
@@ -94,7 +96,13 @@ export class VirtualMachineController implements Runnable {
     const { client, logger } = opts;
     const informer = (apiVersion: string, kind: string) =>
       new Informer(client, { apiVersion, kind, logger, resyncMs: opts.resyncMs });
-    this.vms = informer(API_VERSION, 'VirtualMachine') as Informer<VM>;
+    this.vms = new Informer<VM>(client, {
+      apiVersion: API_VERSION,
+      kind: 'VirtualMachine',
+      logger,
+      resyncMs: opts.resyncMs,
+      labelSelector: opts.vmSelector || undefined,
+    });
     this.caches = {
       classes: informer(API_VERSION, 'VirtualMachineClass'),
       images: informer(API_VERSION, 'VirtualMachineImage'),

@@ -1,0 +1,284 @@
+// Creating VMs through the test run's manager (real apiserver, webhooks and vcsim): from a cluster image and
+// from a namespaced image, the class's hardware, reservations and limits, the spec's NIC-type example, zone
+// placement, the UUID look-ups the spec shows with govc, guest IDs, and the conditions a VM carries while its
+// class, image or storage class is missing — until they appear.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { KubeClient } from '../../src/runtime/kube-client.js';
+import { storageClassAssociation } from '../../src/devenv/seed.js';
+import { client, govc } from '../support/ground.js';
+import { API } from '../support/vm.js';
+import {
+  condition,
+  eventsFor,
+  eventually,
+  exampleClass,
+  getVM,
+  PHOTON_IMAGE,
+  UBUNTU_IMAGE,
+  vm,
+  vmName,
+  vmNamespace,
+  waitForCondition,
+  waitForPower,
+} from '../support/vms.js';
+
+/** `govc object.collect -json` of some properties, as name → value. */
+async function collect(path: string, props: string[]): Promise<Record<string, unknown>> {
+  const r = await govc(['object.collect', '-json', path, ...props]);
+  assert.equal(r.code, 0, r.stderr);
+  const list = JSON.parse(r.stdout) as { name: string; val: unknown }[];
+  return Object.fromEntries(
+    list.map((p) => [
+      p.name,
+      typeof p.val === 'object' && p.val !== null && '_value' in p.val ? (p.val as { _value: unknown })._value : p.val,
+    ]),
+  );
+}
+
+async function ethernetTypes(path: string): Promise<string[]> {
+  const r = await govc(['device.ls', '-vm', path]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('ethernet-'))
+    .map((l) => l.split(/\s+/)[1]!);
+}
+
+async function cachedImageItemID(c: KubeClient, name: string): Promise<string> {
+  const img = await eventually(`ClusterVirtualMachineImage ${name}`, () =>
+    c
+      .get<{ apiVersion: string; kind: string; metadata: { name: string }; status?: { providerItemID?: string } }>(
+        API,
+        'ClusterVirtualMachineImage',
+        name,
+      )
+      .then((o) => o.status?.providerItemID),
+  );
+  return img;
+}
+
+describe('VM controller: create', () => {
+  let c: KubeClient;
+  before(() => {
+    c = client();
+  });
+  after(() => c.close());
+
+  it('creates a VM from a cluster image with the class hardware, reservations, limits and UUIDs', async () => {
+    const ns = await vmNamespace('vm-create');
+    const name = vmName('photon');
+    await c.create(vm(ns, name));
+    const obj = await waitForPower(c, ns, name, 'PoweredOn');
+    const s = obj.status!;
+    assert.equal(s.instanceUUID, obj.spec.instanceUUID);
+    assert.equal(s.biosUUID, obj.spec.biosUUID);
+    assert.match(String(s.uniqueID), /^vm-\d+$/);
+    assert.equal(s.hardwareVersion, 19);
+    assert.deepEqual(s.class, { apiVersion: API, kind: 'VirtualMachineClass', name: 'my-vm-class' });
+    for (const type of [
+      'VirtualMachineClassReady',
+      'VirtualMachineImageReady',
+      'VirtualMachineStorageReady',
+      'VirtualMachineCreated',
+      'Ready',
+    ]) {
+      assert.equal(condition(obj, type)?.status, 'True', type);
+    }
+    // The zone label was set and the host belongs to the zone's cluster.
+    const zone = obj.metadata.labels?.['topology.kubernetes.io/zone'];
+    assert.ok(zone === 'zone-a' || zone === 'zone-b', `zone label ${zone}`);
+    assert.equal(s.zone, zone);
+    assert.match(String(s.host), zone === 'zone-a' ? /^DC0_C0_H\d$/ : /^DC0_C1_H\d$/);
+
+    // The spec's look-ups: govc vm.info -vm.uuid with the instance UUID and with the BIOS UUID.
+    for (const uuid of [obj.spec.instanceUUID!, obj.spec.biosUUID!]) {
+      const r = await govc(['vm.info', '-vm.uuid', uuid]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`Name:\\s+${name}\\n`));
+      assert.match(r.stdout, new RegExp(`Path:\\s+/DC0/vm/${ns}/${name}\\n`));
+    }
+    const props = await collect(`/DC0/vm/${ns}/${name}`, [
+      'config.hardware.numCPU',
+      'config.hardware.memoryMB',
+      'config.cpuAllocation',
+      'config.memoryAllocation',
+      'config.instanceUuid',
+      'config.guestId',
+      'config.extraConfig',
+    ]);
+    assert.equal(props['config.hardware.numCPU'], 2);
+    assert.equal(props['config.hardware.memoryMB'], 4096);
+    assert.deepEqual(props['config.cpuAllocation'], { reservation: 200, limit: 400 });
+    assert.deepEqual(props['config.memoryAllocation'], { reservation: 1024, limit: 2048 });
+    assert.equal(props['config.instanceUuid'], obj.spec.instanceUUID);
+    assert.equal(props['config.guestId'], 'vmwarePhoton64Guest');
+    const extra = Object.fromEntries(
+      (props['config.extraConfig'] as { key: string; value: string }[]).map((o) => [o.key, o.value]),
+    );
+    assert.equal(extra['vmoperator.vmware.com/namespace'], ns);
+    assert.equal(extra['vmoperator.vmware.com/name'], name);
+    assert.equal(extra['vmoperator.vmware.com/uid'], obj.metadata.uid);
+    assert.deepEqual(await ethernetTypes(`/DC0/vm/${ns}/${name}`), ['VirtualVmxnet3']);
+    const reasons = (await eventsFor(c, ns, name)).map((e) => e.reason);
+    assert.ok(reasons.includes('Created'), reasons.join(','));
+    assert.ok(obj.metadata.finalizers?.includes('vmoperator.vmware.com/virtualmachine'));
+  });
+
+  it('prefers a namespaced VirtualMachineImage over a ClusterVirtualMachineImage of the same name', async () => {
+    const ns = await vmNamespace('vm-nsimage');
+    // A namespaced image named like the Photon cluster image, but backed by the Ubuntu item.
+    const ubuntuItem = await cachedImageItemID(c, UBUNTU_IMAGE);
+    const image = await c.create({
+      apiVersion: API,
+      kind: 'VirtualMachineImage',
+      metadata: { name: PHOTON_IMAGE, namespace: ns },
+    });
+    await c.request('PUT', `/apis/${API}/namespaces/${ns}/virtualmachineimages/${PHOTON_IMAGE}/status`, {
+      body: {
+        ...image,
+        status: {
+          name: 'ubuntu-24.04',
+          providerItemID: ubuntuItem,
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'True',
+              message: '',
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+      },
+    });
+    const name = vmName('nsimage');
+    await c.create(vm(ns, name));
+    await waitForPower(c, ns, name, 'PoweredOn');
+    const props = await collect(`/DC0/vm/${ns}/${name}`, ['config.guestId']);
+    assert.equal(props['config.guestId'], 'ubuntu64Guest');
+    const created = (await eventsFor(c, ns, name)).find((e) => e.reason === 'Creating');
+    assert.match(created?.message ?? '', /VirtualMachineImage vmi-3044b59f15d847781/);
+  });
+
+  it('gives interfaces the class NIC types in order and VirtualVmxnet3 beyond them (the spec example)', async () => {
+    const ns = await vmNamespace('vm-nics', { cls: false });
+    await c.create(
+      exampleClass(ns, 'my-vm-class', {
+        _typeName: 'VirtualMachineConfigSpec',
+        deviceChange: [
+          { _typeName: 'VirtualDeviceConfigSpec', device: { _typeName: 'VirtualE1000', key: -100 }, operation: 'add' },
+          {
+            _typeName: 'VirtualDeviceConfigSpec',
+            device: { _typeName: 'VirtualVmxnet2', key: -200 },
+            operation: 'add',
+          },
+        ],
+      }),
+    );
+    const name = vmName('nics');
+    await c.create(vm(ns, name, { network: { interfaces: [{ name: 'eth0' }, { name: 'eth1' }, { name: 'eth2' }] } }));
+    await waitForPower(c, ns, name, 'PoweredOn');
+    assert.deepEqual(await ethernetTypes(`/DC0/vm/${ns}/${name}`), [
+      'VirtualE1000',
+      'VirtualVmxnet2',
+      'VirtualVmxnet3',
+    ]);
+  });
+
+  it('places a VM in the zone its label names', async () => {
+    const ns = await vmNamespace('vm-zone');
+    const name = vmName('zoned');
+    await c.create(vm(ns, name, {}, { 'topology.kubernetes.io/zone': 'zone-b' }));
+    const obj = await waitForPower(c, ns, name, 'PoweredOn');
+    assert.equal(obj.status?.zone, 'zone-b');
+    assert.match(String(obj.status?.host), /^DC0_C1_H\d$/);
+  });
+
+  it('reports missing class, image and storage association as conditions and Events, then creates the VM once they exist', async () => {
+    const ns = await vmNamespace('vm-deps', { cls: false, storage: false });
+    const name = vmName('waiting');
+    await c.create(vm(ns, name, { imageName: 'vmi-late' }));
+    const waiting = await waitForCondition(c, ns, name, 'VirtualMachineCreated', 'False');
+    assert.equal(condition(waiting, 'VirtualMachineClassReady')?.reason, 'NotFound');
+    assert.match(
+      condition(waiting, 'VirtualMachineClassReady')!.message,
+      /VirtualMachineClass "my-vm-class" does not exist/,
+    );
+    assert.equal(condition(waiting, 'VirtualMachineImageReady')?.reason, 'NotFound');
+    assert.match(condition(waiting, 'VirtualMachineImageReady')!.message, /vmi-late/);
+    assert.equal(condition(waiting, 'VirtualMachineStorageReady')?.reason, 'NotAssociated');
+    assert.match(
+      condition(waiting, 'VirtualMachineStorageReady')!.message,
+      /my-storage-class\.storageclass\.storage\.k8s\.io\/requests\.storage/,
+    );
+    assert.equal(condition(waiting, 'VirtualMachineCreated')?.reason, 'WaitingForDependencies');
+    assert.equal(waiting.status?.uniqueID, undefined);
+    const warnings = await eventually('warning events', async () => {
+      const ev = (await eventsFor(c, ns, name)).filter((e) => e.type === 'Warning').map((e) => e.reason);
+      return ev.length >= 3 ? ev : undefined;
+    });
+    assert.deepEqual(
+      new Set(warnings),
+      new Set(['VirtualMachineClassNotFound', 'VirtualMachineImageNotFound', 'NotAssociated']),
+    );
+
+    // The class appears: that condition turns True, the others stay.
+    await c.create(exampleClass(ns));
+    await waitForCondition(c, ns, name, 'VirtualMachineClassReady', 'True');
+    // The image appears (namespaced, pointing at the Photon item), then the storage class is associated.
+    const photonItem = await cachedImageItemID(c, PHOTON_IMAGE);
+    const image = await c.create({
+      apiVersion: API,
+      kind: 'VirtualMachineImage',
+      metadata: { name: 'vmi-late', namespace: ns },
+    });
+    await c.request('PUT', `/apis/${API}/namespaces/${ns}/virtualmachineimages/vmi-late/status`, {
+      body: {
+        ...image,
+        status: {
+          providerItemID: photonItem,
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'True',
+              message: '',
+              lastTransitionTime: new Date().toISOString(),
+            },
+          ],
+        },
+      },
+    });
+    await waitForCondition(c, ns, name, 'VirtualMachineImageReady', 'True');
+    const still = await getVM(c, ns, name);
+    assert.equal(condition(still, 'VirtualMachineCreated')?.status, 'False');
+    await c.create(storageClassAssociation(ns, 'my-storage-class'));
+    const ready = await waitForPower(c, ns, name, 'PoweredOn');
+    assert.equal(condition(ready, 'VirtualMachineStorageReady')?.status, 'True');
+  });
+
+  it('refuses a guest ID the environment does not know, with the GuestIDReconfigured condition', async () => {
+    const ns = await vmNamespace('vm-guestid');
+    const bad = vmName('badguest');
+    await c.create(vm(ns, bad, { guestID: 'notAnOS64Guest' }));
+    const obj = await waitForCondition(c, ns, bad, 'VirtualMachineCreated', 'False');
+    assert.equal(condition(obj, 'VirtualMachineCreated')?.reason, 'InvalidGuestID');
+    assert.deepEqual(
+      [
+        condition(obj, 'GuestIDReconfigured')?.status,
+        condition(obj, 'GuestIDReconfigured')?.reason,
+        condition(obj, 'GuestIDReconfigured')?.message,
+      ],
+      ['False', 'Invalid', 'The specified guest ID value is not supported: notAnOS64Guest'],
+    );
+    const r = await govc(['vm.info', `/DC0/vm/${ns}/${bad}`]);
+    assert.doesNotMatch(r.stdout, /Name:/, 'no VM was created');
+
+    const good = vmName('goodguest');
+    await c.create(vm(ns, good, { guestID: 'rhel9_64Guest' }));
+    await waitForPower(c, ns, good, 'PoweredOn');
+    const props = await collect(`/DC0/vm/${ns}/${good}`, ['config.guestId']);
+    assert.equal(props['config.guestId'], 'rhel9_64Guest');
+  });
+});
