@@ -142,6 +142,8 @@ export async function benchAdmissionHandler(): Promise<void> {
 }
 
 export async function benchApplyOverhead(): Promise<void> {
+  // Only admission is measured: the session's VM controller must not deploy these VMs beside it.
+  process.env.VMOP_VM_SELECTOR = 'vmop.bench/reconcile=never';
   const session = await startSession({ prefix: 'vmop-bench', webhookPrefix: 'vmop-bench' });
   const client = new KubeClient(kubeConfigFrom(session.ground.kubeconfig, 'admin'));
   const N = Number(process.env.VMOP_BENCH_APPLY_RUNS ?? 25);

@@ -1,15 +1,19 @@
 // `npm run bench [name…]`: runs the benchmarks and prints their figures beside their references.
 import { benchAdmissionHandler, benchApplyOverhead } from './admission.js';
+import { benchVMs } from './vms.js';
 import { benchVSphereClient } from './vsphere.js';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   'admission-handler': benchAdmissionHandler,
   'admission-apply': benchApplyOverhead,
   'vsphere-client': benchVSphereClient,
+  vms: benchVMs,
 };
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  // Bare words name benchmarks; a flag's value (--vms 1000) is not a name.
+  const args = process.argv.slice(2);
+  const names = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
   const chosen = names.length > 0 ? names : Object.keys(BENCHMARKS);
   for (const name of chosen) {
     const bench = BENCHMARKS[name];

@@ -15,6 +15,7 @@ import {
   stopGround,
   type Component,
   type GroundPorts,
+  type GroundState,
 } from '../devenv/ground.js';
 import { removeWebhooks, stopOperator } from '../devenv/operator.js';
 import { livePid, stopByPidFile } from '../devenv/processes.js';
@@ -25,6 +26,20 @@ import { KubeClient } from '../runtime/kube-client.js';
 import { checkFlags, parseArgs, stringFlag } from './args.js';
 
 const run = promisify(execFile);
+
+/** Like run, but a failing command resolves with its exit code instead of throwing. */
+async function tryRun(
+  file: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv },
+): Promise<{ code: number; stdout: string }> {
+  try {
+    return { code: 0, stdout: (await run(file, args, opts)).stdout };
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '' };
+  }
+}
 
 export function devDir(): string {
   return process.env.VMOP_DEV_DIR ?? path.join(repoRoot(), '.vmop', 'dev');
@@ -103,7 +118,7 @@ async function devUp(argv: string[]): Promise<number> {
     throw err;
   }
 
-  if (args.flags.has('apply-examples')) await applyExamples(ground.tools.kubectl, kubeconfig);
+  if (args.flags.has('apply-examples')) await applyExamples(ground, kubeconfig);
 
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
   say(`\nReady in ${((Date.now() - started) / 1000).toFixed(1)}s. Use it with:`);
@@ -114,13 +129,47 @@ async function devUp(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function applyExamples(kubectl: string, kubeconfig: string): Promise<void> {
+async function applyExamples(ground: GroundState, kubeconfig: string): Promise<void> {
+  const kubectl = ground.tools.kubectl;
   const examples = path.join(repoRoot(), 'examples');
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   const applied = await run(kubectl, ['apply', '-f', examples], { env });
   say(`\n$ kubectl apply -f examples/\n${applied.stdout.trimEnd()}`);
+  say('\nwaiting for my-vm to be PoweredOn and Ready (the operator deploys it in vcsim) …');
+  const waited = await tryRun(
+    kubectl,
+    ['wait', '-n', 'my-namespace', 'vm/my-vm', '--for=condition=Ready', '--timeout=120s'],
+    { env },
+  );
   const listed = await run(kubectl, ['get', 'vm', '-n', 'my-namespace', '-o', 'wide'], { env });
   say(`\n$ kubectl get vm -n my-namespace -o wide\n${listed.stdout.trimEnd()}`);
+  if (waited.code !== 0) {
+    const conditions = await tryRun(
+      kubectl,
+      [
+        'get',
+        'vm',
+        '-n',
+        'my-namespace',
+        'my-vm',
+        '-o',
+        'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}',
+      ],
+      { env },
+    );
+    throw new Error(
+      `my-vm did not become Ready in 120 s. Its conditions:\n${conditions.stdout.trimEnd()}\n` +
+        `See kubectl describe vm -n my-namespace my-vm and ${path.join(devDir(), 'logs', 'manager.log')}`,
+    );
+  }
+  const uuid = (
+    await run(kubectl, ['get', 'vm', '-n', 'my-namespace', 'my-vm', '-o', 'jsonpath={.spec.instanceUUID}'], { env })
+  ).stdout.trim();
+  const info = await run(ground.tools.govc, ['vm.info', '-vm.uuid', uuid], {
+    env: { ...process.env, GOVC_URL: ground.govcURL, GOVC_TLS_CA_CERTS: ground.caCert },
+  });
+  say(`\n$ govc vm.info -vm.uuid $(kubectl get vm -n my-namespace my-vm -o jsonpath='{.spec.instanceUUID}')`);
+  say(info.stdout.trimEnd());
 }
 
 async function devDown(argv: string[]): Promise<number> {

@@ -1,12 +1,12 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
-import { Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/logger.js';
 import { ImageSync } from '../controllers/virtualmachineimage/controller.js';
 import { VirtualMachineController } from '../controllers/virtualmachine/controller.js';
 import { VSphereVMProvider } from '../providers/vsphere/vms.js';
 import { EventRecorder } from '../runtime/events.js';
-import { readProviderConfig } from '../providers/vsphere/config-source.js';
+import { cachedConfigSource, readProviderConfig } from '../providers/vsphere/config-source.js';
 import { VSphereImageProvider } from '../providers/vsphere/images.js';
 import { VSphereSession } from '../providers/vsphere/session.js';
 import { KubeClient } from '../runtime/kube-client.js';
@@ -102,8 +102,22 @@ export async function managerCommand(argv: string[]): Promise<number> {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [manager.registry],
   });
-  const session = new VSphereSession((method, ms, fault) =>
-    vsphereCalls.observe({ method, fault: fault ?? '' }, ms / 1000),
+  const restCalls = new Counter({
+    name: 'vmop_vsphere_rest_calls_total',
+    help: 'vSphere REST (vAPI) calls by HTTP method and path.',
+    labelNames: ['method', 'path'],
+    registers: [manager.registry],
+  });
+  const kubeRequests = new Counter({
+    name: 'vmop_kube_api_requests_total',
+    help: 'Requests to the Kubernetes API server by verb (WATCH for watches).',
+    labelNames: ['verb'],
+    registers: [manager.registry],
+  });
+  kube.onRequest = (verb) => kubeRequests.inc({ verb });
+  const session = new VSphereSession(
+    (method, ms, fault) => vsphereCalls.observe({ method, fault: fault ?? '' }, ms / 1000),
+    (method, path) => restCalls.inc({ method, path }),
   );
   const controllers = new Set((stringFlag(args, 'controllers') ?? 'virtualmachine,virtualmachineimage').split(','));
   for (const c of controllers) {
@@ -120,7 +134,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
         logger: logger.child({ controller: 'virtualmachineimage' }),
       }),
     );
-  const configSource = () => readProviderConfig(kube, namespace);
+  const configSource = cachedConfigSource(() => readProviderConfig(kube, namespace));
   const vmProvider = new VSphereVMProvider(session, configSource, logger.child({ provider: 'vsphere' }));
   if (controllers.has('virtualmachine'))
     manager.addLeaderElected(

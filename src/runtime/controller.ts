@@ -150,13 +150,15 @@ export class Controller implements Runnable {
 
   async start(signal: AbortSignal): Promise<void> {
     this.signal = signal;
-    for (const s of this.opts.sources) s.informer.start();
-    await Promise.all(this.opts.sources.map((s) => s.informer.waitForSync()));
-    this.opts.logger.info({ controller: this.name }, 'caches synced; reconciling');
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       else signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    for (const s of this.opts.sources) s.informer.start();
+    // A stop must not wait for caches that cannot fill (the API server is unreachable).
+    await Promise.race([Promise.all(this.opts.sources.map((s) => s.informer.waitForSync())), stopped]);
+    if (!signal.aborted) this.opts.logger.info({ controller: this.name }, 'caches synced; reconciling');
+    await stopped;
     this.queue.stop();
     await Promise.all(this.opts.sources.map((s) => s.informer.stop()));
   }

@@ -61,6 +61,8 @@ export class KubeClient {
   private readonly server: string;
   private readonly agent: https.Agent | http.Agent;
   private readonly discovery = new Map<string, Promise<APIResource[]>>();
+  /** Sees every request and watch (its HTTP verb, WATCH for watches); the manager counts them as metrics. */
+  onRequest?: (verb: string) => void;
 
   constructor(private readonly kc: KubeConfig) {
     const cluster = kc.getCurrentCluster();
@@ -88,6 +90,7 @@ export class KubeClient {
 
   /** Sends one request; resolves with the parsed JSON body, rejects with KubeAPIError on a non-2xx answer. */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    this.onRequest?.(method);
     const { url, options, lib } = await this.prepare(method, path, opts.query ?? {}, opts.accept);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) {
@@ -194,6 +197,7 @@ export class KubeClient {
     onEvent: (event: WatchEvent) => void,
     signal?: AbortSignal,
   ): Promise<void> {
+    this.onRequest?.('WATCH');
     const { url, options, lib } = await this.prepare('GET', path, { ...query, watch: '1' });
     if (signal) options.signal = signal;
     await new Promise<void>((resolve, reject) => {

@@ -97,7 +97,11 @@ export class VapiClient {
   }
 
   /** Sends a request; `value` of the JSON answer is returned. Logs in when needed, and again once on 401. */
+  /** Sees every REST call (HTTP method and path without IDs); the manager counts them as metrics. */
+  onCall?: (method: string, path: string) => void;
+
   async call<T>(method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<T> {
+    this.onCall?.(method, path.replace(/id:[^/?]+/g, 'id:ID'));
     if (!this.session) await this.login();
     const url = `/rest${path}${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ''}`;
     const send = () =>

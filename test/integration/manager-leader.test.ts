@@ -11,7 +11,9 @@ import { ensureWebhookCertDir } from '../../src/devenv/operator.js';
 import { freePorts } from '../../src/devenv/processes.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
 import { PATHS } from '../../src/webhooks/handlers.js';
-import { client, ground, testNamespace } from '../support/ground.js';
+import { client, ground } from '../support/ground.js';
+import { OWN_MANAGER_LABEL } from '../support/manager.js';
+import { vm, vmNamespace, vspherePowerState, waitForPower } from '../support/vms.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +43,7 @@ describe('manager leader election', () => {
     { timeout: 90_000 },
     async () => {
       const g = ground();
-      const ns = await testNamespace('leader');
+      const ns = await vmNamespace('leader');
       const certDir = await ensureWebhookCertDir(g.dir);
       const ca = await readFile(g.caCert);
       const ports = await freePorts(4);
@@ -68,6 +70,11 @@ describe('manager leader election', () => {
             ns,
             '--leader-election-id',
             id,
+            // Only the VM controller, and only for this test's VMs (the shared manager leaves them alone).
+            '--controllers',
+            'virtualmachine',
+            '--vm-selector',
+            `${OWN_MANAGER_LABEL}=${ns}`,
           ],
           { stdio: 'ignore' },
         );
@@ -90,6 +97,9 @@ describe('manager leader election', () => {
         for (let i = 0; i < 100 && (await admit(webhookPort.b as number, ca)) !== 200; i++) await sleep(100);
         await sleep(3000);
         assert.equal(await holder(), 'a', 'b does not take a lease that a keeps renewing');
+        const suffix = ns.slice(ns.lastIndexOf('-') + 1);
+        await c.create(vm(ns, `led-by-a-${suffix}`, {}, { [OWN_MANAGER_LABEL]: ns }));
+        await waitForPower(c, ns, `led-by-a-${suffix}`, 'PoweredOn');
         procs.a?.kill('SIGKILL');
         const killed = Date.now();
         let takeover = 0;
@@ -103,6 +113,19 @@ describe('manager leader election', () => {
         }
         assert.ok(takeover > 0, 'b never took over');
         assert.ok(takeover <= 15_000 + 3_000, `b took over after ${takeover} ms (lease 15 s)`);
+        // The new leader reconciles: it creates a new VM and restores the first one's power state.
+        await c.create(vm(ns, `led-by-b-${suffix}`, {}, { [OWN_MANAGER_LABEL]: ns }));
+        await waitForPower(c, ns, `led-by-b-${suffix}`, 'PoweredOn');
+        await c.request(
+          'PATCH',
+          `/apis/vmoperator.vmware.com/v1alpha3/namespaces/${ns}/virtualmachines/led-by-a-${suffix}`,
+          {
+            contentType: 'application/merge-patch+json',
+            body: { spec: { powerState: 'PoweredOff', powerOffMode: 'Hard' } },
+          },
+        );
+        await waitForPower(c, ns, `led-by-a-${suffix}`, 'PoweredOff');
+        assert.equal(await vspherePowerState(ns, `led-by-a-${suffix}`), 'poweredOff');
       } finally {
         for (const p of Object.values(procs)) p.kill('SIGKILL');
         c.close();

@@ -35,3 +35,24 @@ export async function readProviderConfig(
     throw new ConfigError(`Secret ${config.credentialsSecret} needs keys "username" and "password"`);
   return { config, credentials: { username, password } };
 }
+
+/**
+ * The same reads, remembered for `ttlMs`: a burst of reconciles costs two API reads per interval, not two each,
+ * and an edit still takes effect within the interval. A failed read is not remembered.
+ */
+export function cachedConfigSource(
+  read: () => Promise<{ config: ProviderConfig; credentials: Credentials }>,
+  ttlMs = 5_000,
+): () => Promise<{ config: ProviderConfig; credentials: Credentials }> {
+  let last: { at: number; value: Promise<{ config: ProviderConfig; credentials: Credentials }> } | undefined;
+  return () => {
+    if (last && Date.now() - last.at < ttlMs) return last.value;
+    const value = read();
+    const entry = { at: Date.now(), value };
+    last = entry;
+    value.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    return value;
+  };
+}

@@ -21,7 +21,10 @@ export class VSphereSession {
   private fingerprint = '';
 
   /** `onCall` sees every SOAP call (method, duration, fault type) — the manager turns it into metrics. */
-  constructor(private readonly onCall?: (method: string, ms: number, fault?: string) => void) {}
+  constructor(
+    private readonly onCall?: (method: string, ms: number, fault?: string) => void,
+    private readonly onRestCall?: (method: string, path: string) => void,
+  ) {}
 
   /** The connection for this configuration, reusing the open one while nothing changed. */
   async connect(config: ProviderConfig, credentials: Credentials): Promise<Connection> {
@@ -32,6 +35,7 @@ export class VSphereSession {
     const opening = (async () => {
       const vim = await VimClient.connect({ url: config.vcenter, tls: config.tls, credentials, onCall: this.onCall });
       const rest = VapiClient.create({ url: config.vcenter, tls: config.tls, credentials });
+      rest.onCall = this.onRestCall;
       return { api: new VSphereAPI(vim), rest, config };
     })();
     this.current = opening;

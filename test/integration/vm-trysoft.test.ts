@@ -1,0 +1,123 @@
+// The TrySoft fallback end to end through the controller and the real API server. vcsim's guests always
+// obey a soft power-off at once, so this runs the VM controller in-process over a scripted provider whose
+// guest ignores ShutdownGuest: TrySoft must issue the hard PowerOff after the (short) timeout, by requeue;
+// Soft must keep waiting.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { VirtualMachineController } from '../../src/controllers/virtualmachine/controller.js';
+import type { ObservedVM, PowerOperation, VMCreateRequest, VMProvider } from '../../src/providers/interface.js';
+import { EventRecorder } from '../../src/runtime/events.js';
+import type { KubeClient } from '../../src/runtime/kube-client.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { client } from '../support/ground.js';
+import { OWN_MANAGER_LABEL } from '../support/manager.js';
+import { patchVM } from '../support/vm.js';
+import { eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
+
+/** A provider whose guests have VM Tools running but never shut themselves down. */
+class StubbornGuests implements VMProvider {
+  readonly vms = new Map<string, ObservedVM>();
+  readonly ops: { op: PowerOperation; at: number }[] = [];
+  private onChange?: (uuid: string) => void;
+
+  async zones() {
+    return ['zone-a'];
+  }
+  async guestIDs() {
+    return new Set<string>();
+  }
+  async findVM(ref: { instanceUUID: string }) {
+    const found = this.vms.get(ref.instanceUUID);
+    return found && { ...found };
+  }
+  async createVM(req: VMCreateRequest) {
+    const observed: ObservedVM = {
+      id: `vm-${this.vms.size + 1}`,
+      name: req.name,
+      instanceUUID: req.instanceUUID,
+      biosUUID: req.biosUUID,
+      powerState: 'PoweredOff',
+      host: 'esx-1',
+      zone: req.zone,
+      hardwareVersion: 19,
+      toolsRunning: true,
+    };
+    this.vms.set(req.instanceUUID, observed);
+    return { ...observed };
+  }
+  async power(target: ObservedVM, op: PowerOperation) {
+    this.ops.push({ op, at: Date.now() });
+    const vm = this.vms.get(target.instanceUUID)!;
+    if (op === 'powerOn') vm.powerState = 'PoweredOn';
+    if (op === 'powerOff') vm.powerState = 'PoweredOff';
+    // shutdownGuest: the guest ignores it.
+    this.onChange?.(vm.instanceUUID);
+  }
+  async destroyVM(target: ObservedVM) {
+    this.vms.delete(target.instanceUUID);
+  }
+  watchVMs(onChange: (uuid: string) => void) {
+    this.onChange = onChange;
+  }
+}
+
+describe('VM controller: TrySoft fallback', () => {
+  let c: KubeClient;
+  let ns: string;
+  let provider: StubbornGuests;
+  const abort = new AbortController();
+  let running: Promise<void>;
+
+  before(async () => {
+    c = client();
+    ns = await vmNamespace('vm-trysoft');
+    provider = new StubbornGuests();
+    const controller = new VirtualMachineController({
+      client: c,
+      provider,
+      events: new EventRecorder(c, 'vmop-test'),
+      logger: createLogger({ level: 'silent' }),
+      trySoftTimeoutMs: 1500,
+      vmSelector: `${OWN_MANAGER_LABEL}=${ns}`,
+    });
+    running = controller.start(abort.signal);
+  });
+  after(async () => {
+    abort.abort();
+    await running;
+    c.close();
+  });
+
+  it('powers off hard once the guest has not shut down within the TrySoft timeout', async () => {
+    const name = vmName('stubborn');
+    await c.create(vm(ns, name, {}, { [OWN_MANAGER_LABEL]: ns }));
+    await waitForPower(c, ns, name, 'PoweredOn');
+    provider.ops.length = 0;
+    await patchVM(c, ns, name, { spec: { powerState: 'PoweredOff', powerOffMode: 'TrySoft' } });
+    const obj = await waitForPower(c, ns, name, 'PoweredOff', 20_000);
+    assert.deepEqual(
+      provider.ops.map((o) => o.op),
+      ['shutdownGuest', 'powerOff'],
+    );
+    const waited = provider.ops[1]!.at - provider.ops[0]!.at;
+    assert.ok(waited >= 1500, `hard power off after ${waited} ms, before the 1500 ms timeout`);
+    assert.ok(waited < 12_000, `hard power off only after ${waited} ms`);
+    assert.equal(obj.status?.powerState, 'PoweredOff');
+  });
+
+  it('keeps waiting in Soft mode', async () => {
+    const name = vmName('patient');
+    await c.create(vm(ns, name, {}, { [OWN_MANAGER_LABEL]: ns }));
+    await waitForPower(c, ns, name, 'PoweredOn');
+    provider.ops.length = 0;
+    await patchVM(c, ns, name, { spec: { powerState: 'PoweredOff', powerOffMode: 'Soft' } });
+    await eventually('shutdownGuest issued', async () => (provider.ops.length > 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.deepEqual(
+      provider.ops.map((o) => o.op),
+      ['shutdownGuest'],
+    );
+    const obj = await getVM(c, ns, name);
+    assert.equal(obj.status?.powerState, 'PoweredOn');
+  });
+});

@@ -1,0 +1,69 @@
+// Managers that a test starts itself, beside the shared one: they run only the VM controller and only for
+// VMs labelled vmop.test/manager=<id> (the shared manager skips those), so a test can kill, restart or
+// starve them of vCenter without disturbing other tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePorts } from '../../src/devenv/processes.js';
+import { repoRoot } from '../../src/devenv/toolchain.js';
+import { ground } from './ground.js';
+
+export const OWN_MANAGER_LABEL = 'vmop.test/manager';
+
+export interface OwnManager {
+  proc: ChildProcess;
+  healthPort: number;
+  /** Exit code, once it exited. */
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startOwnManager(opts: {
+  id: string;
+  /** Where its provider configuration lives; vmop-system (the shared vcsim) by default. */
+  namespace?: string;
+  leaderElection?: { namespace: string; identity: string };
+  extraArgs?: string[];
+  log?: boolean;
+}): Promise<OwnManager> {
+  const g = ground();
+  const [healthPort] = (await freePorts(1)) as [number];
+  const proc = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot(), 'bin', 'vmop.js'),
+      'manager',
+      '--kubeconfig',
+      g.kubeconfig,
+      '--context',
+      'admin',
+      '--health-addr',
+      `127.0.0.1:${healthPort}`,
+      '--controllers',
+      'virtualmachine',
+      '--vm-selector',
+      `${OWN_MANAGER_LABEL}=${opts.id}`,
+      ...(opts.namespace ? ['--namespace', opts.namespace] : []),
+      ...(opts.leaderElection
+        ? [
+            '--leader-elect',
+            '--leader-election-namespace',
+            opts.leaderElection.namespace,
+            '--leader-election-id',
+            opts.leaderElection.identity,
+          ]
+        : []),
+      ...(opts.extraArgs ?? []),
+    ],
+    { stdio: opts.log ? ['ignore', 'inherit', 'inherit'] : 'ignore' },
+  );
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return {
+    proc,
+    healthPort,
+    exited,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      await exited;
+    },
+  };
+}
