@@ -159,7 +159,8 @@ export class Controller implements Runnable {
     await Promise.race([Promise.all(this.opts.sources.map((s) => s.informer.waitForSync())), stopped]);
     if (!signal.aborted) this.opts.logger.info({ controller: this.name }, 'caches synced; reconciling');
     await stopped;
-    this.queue.stop();
+    // Reconciles under way finish (and log) before the manager says it stopped.
+    await this.queue.drain();
     await Promise.all(this.opts.sources.map((s) => s.informer.stop()));
   }
 }

@@ -99,6 +99,15 @@ export class WorkQueue {
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
   }
 
+  /** Stops, forgets the waiting keys, and resolves once the handlers that run have finished. */
+  drain(): Promise<void> {
+    this.stop();
+    this.queue.length = 0;
+    this.queued.clear();
+    this.dirty.clear();
+    return this.idle();
+  }
+
   /** Resolves when nothing is queued or running (timers may still be pending). */
   idle(): Promise<void> {
     if (this.queue.length === 0 && this.active === 0) return Promise.resolve();

@@ -82,7 +82,13 @@ describe('vmop dev', () => {
     for (const c of ['etcd', 'kube-apiserver', 'vcsim', 'manager']) assert.match(up.out, new RegExp(`started ${c}`));
     assert.match(up.out, /installed admission webhooks/);
     assert.match(up.out, /virtualmachine\.vmoperator\.vmware\.com\/my-vm (created|unchanged|configured)/);
-    assert.match(up.out, /NAME\s+POWER-STATE\s+CLASS\s+IMAGE\s+PRIMARY-IP4\s+AGE\nmy-vm\s+my-vm-class\s+vmi-/);
+    // npm start's promise: the example VM is deployed, PoweredOn, and govc finds it by its instance UUID.
+    assert.match(
+      up.out,
+      /NAME\s+POWER-STATE\s+CLASS\s+IMAGE\s+PRIMARY-IP4\s+AGE\nmy-vm\s+PoweredOn\s+my-vm-class\s+vmi-/,
+    );
+    assert.match(up.out, /govc vm\.info -vm\.uuid .*\nName:\s+my-vm\n\s+Path:\s+\/DC0\/vm\/my-namespace\/my-vm\n/);
+    assert.match(up.out, /Power state:\s+poweredOn/);
     const kubeconfig = await readFile(path.join(d.dir, 'kubeconfig'), 'utf8');
     assert.match(kubeconfig, /- name: admin[\s\S]*- name: user/);
     assert.match(await readFile(path.join(d.dir, 'govc.env'), 'utf8'), /export GOVC_URL='https:\/\/vmop:/);

@@ -42,6 +42,9 @@ describe('vmop manager', () => {
       'admin',
       '--health-addr',
       `127.0.0.1:${port}`,
+      // The shared manager owns the run's VMs; this one reconciles none of them.
+      '--vm-selector',
+      'vmop.test/manager=none',
     ]);
     const base = `http://127.0.0.1:${port}`;
     await waitUntil(async () => (await get(`${base}/readyz`)).status === 200, 20_000);

@@ -19,8 +19,10 @@ describe('provider configuration', () => {
       datacenter: 'DC0',
       tls: { ca: 'PEM', thumbprint: undefined, insecure: false },
       credentialsSecret: 'vmop-vcenter-credentials',
+      network: 'VM Network',
       zones: { 'zone-a': { cluster: 'C0' } },
     });
+    assert.equal(parseProviderConfig({ vcenter: 'https://vc', network: 'DC0_DVPG0' }).network, 'DC0_DVPG0');
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [

@@ -2,7 +2,7 @@
 // (by instance UUID), create it if missing (class, image, storage class, zone and guest ID resolved first),
 // power state, restart, status. Deletion powers the VM off and destroys it before the finalizer goes.
 // vSphere changes arrive through the provider's change feed and are mapped back to keys by instance UUID.
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { API_VERSION } from '../../api/v1alpha3/common.js';
 import { ZONE_LABEL, type PowerOpMode, type PowerState } from '../../api/v1alpha3/virtualmachine.js';
 import {
@@ -142,6 +142,19 @@ export class VirtualMachineController implements Runnable {
       logger,
       registry: opts.registry,
     });
+    if (opts.registry) {
+      const vms = this.vms;
+      new Gauge({
+        name: 'vmop_virtualmachines',
+        help: 'VirtualMachines by observed power state ("" before the first observation).',
+        labelNames: ['power_state'],
+        registers: [opts.registry],
+        collect() {
+          this.reset();
+          for (const vm of vms.list()) this.inc({ power_state: vm.status?.powerState ?? '' });
+        },
+      });
+    }
     opts.provider.watchVMs((uuid) => {
       const key = this.byInstanceUUID.get(uuid.toLowerCase());
       if (key) this.controller.queue.add(key);
@@ -164,7 +177,7 @@ export class VirtualMachineController implements Runnable {
       return;
     }
     if (cached.metadata.deletionTimestamp) return this.cleanup(cached);
-    const vm = await ensureFinalizer(this.opts.client, cached, FINALIZER);
+    let vm = await ensureFinalizer(this.opts.client, cached, FINALIZER);
     const spec = vm.spec ?? {};
     if (!spec.instanceUUID || !spec.biosUUID) {
       await this.writeStatus(vm, {}, [
@@ -209,7 +222,8 @@ export class VirtualMachineController implements Runnable {
         ]);
         return;
       }
-      const zone = await this.zoneFor(vm);
+      const { zone, obj: labelled } = await this.zoneFor(vm);
+      vm = labelled;
       if (!zone) {
         return this.refuse(
           vm,
@@ -377,23 +391,24 @@ export class VirtualMachineController implements Runnable {
     return next;
   }
 
-  private async zoneFor(vm: VM): Promise<string | undefined> {
+  /** The VM's zone: its label, or a chosen one that is then written as the label (returns the stored object). */
+  private async zoneFor(vm: VM): Promise<{ zone?: string; obj: VM }> {
     const key = objectKey(vm);
     const labelled = (vm.metadata.labels as Record<string, string> | undefined)?.[ZONE_LABEL];
-    if (labelled) return labelled;
+    if (labelled) return { zone: labelled, obj: vm };
     let zone = this.zoneChoices.get(key);
     if (!zone) {
       const pending = new Map<string, number>();
       for (const [k, z] of this.zoneChoices) if (k !== key) pending.set(z, (pending.get(z) ?? 0) + 1);
       zone = chooseZone(await this.opts.provider.zones(), this.vms.list(), pending);
-      if (!zone) return undefined;
+      if (!zone) return { obj: vm };
       this.zoneChoices.set(key, zone);
     }
-    await this.opts.client.request('PATCH', await this.opts.client.objectPath(vm), {
+    const obj = await this.opts.client.request<VM>('PATCH', await this.opts.client.objectPath(vm), {
       contentType: 'application/merge-patch+json',
       body: { metadata: { labels: { [ZONE_LABEL]: zone } } },
     });
-    return zone;
+    return { zone, obj };
   }
 
   /** Input the user or admin must fix: a condition and an Event, and no retry until something changes. */
