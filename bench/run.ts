@@ -24,6 +24,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(err instanceof Error ? (process.env.VMOP_BENCH_STACK ? err.stack : err.message) : err);
   process.exit(1);
 });

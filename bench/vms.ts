@@ -1,6 +1,6 @@
 // The VM controller at scale: N VirtualMachines applied at once, timed until all are PoweredOn and Ready
 // through a manager process of the benchmark's own (VM controller only), against the floor — the same vSphere
-// operations (look-up by instance UUID and by path, OVF deploy with the ConfigSpec, read-back, power on)
+// operations (look-up by instance UUID, OVF deploy with the ConfigSpec, read-back, power on)
 // issued directly with vmop's vSphere client at the same concurrency. Prints the ratio, vSphere and API calls
 // per VM, and the manager's peak RSS. `npm run bench vms -- --vms 1000 --concurrency 8`.
 import { spawn } from 'node:child_process';
@@ -22,7 +22,9 @@ import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
 import { Placement } from '../src/providers/vsphere/placement.js';
 import { VSphereSession } from '../src/providers/vsphere/session.js';
 import { KubeClient, type KubeObject } from '../src/runtime/kube-client.js';
+import { ChangeFeed } from '../src/vsphere/change-feed.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
+import { VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
 import { table } from './stats.js';
 
@@ -47,7 +49,7 @@ async function pool(n: number, concurrency: number, work: (i: number) => Promise
   );
 }
 
-async function metrics(port: number): Promise<{ soap: number; rest: number; kube: number }> {
+async function metrics(port: number): Promise<{ soap: number; rest: number; kube: number; text: string }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const sum = (re: RegExp) =>
     text
@@ -56,8 +58,9 @@ async function metrics(port: number): Promise<{ soap: number; rest: number; kube
       .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
   return {
     soap: sum(/^vmop_vsphere_call_duration_seconds_count\{/),
-    rest: sum(/^vmop_vsphere_rest_calls_total\{/),
+    rest: sum(/^vmop_vsphere_rest_call_duration_seconds_count\{/),
     kube: sum(/^vmop_kube_api_requests_total\{/),
+    text,
   };
 }
 
@@ -77,6 +80,7 @@ export async function benchVMs(): Promise<void> {
   const kube = new KubeClient(kubeConfigFrom(session.ground.kubeconfig, 'admin'));
   const vsphere = new VSphereSession();
   let manager: ReturnType<typeof spawn> | undefined;
+  let failed = true;
   try {
     // The image's library item, once the session's image controller has mirrored it.
     let itemID: string | undefined;
@@ -97,42 +101,73 @@ export async function benchVMs(): Promise<void> {
     const folder = await placement.folder('bench-floor');
     const datastore = await placement.datastore(cluster, VSAN_DEFAULT_POLICY_ID);
     const dc = await placement.datacenterRef();
-    const floorStart = Date.now();
-    await pool(n, concurrency, async (i) => {
-      const instanceUUID = randomUUID();
-      const name = `floor-${i}`;
-      await conn.api.findVMByUuid(instanceUUID, true, dc);
-      await conn.api.findByInventoryPath(placement.vmPath('bench-floor', name));
-      const spec = buildConfigSpec(
-        {
-          namespace: 'bench-floor',
-          name,
-          uid: name,
-          instanceUUID,
-          biosUUID: randomUUID(),
-          zone: 'zone-a',
-          imageItemID: itemID!,
-          cpus: 2,
-          memoryMiB: 4096,
-          interfaces: ['eth0'],
-        },
-        { network: config.network },
-      );
-      const id = await conn.rest.deployOVF(
-        itemID!,
-        { resourcePoolId: (cluster.props.resourcePool as MoRef).value, folderId: folder.value },
-        {
-          name,
-          datastoreId: datastore.value,
-          storageProfileId: VSAN_DEFAULT_POLICY_ID,
-          vmConfigSpecXML: encodeDocument(spec, 'VirtualMachineConfigSpec'),
-        },
-      );
-      const ref: MoRef = { type: 'VirtualMachine', value: id };
-      await conn.api.pc.one(ref, ['name', 'runtime.powerState', 'runtime.host']);
-      await conn.api.powerOn(ref);
+    /** The operator's vSphere work for N VMs, done directly; the VMs are destroyed again afterwards. */
+    const floor = async (label: string): Promise<{ seconds: number; deployMs: number }> => {
+      let deployMs = 0;
+      const refs: MoRef[] = [];
+      const t0 = Date.now();
+      await pool(n, concurrency, async (i) => {
+        const instanceUUID = randomUUID();
+        const name = `${label}-${i}`;
+        await conn.api.findVMByUuid(instanceUUID, true, dc);
+        const spec = buildConfigSpec(
+          {
+            namespace: 'bench-floor',
+            name,
+            uid: name,
+            instanceUUID,
+            biosUUID: randomUUID(),
+            zone: 'zone-a',
+            imageItemID: itemID!,
+            cpus: 2,
+            memoryMiB: 4096,
+            interfaces: ['eth0'],
+          },
+          { network: config.network },
+        );
+        const t = performance.now();
+        const id = await conn.rest.deployOVF(
+          itemID!,
+          { resourcePoolId: (cluster.props.resourcePool as MoRef).value, folderId: folder.value },
+          {
+            name,
+            datastoreId: datastore.value,
+            storageProfileId: VSAN_DEFAULT_POLICY_ID,
+            vmConfigSpecXML: encodeDocument(spec, 'VirtualMachineConfigSpec'),
+          },
+        );
+        deployMs += performance.now() - t;
+        const ref: MoRef = { type: 'VirtualMachine', value: id };
+        refs.push(ref);
+        await conn.api.pc.one(ref, ['name', 'runtime.powerState', 'runtime.host']);
+        await conn.api.powerOn(ref);
+      });
+      const seconds = (Date.now() - t0) / 1000;
+      // Gone again, so every phase starts from the same inventory size.
+      await pool(refs.length, concurrency, async (i) => {
+        await conn.api.powerOff(refs[i]!);
+        await conn.api.destroy(refs[i]!);
+      });
+      return { seconds, deployMs: deployMs / n };
+    };
+    const bare = await floor('floor');
+    console.log(
+      `floor: ${n} VMs directly in ${bare.seconds.toFixed(1)} s (deploy call ${bare.deployMs.toFixed(0)} ms)`,
+    );
+    // The operator keeps one property-collector change feed over all VMs; vcsim re-reads a whole view for
+    // every change it reports, which real vCenter does not. The same feed beside the floor shows that share.
+    const feed = new ChangeFeed(conn.api.client, {
+      types: ['VirtualMachine', 'HostSystem'],
+      paths: VM_PATHS,
+      onUpdates: () => undefined,
     });
-    const floorSeconds = (Date.now() - floorStart) / 1000;
+    feed.start();
+    const withFeed = await floor('floorfeed');
+    await feed.stop();
+    console.log(
+      `floor with the change feed: ${withFeed.seconds.toFixed(1)} s (deploy call ${withFeed.deployMs.toFixed(0)} ms); now through the operator ...`,
+    );
+    const floorSeconds = bare.seconds;
 
     // Through the operator: a manager of our own, only the VM controller, only the benchmark's VMs.
     const ns = `bench-${randomUUID().slice(0, 6)}`;
@@ -163,12 +198,16 @@ export async function benchVMs(): Promise<void> {
         '--vm-concurrency',
         String(concurrency),
         '--log-level',
-        'warn',
+        process.env.VMOP_BENCH_LOG_LEVEL ?? 'warn',
       ],
-      { stdio: ['ignore', 'ignore', 'inherit'] },
+      { stdio: ['ignore', process.env.VMOP_BENCH_MANAGER_LOG ? 'inherit' : 'ignore', 'inherit'] },
     );
-    for (let i = 0; i < 300 && (await httpStatus(`http://127.0.0.1:${health}/readyz`)) !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    const ready = () => httpStatus(`http://127.0.0.1:${health}/readyz`).catch(() => 0);
+    for (let i = 0; i < 300 && (await ready()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    if ((await ready()) !== 200) {
+      throw new Error(
+        `the benchmark's manager did not become ready (exit code ${manager.exitCode}); rerun with VMOP_BENCH_MANAGER_LOG=1`,
+      );
     }
     const before = await metrics(health);
     const start = Date.now();
@@ -180,18 +219,18 @@ export async function benchVMs(): Promise<void> {
         spec: { className: 'bench-class', imageName: PHOTON, storageClass: 'my-storage-class' },
       });
     });
-    let ready = 0;
+    let done = 0;
     for (;;) {
       const list = await kube.request<{
         items: { status?: { powerState?: string; conditions?: { type: string; status: string }[] } }[];
       }>('GET', `/apis/${API}/namespaces/${ns}/virtualmachines`);
-      ready = list.items.filter(
+      done = list.items.filter(
         (v) =>
           v.status?.powerState === 'PoweredOn' &&
           v.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
       ).length;
-      if (ready === n) break;
-      if (Date.now() - start > 30 * 60_000) throw new Error(`only ${ready}/${n} VMs ready after 30 min`);
+      if (done === n) break;
+      if (Date.now() - start > 30 * 60_000) throw new Error(`only ${done}/${n} VMs ready after 30 min`);
       await new Promise((r) => setTimeout(r, 250));
     }
     const operatorSeconds = (Date.now() - start) / 1000;
@@ -199,6 +238,18 @@ export async function benchVMs(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     const after = await metrics(health);
     const rss = await peakRSSMiB(manager.pid!);
+    if (process.env.VMOP_BENCH_METRICS) {
+      console.log(
+        after.text
+          .split('\n')
+          .filter((l) =>
+            /^vmop_(reconcile_total|reconcile_duration_seconds_(sum|count)|vsphere_call_duration_seconds_(sum|count)|vsphere_rest_call_duration_seconds_(sum|count)|kube_api)/.test(
+              l,
+            ),
+          )
+          .join('\n'),
+      );
+    }
     const ratio = operatorSeconds / floorSeconds;
     const vsphereCalls = (after.soap - before.soap + after.rest - before.rest) / n;
     const apiCalls = (after.kube - before.kube) / n;
@@ -207,8 +258,10 @@ export async function benchVMs(): Promise<void> {
         ['figure', 'measured', 'target'],
         [
           [`floor: ${n} VMs with the vSphere client directly (s)`, floorSeconds, '-'],
+          ['floor with the same change feed running (s)', withFeed.seconds, '-'],
           [`through the operator: apply → all PoweredOn and Ready (s)`, operatorSeconds, '-'],
           ['ratio operator / floor', ratio, n <= 200 ? '≤ 1.3' : '-'],
+          ['ratio operator / floor with the change feed', operatorSeconds / withFeed.seconds, '-'],
           ['vSphere calls per VM (SOAP + REST)', vsphereCalls, '≤ 15'],
           [
             '  of which SOAP / REST',
@@ -220,10 +273,12 @@ export async function benchVMs(): Promise<void> {
         ],
       ),
     );
+    failed = false;
   } finally {
     manager?.kill('SIGKILL');
-    await vsphere.close();
+    await vsphere.close().catch(() => undefined);
     kube.close();
-    await session.stop();
+    await session.stop({ keep: failed });
+    if (failed) console.log(`kept ${session.dir} for inspection (logs/ has each component's log)`);
   }
 }

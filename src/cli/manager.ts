@@ -102,10 +102,11 @@ export async function managerCommand(argv: string[]): Promise<number> {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [manager.registry],
   });
-  const restCalls = new Counter({
-    name: 'vmop_vsphere_rest_calls_total',
-    help: 'vSphere REST (vAPI) calls by HTTP method and path.',
+  const restCalls = new Histogram({
+    name: 'vmop_vsphere_rest_call_duration_seconds',
+    help: 'vSphere REST (vAPI) calls by HTTP method and path (IDs replaced by ID).',
     labelNames: ['method', 'path'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [manager.registry],
   });
   const kubeRequests = new Counter({
@@ -117,7 +118,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
   kube.onRequest = (verb) => kubeRequests.inc({ verb });
   const session = new VSphereSession(
     (method, ms, fault) => vsphereCalls.observe({ method, fault: fault ?? '' }, ms / 1000),
-    (method, path) => restCalls.inc({ method, path }),
+    (method, path, ms) => restCalls.observe({ method, path }, ms / 1000),
   );
   const controllers = new Set((stringFlag(args, 'controllers') ?? 'virtualmachine,virtualmachineimage').split(','));
   for (const c of controllers) {

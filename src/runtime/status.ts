@@ -12,7 +12,7 @@ export async function updateStatus<T extends KubeObject & { status?: unknown }>(
   for (let i = 1; ; i++) {
     const latest = await client.request<T>('GET', path);
     const next = { ...latest, status: change((latest.status ?? {}) as NonNullable<T['status']>, latest) };
-    if (JSON.stringify(next.status) === JSON.stringify(latest.status)) return latest;
+    if (sameJSON(next.status, latest.status)) return latest;
     try {
       return await client.request<T>('PUT', `${path}/status`, { body: next });
     } catch (err) {
@@ -46,4 +46,20 @@ export function setCondition(
   if (i >= 0) list[i] = next;
   else list.push(next);
   return list;
+}
+
+/** Deep equality of JSON values, whatever the order of object keys (the API server returns them sorted). */
+export function sameJSON(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => sameJSON(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  if (keys.length !== Object.keys(bo).filter((k) => bo[k] !== undefined).length) return false;
+  return keys.every((k) => sameJSON(ao[k], bo[k]));
 }

@@ -191,12 +191,33 @@ export class VimClient {
     signal?: AbortSignal,
   ): Promise<T> {
     try {
-      return (await this.rawCall(method, self, args, signal)) as T;
+      return (await this.rawCallRetryingReads(method, self, args, signal)) as T;
     } catch (err) {
       if (!(err instanceof VimFault && err.is('NotAuthenticated')) || !this.opts.credentials || method === 'Login')
         throw err;
       await this.login();
       return (await this.rawCall(method, self, args, signal)) as T;
+    }
+  }
+
+  /**
+   * Look-ups and property reads change nothing, so a dropped connection (vcsim drops one when a handler
+   * panics on an object that is being created) is retried twice; anything else fails at once.
+   */
+  private async rawCallRetryingReads(
+    method: string,
+    self: MoRef,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
+    const idempotent = /^(Find|Retrieve|Query|CurrentTime$)/.test(method);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.rawCall(method, self, args, signal);
+      } catch (err) {
+        if (!idempotent || attempt >= 3 || !(err instanceof VimTransportError) || signal?.aborted) throw err;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
     }
   }
 

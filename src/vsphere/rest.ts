@@ -97,11 +97,19 @@ export class VapiClient {
   }
 
   /** Sends a request; `value` of the JSON answer is returned. Logs in when needed, and again once on 401. */
-  /** Sees every REST call (HTTP method and path without IDs); the manager counts them as metrics. */
-  onCall?: (method: string, path: string) => void;
+  /** Sees every REST call (HTTP method, path without IDs, milliseconds); the manager turns it into metrics. */
+  onCall?: (method: string, path: string, ms: number) => void;
 
   async call<T>(method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<T> {
-    this.onCall?.(method, path.replace(/id:[^/?]+/g, 'id:ID'));
+    const started = performance.now();
+    try {
+      return await this.callOnce<T>(method, path, body, query);
+    } finally {
+      this.onCall?.(method, path.replace(/id:[^/?]+/g, 'id:ID'), performance.now() - started);
+    }
+  }
+
+  private async callOnce<T>(method: string, path: string, body: unknown, query: Record<string, string>): Promise<T> {
     if (!this.session) await this.login();
     const url = `/rest${path}${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ''}`;
     const send = () =>

@@ -157,8 +157,8 @@ describe('VM controller: create', () => {
     await waitForPower(c, ns, name, 'PoweredOn');
     const props = await collect(`/DC0/vm/${ns}/${name}`, ['config.guestId']);
     assert.equal(props['config.guestId'], 'ubuntu64Guest');
-    const created = (await eventsFor(c, ns, name)).find((e) => e.reason === 'Creating');
-    assert.match(created?.message ?? '', /VirtualMachineImage vmi-3044b59f15d847781/);
+    const created = (await eventsFor(c, ns, name)).find((e) => e.reason === 'Created');
+    assert.match(created?.message ?? '', /from VirtualMachineImage vmi-3044b59f15d847781 in zone/);
   });
 
   it('gives interfaces the class NIC types in order and VirtualVmxnet3 beyond them (the spec example)', async () => {

@@ -19,7 +19,7 @@ import { Informer, objectKey } from '../../runtime/informer.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
-import { setCondition, updateStatus, type Condition } from '../../runtime/status.js';
+import { sameJSON, setCondition, updateStatus, type Condition } from '../../runtime/status.js';
 import { CONDITIONS, resolveDependencies, type ConditionUpdate, type DependencyCaches } from './dependencies.js';
 import { decidePower, restartDue, restartOp } from './power.js';
 import { chooseZone } from './zone.js';
@@ -91,6 +91,8 @@ export class VirtualMachineController implements Runnable {
   /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
   private readonly zoneChoices = new Map<string, string>();
   private readonly byInstanceUUID = new Map<string, string>();
+  /** The status this controller last wrote, by key, with the resourceVersion it got. */
+  private readonly written = new Map<string, { uid?: string; resourceVersion: string; status: VMStatus }>();
 
   constructor(private readonly opts: VMControllerOptions) {
     const { client, logger } = opts;
@@ -174,6 +176,7 @@ export class VirtualMachineController implements Runnable {
     if (!cached) {
       this.softOps.delete(key);
       this.zoneChoices.delete(key);
+      this.written.delete(key);
       return;
     }
     if (cached.metadata.deletionTimestamp) return this.cleanup(cached);
@@ -204,13 +207,14 @@ export class VirtualMachineController implements Runnable {
       throw err;
     }
     let className = vm.status?.class?.name;
+    let justCreated = false;
     if (!observed) {
       const deps = resolveDependencies(vm, this.caches);
       conditions.push(...deps.conditions);
       if (!deps.cls || !deps.image || !deps.storage) {
         const missing = deps.conditions.filter((c) => c.status !== 'True');
         for (const c of missing)
-          await this.opts.events.record(
+          this.event(
             vm,
             'Warning',
             c.reason === 'NotFound' ? `${c.type.replace(/Ready$/, '')}NotFound` : c.reason,
@@ -241,12 +245,6 @@ export class VirtualMachineController implements Runnable {
             'InvalidGuestID',
           );
         }
-        await this.opts.events.record(
-          vm,
-          'Normal',
-          'Creating',
-          `deploying ${deps.image.kind} ${deps.image.name} in zone ${zone}`,
-        );
         observed = await this.opts.provider.createVM({
           ...ref,
           biosUUID: spec.biosUUID,
@@ -261,27 +259,27 @@ export class VirtualMachineController implements Runnable {
         });
       } catch (err) {
         if (err instanceof ProviderInputError) return this.refuse(vm, err, conditions);
-        await this.opts.events.record(
-          vm,
-          'Warning',
-          'CreateFailed',
-          `creating the vSphere VM failed: ${message(err)}; retrying`,
-        );
+        this.event(vm, 'Warning', 'CreateFailed', `creating the vSphere VM failed: ${message(err)}; retrying`);
         throw err;
       }
       className = deps.cls.name;
       this.zoneChoices.delete(key);
-      await this.opts.events.record(
+      this.event(
         vm,
         'Normal',
         'Created',
-        `created vSphere VM ${observed.id} on host ${observed.host ?? 'unknown'}`,
+        `created vSphere VM ${observed.id} from ${deps.image.kind} ${deps.image.name} in zone ${zone} on host ${observed.host ?? 'unknown'}`,
       );
+      justCreated = true;
     }
     if (spec.guestID) conditions.push({ type: CONDITIONS.guestID, status: 'True', reason: 'True', message: '' });
     conditions.push({ type: CONDITIONS.created, status: 'True', reason: 'True', message: '' });
 
-    const { observed: powered, requeueAfterMs, justPoweredOn } = await this.reconcilePower(key, vm, observed);
+    const {
+      observed: powered,
+      requeueAfterMs,
+      justPoweredOn,
+    } = await this.reconcilePower(key, vm, observed, justCreated);
     const fields: VMStatus = {
       uniqueID: powered.id,
       instanceUUID: powered.instanceUUID,
@@ -308,6 +306,7 @@ export class VirtualMachineController implements Runnable {
     key: string,
     vm: VM,
     observed: ObservedVM,
+    justCreated = false,
   ): Promise<{ observed: ObservedVM; requeueAfterMs?: number; justPoweredOn: boolean }> {
     const spec = vm.spec ?? {};
     const desired = spec.powerState ?? 'PoweredOn';
@@ -334,15 +333,11 @@ export class VirtualMachineController implements Runnable {
     try {
       await this.opts.provider.power(observed, decision.op);
     } catch (err) {
-      await this.opts.events.record(
-        vm,
-        'Warning',
-        'PowerOperationFailed',
-        `${decision.op} failed: ${message(err)}; retrying`,
-      );
+      this.event(vm, 'Warning', 'PowerOperationFailed', `${decision.op} failed: ${message(err)}; retrying`);
       throw err;
     }
-    await this.opts.events.record(vm, 'Normal', 'PowerOperation', `${decision.op} (${decision.reason})`);
+    // The first power-on of a new VM is part of creating it ("Created" says so); later ones are news.
+    if (!justCreated) this.event(vm, 'Normal', 'PowerOperation', `${decision.op} (${decision.reason})`);
     if (decision.soft) {
       this.softOps.set(key, { target: desired, since: Date.now() });
       // The change feed reports the new state when the guest gets there; this requeue is the timeout check.
@@ -367,12 +362,7 @@ export class VirtualMachineController implements Runnable {
     const previous = vm.status?.lastRestartTime;
     await updateStatus<VM>(this.opts.client, vm, (s) => ({ ...s, lastRestartTime: next }));
     if (justPoweredOn) {
-      await this.opts.events.record(
-        vm,
-        'Normal',
-        'Restarted',
-        'the VM was powered on, which satisfies the restart request',
-      );
+      this.event(vm, 'Normal', 'Restarted', 'the VM was powered on, which satisfies the restart request');
       return next;
     }
     const op = restartOp(spec.restartMode ?? 'TrySoft', observed.toolsRunning);
@@ -384,10 +374,10 @@ export class VirtualMachineController implements Runnable {
         void lastRestartTime;
         return previous ? { ...rest, lastRestartTime: previous } : rest;
       }).catch(() => undefined);
-      await this.opts.events.record(vm, 'Warning', 'RestartFailed', `${op} failed: ${message(err)}; retrying`);
+      this.event(vm, 'Warning', 'RestartFailed', `${op} failed: ${message(err)}; retrying`);
       throw err;
     }
-    await this.opts.events.record(vm, 'Normal', 'Restarted', `${op} for the request at ${next}`);
+    this.event(vm, 'Normal', 'Restarted', `${op} for the request at ${next}`);
     return next;
   }
 
@@ -411,13 +401,18 @@ export class VirtualMachineController implements Runnable {
     return { zone, obj };
   }
 
+  /** Records an Event without holding up the reconcile (the recorder never throws). */
+  private event(...args: Parameters<EventRecorder['record']>): void {
+    void this.opts.events.record(...args);
+  }
+
   /** Input the user or admin must fix: a condition and an Event, and no retry until something changes. */
   private async refuse(
     vm: VM,
     err: ProviderInputError,
     conditions: ConditionUpdate[] = [],
   ): Promise<{ requeueAfterMs: number }> {
-    await this.opts.events.record(vm, 'Warning', err.reason, err.message);
+    this.event(vm, 'Warning', err.reason, err.message);
     await this.writeStatus(vm, {}, [...conditions, fail(CONDITIONS.created, err.reason, err.message)]);
     // vSphere-side causes (a datastore, a cluster) can change without any Kubernetes event: look again later.
     return { requeueAfterMs: 60_000 };
@@ -443,11 +438,11 @@ export class VirtualMachineController implements Runnable {
           });
         if (observed) {
           await this.opts.provider.destroyVM(observed);
-          await this.opts.events.record(vm, 'Normal', 'Deleted', `destroyed vSphere VM ${observed.id}`);
+          this.event(vm, 'Normal', 'Deleted', `destroyed vSphere VM ${observed.id}`);
         }
       } catch (err) {
         const msg = `cannot delete the vSphere VM yet: ${message(err)}; the VirtualMachine stays until it is gone`;
-        await this.opts.events.record(vm, 'Warning', 'DeleteFailed', msg);
+        this.event(vm, 'Warning', 'DeleteFailed', msg);
         await this.writeStatus(vm, {}, [fail(CONDITIONS.ready, 'DeleteFailed', msg)]).catch(() => undefined);
         throw err;
       }
@@ -468,17 +463,44 @@ export class VirtualMachineController implements Runnable {
         list = setCondition(list, { ...c, observedGeneration: vm.metadata.generation as number | undefined });
       return { ...prev, ...fields, ...(list ? { conditions: list } : {}) };
     };
-    const current = vm.status ?? {};
+    // The cache may not have caught up with the status this controller wrote last (the reconcile was woken by
+    // an earlier event): then that write is the base, not the older cached copy.
+    const key = objectKey(vm);
+    const last = this.written.get(key);
+    let base = vm;
+    if (last && last.uid === vm.metadata.uid && newerVersion(last.resourceVersion, vm.metadata.resourceVersion)) {
+      base = { ...vm, metadata: { ...vm.metadata, resourceVersion: last.resourceVersion }, status: last.status };
+    }
+    const current = base.status ?? {};
     const next = merge(current);
-    if (JSON.stringify(next) === JSON.stringify(current)) return;
+    if (sameJSON(next, current)) return;
+    if (this.opts.logger.isLevelEnabled('debug')) {
+      const changed = Object.keys({ ...current, ...next }).filter((k) => !sameJSON(current[k], next[k]));
+      this.opts.logger.debug({ key, changed, resourceVersion: base.metadata.resourceVersion }, 'writing status');
+    }
+    let stored: VM;
     try {
-      await this.opts.client.request('PUT', `${await this.opts.client.objectPath(vm)}/status`, {
-        body: { ...vm, status: next },
+      stored = await this.opts.client.request<VM>('PUT', `${await this.opts.client.objectPath(vm)}/status`, {
+        body: { ...base, status: next },
       });
     } catch (err) {
       if (!(err instanceof KubeAPIError && err.conflict)) throw err;
-      await updateStatus<VM>(this.opts.client, vm, (s) => merge(s as VMStatus));
+      stored = await updateStatus<VM>(this.opts.client, vm, (s) => merge(s as VMStatus));
     }
+    this.written.set(key, {
+      uid: vm.metadata.uid,
+      resourceVersion: String(stored.metadata.resourceVersion),
+      status: stored.status ?? {},
+    });
+  }
+}
+
+/** Whether resourceVersion `a` is later than `b` (etcd revisions; false when either is not a number). */
+function newerVersion(a: string | undefined, b: unknown): boolean {
+  try {
+    return a !== undefined && typeof b === 'string' && BigInt(a) > BigInt(b);
+  } catch {
+    return false;
   }
 }
 

@@ -32,6 +32,12 @@ const HARD: Partial<Record<PowerOperation, string>> = {
   suspend: 'SuspendVM_Task',
   reset: 'ResetVM_Task',
 };
+const AFTER_HARD: Partial<Record<PowerOperation, string>> = {
+  powerOn: 'poweredOn',
+  powerOff: 'poweredOff',
+  suspend: 'suspended',
+  reset: 'poweredOn',
+};
 const SOFT: Partial<Record<PowerOperation, string>> = {
   shutdownGuest: 'ShutdownGuest',
   standbyGuest: 'StandbyGuest',
@@ -70,6 +76,9 @@ export class VSphereVMProvider implements VMProvider {
             'VM change feed failed; restarting it',
           ),
       );
+      const started = Date.now();
+      inventory.onSynced = (vms) =>
+        this.logger?.info({ vms, ms: Date.now() - started }, 'vSphere VM inventory synced from the change feed');
       inventory.start();
       return { conn, placement, inventory };
     })();
@@ -127,24 +136,29 @@ export class VSphereVMProvider implements VMProvider {
     instanceUUID: string;
   }): Promise<ObservedVM | undefined> {
     const s = await this.current();
-    const cached = s.inventory.isSynced ? s.inventory.get(ref.instanceUUID) : undefined;
+    await s.inventory.waitForSync(30_000);
+    const cached = s.inventory.get(ref.instanceUUID);
     if (cached) return cached;
     const dc = await s.placement.datacenterRef();
     const byUUID = await s.conn.api.findVMByUuid(ref.instanceUUID, true, dc);
     if (byUUID) return this.read(s, byUUID);
     // A deploy that was cut short (the manager died while vCenter worked) may have left the VM under its
-    // name before its identity was applied; it is ours only if it says so in ExtraConfig.
-    const byName = await s.conn.api.findByInventoryPath(s.placement.vmPath(ref.namespace, ref.name));
-    if (!byName || byName.type !== 'VirtualMachine') return undefined;
-    const { 'config.extraConfig': extra } = await s.conn.api.pc.one(byName, ['config.extraConfig']);
-    const uid = ((extra as { key: string; value: unknown }[] | undefined) ?? []).find(
-      (o) => o.key === EXTRA_CONFIG_KEYS.uid,
-    )?.value;
-    if (uid === ref.uid) return this.read(s, byName);
-    throw new ProviderInputError(
-      `a vSphere VM named "${ref.name}" already exists in folder ${ref.namespace} and does not belong to this VirtualMachine (uid ${ref.uid}); rename or remove it in vSphere`,
-      'NameInUse',
-    );
+    // name before its identity was applied; it is ours only if it says so in ExtraConfig. The name is looked
+    // up in the change-feed cache: vcsim's FindByInventoryPath panics on a folder with a VM being created.
+    const folder = await s.placement.folder(ref.namespace);
+    for (const id of s.inventory.idsByName(ref.name, folder.value)) {
+      const vmRef: MoRef = { type: 'VirtualMachine', value: id };
+      const { 'config.extraConfig': extra } = await s.conn.api.pc.one(vmRef, ['config.extraConfig']);
+      const uid = ((extra as { key: string; value: unknown }[] | undefined) ?? []).find(
+        (o) => o.key === EXTRA_CONFIG_KEYS.uid,
+      )?.value;
+      if (uid === ref.uid) return this.read(s, vmRef);
+      throw new ProviderInputError(
+        `a vSphere VM named "${ref.name}" already exists in folder ${ref.namespace} and does not belong to this VirtualMachine (uid ${ref.uid}); rename or remove it in vSphere`,
+        'NameInUse',
+      );
+    }
+    return undefined;
   }
 
   async createVM(req: VMCreateRequest): Promise<ObservedVM> {
@@ -185,13 +199,17 @@ export class VSphereVMProvider implements VMProvider {
   }
 
   async power(vm: ObservedVM, op: PowerOperation): Promise<void> {
-    const { conn } = await this.current();
+    const { conn, inventory } = await this.current();
     const ref: MoRef = { type: 'VirtualMachine', value: vm.id };
     try {
       const hard = HARD[op];
       if (hard) {
         const task = await conn.api.client.call<MoRef>(hard, ref, {});
         await waitForTask(conn.api.client, task);
+        // The task is done, so the state is known now; the change feed may report it a moment later, and a
+        // reconcile in between must not see the old state and ask again.
+        const after = AFTER_HARD[op];
+        if (after) inventory.learn(vm.id, { 'runtime.powerState': after });
       } else await conn.api.client.call(SOFT[op]!, ref, {});
     } catch (err) {
       // Already in the state asked for (the cache was behind): nothing to do.
