@@ -101,6 +101,9 @@ export interface VMProvider {
   power(vm: ObservedVM, op: PowerOperation): Promise<void>;
   /** Powers the VM off (hard) if it runs, then destroys it; a VM that is already gone is fine. */
   destroyVM(vm: ObservedVM): Promise<void>;
-  /** Calls `onChange` with the instance UUID of every VM vSphere reports changed (power, host, config). */
-  watchVMs(onChange: (instanceUUID: string) => void): void;
+  /**
+   * Calls `onChange` for every VM vSphere reports changed (power, host, config), with its managed object ID
+   * and the instance UUID as last reported.
+   */
+  watchVMs(onChange: (change: { id: string; instanceUUID?: string }) => void): void;
 }

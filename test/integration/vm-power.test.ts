@@ -30,6 +30,13 @@ async function setTools(ns: string, name: string, running: boolean): Promise<voi
     `SET.guest.toolsRunningStatus=${running ? 'guestToolsRunning' : 'guestToolsNotRunning'}`,
   ]);
   assert.equal(r.code, 0, r.stderr);
+  const want = running ? 'guestToolsRunning' : 'guestToolsNotRunning';
+  await eventually(`vcsim reports ${want}`, async () => {
+    const info = await govc(['object.collect', '-s', `/DC0/vm/${ns}/${name}`, 'guest.toolsRunningStatus']);
+    return info.stdout.trim() === want ? true : undefined;
+  });
+  // The operator learns it from its change feed, which is a WaitForUpdatesEx round trip behind.
+  await new Promise((r) => setTimeout(r, 1000));
 }
 
 describe('VM controller: power', () => {
@@ -156,9 +163,6 @@ describe('VM controller: power', () => {
 
     // A second request restarts once more; with VM Tools running, Soft mode reboots the guest.
     await setTools(ns, name, true);
-    await eventually('tools observed', async () =>
-      (await govc(['vm.info', `/DC0/vm/${ns}/${name}`])).code === 0 ? true : undefined,
-    );
     const again = (await patchVM(c, ns, name, {
       spec: { nextRestartTime: 'now', restartMode: 'Soft' },
     })) as unknown as {

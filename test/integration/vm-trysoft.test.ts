@@ -18,7 +18,7 @@ import { eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../sup
 class StubbornGuests implements VMProvider {
   readonly vms = new Map<string, ObservedVM>();
   readonly ops: { op: PowerOperation; at: number }[] = [];
-  private onChange?: (uuid: string) => void;
+  private onChange?: (change: { id: string; instanceUUID?: string }) => void;
 
   async zones() {
     return ['zone-a'];
@@ -51,12 +51,12 @@ class StubbornGuests implements VMProvider {
     if (op === 'powerOn') vm.powerState = 'PoweredOn';
     if (op === 'powerOff') vm.powerState = 'PoweredOff';
     // shutdownGuest: the guest ignores it.
-    this.onChange?.(vm.instanceUUID);
+    this.onChange?.({ id: vm.id, instanceUUID: vm.instanceUUID });
   }
   async destroyVM(target: ObservedVM) {
     this.vms.delete(target.instanceUUID);
   }
-  watchVMs(onChange: (uuid: string) => void) {
+  watchVMs(onChange: (change: { id: string; instanceUUID?: string }) => void) {
     this.onChange = onChange;
   }
 }

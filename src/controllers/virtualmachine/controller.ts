@@ -91,6 +91,7 @@ export class VirtualMachineController implements Runnable {
   /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
   private readonly zoneChoices = new Map<string, string>();
   private readonly byInstanceUUID = new Map<string, string>();
+  private readonly byUniqueID = new Map<string, string>();
   /** The status this controller last wrote, by key, with the resourceVersion it got. */
   private readonly written = new Map<string, { uid?: string; resourceVersion: string; status: VMStatus }>();
 
@@ -112,11 +113,20 @@ export class VirtualMachineController implements Runnable {
       storageClasses: new Informer(client, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', logger }),
       quotas: new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger }),
     };
-    this.vms.on((event, vm) => {
+    // vSphere reports changes by managed object ID (status.uniqueID) and instance UUID; either leads back to
+    // the key (the ID also when vcsim reports an instance UUID that a deploy's reconfigure has replaced).
+    this.vms.on((event, vm, old) => {
       const uuid = vm.spec?.instanceUUID?.toLowerCase();
-      if (!uuid) return;
-      if (event === 'delete') this.byInstanceUUID.delete(uuid);
-      else this.byInstanceUUID.set(uuid, objectKey(vm));
+      const id = vm.status?.uniqueID;
+      const oldID = old?.status?.uniqueID;
+      if (oldID && oldID !== id) this.byUniqueID.delete(oldID);
+      if (event === 'delete') {
+        if (uuid) this.byInstanceUUID.delete(uuid);
+        if (id) this.byUniqueID.delete(id);
+        return;
+      }
+      if (uuid) this.byInstanceUUID.set(uuid, objectKey(vm));
+      if (id) this.byUniqueID.set(id, objectKey(vm));
     });
     // A dependency that appears or changes wakes the VMs of its namespace (all namespaces for cluster-scoped
     // ones) that are still waiting to be created.
@@ -157,8 +167,10 @@ export class VirtualMachineController implements Runnable {
         },
       });
     }
-    opts.provider.watchVMs((uuid) => {
-      const key = this.byInstanceUUID.get(uuid.toLowerCase());
+    opts.provider.watchVMs((change) => {
+      const key =
+        this.byUniqueID.get(change.id) ??
+        (change.instanceUUID ? this.byInstanceUUID.get(change.instanceUUID.toLowerCase()) : undefined);
       if (key) this.controller.queue.add(key);
     });
   }

@@ -60,7 +60,7 @@ export class VMInventory {
 
   constructor(
     private readonly client: VimClient,
-    private readonly onChange: (instanceUUID: string) => void,
+    private readonly onChange: (change: { id: string; instanceUUID?: string }) => void,
     private readonly zoneOfCluster: (clusterID: string) => string | undefined,
     onError?: (err: unknown) => void,
   ) {
@@ -144,7 +144,7 @@ export class VMInventory {
       this.hosts.clear();
       this.byInstanceUUID.clear();
     }
-    const changed = new Set<string>();
+    const changed = new Map<string, string | undefined>();
     const unknown: MoRef[] = [];
     for (const u of updates) {
       const map = u.obj.type === 'HostSystem' ? this.hosts : this.vms;
@@ -153,10 +153,8 @@ export class VMInventory {
         const old = map.get(id);
         map.delete(id);
         const uuid = old?.['config.instanceUuid'];
-        if (typeof uuid === 'string') {
-          this.byInstanceUUID.delete(uuid.toLowerCase());
-          changed.add(uuid);
-        }
+        if (typeof uuid === 'string') this.byInstanceUUID.delete(uuid.toLowerCase());
+        if (u.obj.type === 'VirtualMachine') changed.set(id, typeof uuid === 'string' ? uuid : undefined);
         continue;
       }
       const known = map.get(id);
@@ -173,15 +171,13 @@ export class VMInventory {
       if (u.obj.type !== 'VirtualMachine') continue;
       const uuid = props['config.instanceUuid'];
       if (typeof oldUUID === 'string' && oldUUID !== uuid) this.byInstanceUUID.delete(oldUUID.toLowerCase());
-      if (typeof uuid === 'string' && uuid) {
-        this.byInstanceUUID.set(uuid.toLowerCase(), id);
-        changed.add(uuid);
-      }
+      if (typeof uuid === 'string' && uuid) this.byInstanceUUID.set(uuid.toLowerCase(), id);
+      changed.set(id, typeof uuid === 'string' && uuid ? uuid : undefined);
     }
     if (!this.synced) this.onSynced?.(this.vms.size);
     this.synced = true;
     for (const w of this.syncWaiters.splice(0)) w();
-    for (const uuid of changed) this.onChange(uuid);
+    for (const [id, instanceUUID] of changed) this.onChange({ id, instanceUUID });
     if (unknown.length) void this.readUnknown(unknown);
   }
 

@@ -47,7 +47,7 @@ const SOFT: Partial<Record<PowerOperation, string>> = {
 export class VSphereVMProvider implements VMProvider {
   private state?: Promise<State>;
   private stateConn?: Connection;
-  private listeners: ((instanceUUID: string) => void)[] = [];
+  private listeners: ((change: { id: string; instanceUUID?: string }) => void)[] = [];
 
   constructor(
     private readonly session: VSphereSession,
@@ -68,7 +68,7 @@ export class VSphereVMProvider implements VMProvider {
       await placement.prime();
       const inventory = new VMInventory(
         conn.api.client,
-        (uuid) => this.listeners.forEach((l) => l(uuid)),
+        (change) => this.listeners.forEach((l) => l(change)),
         (id) => placement.zoneOfCluster(id),
         (err) =>
           this.logger?.warn(
@@ -102,7 +102,7 @@ export class VSphereVMProvider implements VMProvider {
     await s?.inventory.stop();
   }
 
-  watchVMs(onChange: (instanceUUID: string) => void): void {
+  watchVMs(onChange: (change: { id: string; instanceUUID?: string }) => void): void {
     this.listeners.push(onChange);
   }
 
