@@ -98,6 +98,8 @@ export interface VMProvider {
   /** The guest OS identifiers the zone's environment supports. */
   guestIDs(zone: string): Promise<Set<string>>;
   createVM(req: VMCreateRequest): Promise<ObservedVM>;
+  /** The VM read from vSphere now, not from a cache (before acting on its power state or VM Tools). */
+  refreshVM(vm: ObservedVM): Promise<ObservedVM>;
   power(vm: ObservedVM, op: PowerOperation): Promise<void>;
   /** Powers the VM off (hard) if it runs, then destroys it; a VM that is already gone is fine. */
   destroyVM(vm: ObservedVM): Promise<void>;

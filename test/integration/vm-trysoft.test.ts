@@ -45,6 +45,9 @@ class StubbornGuests implements VMProvider {
     this.vms.set(req.instanceUUID, observed);
     return { ...observed };
   }
+  async refreshVM(target: ObservedVM) {
+    return { ...this.vms.get(target.instanceUUID)! };
+  }
   async power(target: ObservedVM, op: PowerOperation) {
     this.ops.push({ op, at: Date.now() });
     const vm = this.vms.get(target.instanceUUID)!;

@@ -327,16 +327,23 @@ export class VirtualMachineController implements Runnable {
       this.softOps.delete(key);
       soft = undefined;
     }
-    const decision = decidePower({
-      desired,
-      observed: observed.powerState,
-      powerOffMode: spec.powerOffMode ?? 'TrySoft',
-      suspendMode: spec.suspendMode ?? 'TrySoft',
-      toolsRunning: observed.toolsRunning,
-      softSince: soft?.since,
-      now: Date.now(),
-      trySoftTimeoutMs: this.trySoftTimeoutMs,
-    });
+    const decide = (o: ObservedVM) =>
+      decidePower({
+        desired,
+        observed: o.powerState,
+        powerOffMode: spec.powerOffMode ?? 'TrySoft',
+        suspendMode: spec.suspendMode ?? 'TrySoft',
+        toolsRunning: o.toolsRunning,
+        softSince: soft?.since,
+        now: Date.now(),
+        trySoftTimeoutMs: this.trySoftTimeoutMs,
+      });
+    let decision = decide(observed);
+    if (decision.kind === 'op' && !justCreated) {
+      // The cache may be a moment behind: act on what vSphere says now (power state, VM Tools for TrySoft).
+      observed = await this.opts.provider.refreshVM(observed);
+      decision = decide(observed);
+    }
     if (decision.kind === 'none') {
       this.softOps.delete(key);
       return { observed, justPoweredOn: false };
@@ -377,7 +384,9 @@ export class VirtualMachineController implements Runnable {
       this.event(vm, 'Normal', 'Restarted', 'the VM was powered on, which satisfies the restart request');
       return next;
     }
-    const op = restartOp(spec.restartMode ?? 'TrySoft', observed.toolsRunning);
+    // TrySoft's choice depends on VM Tools: ask vSphere, not the cache.
+    const fresh = await this.opts.provider.refreshVM(observed);
+    const op = restartOp(spec.restartMode ?? 'TrySoft', fresh.toolsRunning);
     try {
       await this.opts.provider.power(observed, op);
     } catch (err) {

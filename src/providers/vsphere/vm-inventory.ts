@@ -4,7 +4,7 @@
 // off with govc) therefore reach the controller within a WaitForUpdatesEx round trip.
 import { ChangeFeed } from '../../vsphere/change-feed.js';
 import type { VimClient } from '../../vsphere/client.js';
-import { PropertyCollector, type ObjectUpdate } from '../../vsphere/property-collector.js';
+import type { ObjectUpdate } from '../../vsphere/property-collector.js';
 import type { MoRef } from '../../vsphere/vim25/codec.js';
 import type { ObservedVM, VMPowerState } from '../interface.js';
 
@@ -59,7 +59,7 @@ export class VMInventory {
   private synced = false;
 
   constructor(
-    private readonly client: VimClient,
+    client: VimClient,
     private readonly onChange: (change: { id: string; instanceUUID?: string }) => void,
     private readonly zoneOfCluster: (clusterID: string) => string | undefined,
     onError?: (err: unknown) => void,
@@ -145,7 +145,6 @@ export class VMInventory {
       this.byInstanceUUID.clear();
     }
     const changed = new Map<string, string | undefined>();
-    const unknown: MoRef[] = [];
     for (const u of updates) {
       const map = u.obj.type === 'HostSystem' ? this.hosts : this.vms;
       const id = u.obj.value;
@@ -159,9 +158,8 @@ export class VMInventory {
       }
       const known = map.get(id);
       const props = { ...(known ?? {}) };
-      // vcsim sometimes reports a VM that entered a container view only by its later changes; such a VM is
-      // read in full once, so the cache never holds a VM without its UUIDs.
-      if (!known && u.kind === 'modify' && u.obj.type === 'VirtualMachine') unknown.push(u.obj);
+      // (vcsim sometimes reports a VM that entered a container view only by its later changes: the cache then
+      // holds part of it until the provider reads it in full and learns the rest.)
       const oldUUID = props['config.instanceUuid'];
       for (const c of u.changeSet ?? []) {
         if (c.op === 'remove' || c.op === 'indirectRemove') delete props[c.name];
@@ -178,7 +176,6 @@ export class VMInventory {
     this.synced = true;
     for (const w of this.syncWaiters.splice(0)) w();
     for (const [id, instanceUUID] of changed) this.onChange({ id, instanceUUID });
-    if (unknown.length) void this.readUnknown(unknown);
   }
 
   /**
@@ -196,21 +193,5 @@ export class VMInventory {
       ],
       false,
     );
-  }
-
-  private async readUnknown(refs: MoRef[]): Promise<void> {
-    try {
-      const objs = await new PropertyCollector(this.client).properties(refs, 'VirtualMachine', VM_PATHS);
-      this.apply(
-        objs.map((o) => ({
-          kind: 'enter' as const,
-          obj: o.obj,
-          changeSet: Object.entries(o.props).map(([name, val]) => ({ name, op: 'assign' as const, val })),
-        })),
-        false,
-      );
-    } catch {
-      // Gone meanwhile, or vCenter unreachable: the next change or the feed's restart brings it in.
-    }
   }
 }

@@ -198,6 +198,11 @@ export class VSphereVMProvider implements VMProvider {
     }
   }
 
+  async refreshVM(vm: ObservedVM): Promise<ObservedVM> {
+    const s = await this.current();
+    return this.read(s, { type: 'VirtualMachine', value: vm.id });
+  }
+
   async power(vm: ObservedVM, op: PowerOperation): Promise<void> {
     const { conn, inventory } = await this.current();
     const ref: MoRef = { type: 'VirtualMachine', value: vm.id };

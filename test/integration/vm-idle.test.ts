@@ -1,0 +1,63 @@
+// Idle VMs cost no vSphere calls: once a manager (of the test's own) has created its VMs, reconciling them
+// again — here woken by label changes, as a resync would — reads vSphere only from its change-feed cache.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { KubeClient } from '../../src/runtime/kube-client.js';
+import { client } from '../support/ground.js';
+import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
+import { patchVM } from '../support/vm.js';
+import { eventually, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
+
+/** vSphere calls by method (SOAP, and REST as "REST"), and reconciles, from a manager's /metrics. */
+async function counts(port: number): Promise<{ calls: Map<string, number>; reconciles: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const calls = new Map<string, number>();
+  let reconciles = 0;
+  for (const line of text.split('\n')) {
+    const soap = /^vmop_vsphere_call_duration_seconds_count\{method="([^"]+)"[^}]*\} (\d+)/.exec(line);
+    if (soap) calls.set(soap[1]!, (calls.get(soap[1]!) ?? 0) + Number(soap[2]));
+    const rest = /^vmop_vsphere_rest_call_duration_seconds_count\{[^}]*\} (\d+)/.exec(line);
+    if (rest) calls.set('REST', (calls.get('REST') ?? 0) + Number(rest[1]));
+    const rec = /^vmop_reconcile_total\{controller="virtualmachine",result="success"\} (\d+)/.exec(line);
+    if (rec) reconciles = Number(rec[1]);
+  }
+  return { calls, reconciles };
+}
+
+describe('VM controller: idle VMs', () => {
+  let c: KubeClient;
+  let mgr: OwnManager | undefined;
+  before(() => {
+    c = client();
+  });
+  after(async () => {
+    await mgr?.kill();
+    c.close();
+  });
+
+  it(
+    'reconciles VMs that exist without calling vSphere beyond the shared change feed',
+    { timeout: 90_000 },
+    async () => {
+      const ns = await vmNamespace('vm-idle');
+      mgr = await startOwnManager({ id: ns });
+      const names = [0, 1, 2].map(() => vmName('idle'));
+      for (const n of names) await c.create(vm(ns, n, {}, { [OWN_MANAGER_LABEL]: ns }));
+      for (const n of names) await waitForPower(c, ns, n, 'PoweredOn', 60_000);
+      // Let the echoes of the status writes settle.
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = await counts(mgr.healthPort);
+      for (const n of names) await patchVM(c, ns, n, { metadata: { labels: { poke: 'yes' } } });
+      await eventually('three more reconciles', async () =>
+        (await counts(mgr!.healthPort)).reconciles >= before.reconciles + names.length ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await counts(mgr.healthPort);
+      assert.ok(after.reconciles >= before.reconciles + names.length);
+      const extra = [...after.calls].filter(
+        ([method, n]) => method !== 'WaitForUpdatesEx' && n !== (before.calls.get(method) ?? 0),
+      );
+      assert.deepEqual(extra, [], 'no vSphere call besides the change feed');
+    },
+  );
+});
