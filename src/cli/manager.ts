@@ -1,5 +1,5 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
-import { Counter, Histogram } from 'prom-client';
+import { Histogram } from 'prom-client';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/logger.js';
 import { ImageSync } from '../controllers/virtualmachineimage/controller.js';
@@ -109,13 +109,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [manager.registry],
   });
-  const kubeRequests = new Counter({
-    name: 'vmop_kube_api_requests_total',
-    help: 'Requests to the Kubernetes API server by verb (WATCH for watches).',
-    labelNames: ['verb'],
-    registers: [manager.registry],
-  });
-  kube.onRequest = (verb) => kubeRequests.inc({ verb });
+  manager.instrument(kube);
   const session = new VSphereSession(
     (method, ms, fault) => vsphereCalls.observe({ method, fault: fault ?? '' }, ms / 1000),
     (method, path, ms) => restCalls.observe({ method, path }, ms / 1000),

@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { GENERATED_HEADER, renderCRDs } from '../crd/render.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { webhookConfigurations } from '../webhooks/configuration.js';
+import { CLUSTER_RULES, NAMESPACE_RULES, rbacObjects } from '../install/rbac.js';
 import { checkFlags, parseArgs } from './args.js';
 
 /** Where the operator runs in a cluster; the install manifests refer to these names. */
@@ -28,6 +29,23 @@ export function renderManifests(): Map<string, string> {
     GENERATED_HEADER +
       '# Set caBundle to the CA that signed the manager serving certificate (tls.crt in --webhook-cert-dir).\n' +
       hooks.map((h) => YAML.stringify(h, { lineWidth: 0 })).join('---\n'),
+  );
+  const why = [
+    ...CLUSTER_RULES.map((r) => ['ClusterRole', r] as const),
+    ...NAMESPACE_RULES.map((r) => ['Role', r] as const),
+  ]
+    .map(
+      ([kind, r]) =>
+        `#   ${kind} ${r.apiGroups.map((g) => g || 'core').join(',')} ${r.resources.join(',')} [${r.verbs.join(',')}]: ${r.why}`,
+    )
+    .join('\n');
+  files.set(
+    path.join('rbac', 'rbac.yaml'),
+    GENERATED_HEADER +
+      `# The manager's ServiceAccount and least-privilege roles. Why each rule exists:\n${why}\n` +
+      rbacObjects(IN_CLUSTER.namespace)
+        .map((o) => YAML.stringify(o, { lineWidth: 0 }))
+        .join('---\n'),
   );
   return files;
 }

@@ -61,8 +61,8 @@ export class KubeClient {
   private readonly server: string;
   private readonly agent: https.Agent | http.Agent;
   private readonly discovery = new Map<string, Promise<APIResource[]>>();
-  /** Sees every request and watch (its HTTP verb, WATCH for watches); the manager counts them as metrics. */
-  onRequest?: (verb: string) => void;
+  /** Sees every request (method, path, HTTP status; 0 when it failed before an answer) and every watch. */
+  onRequest?: (req: { method: string; path: string; status: number; watch?: boolean }) => void;
 
   constructor(private readonly kc: KubeConfig) {
     const cluster = kc.getCurrentCluster();
@@ -90,7 +90,15 @@ export class KubeClient {
 
   /** Sends one request; resolves with the parsed JSON body, rejects with KubeAPIError on a non-2xx answer. */
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    this.onRequest?.(method);
+    let status = 0;
+    try {
+      return await this.send<T>(method, path, opts, (s) => (status = s));
+    } finally {
+      this.onRequest?.({ method, path, status });
+    }
+  }
+
+  private async send<T>(method: string, path: string, opts: RequestOptions, onStatus: (s: number) => void): Promise<T> {
     const { url, options, lib } = await this.prepare(method, path, opts.query ?? {}, opts.accept);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) {
@@ -108,6 +116,7 @@ export class KubeClient {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = res.statusCode ?? 0;
+          onStatus(status);
           let parsed: unknown = undefined;
           try {
             parsed = text ? JSON.parse(text) : undefined;
@@ -197,7 +206,7 @@ export class KubeClient {
     onEvent: (event: WatchEvent) => void,
     signal?: AbortSignal,
   ): Promise<void> {
-    this.onRequest?.('WATCH');
+    this.onRequest?.({ method: 'GET', path, status: 200, watch: true });
     const { url, options, lib } = await this.prepare('GET', path, { ...query, watch: '1' });
     if (signal) options.signal = signal;
     await new Promise<void>((resolve, reject) => {

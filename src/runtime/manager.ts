@@ -1,7 +1,8 @@
 // The operator's process: connects to Kubernetes, serves health and metrics, and runs the controllers and
 // webhooks that are registered with it until SIGTERM/SIGINT, then shuts down in order.
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { rbacAttributes } from './api-usage.js';
 import { hostname } from 'node:os';
 import { startHealthServer, type HealthServer } from './health.js';
 import { KubeClient } from './kube-client.js';
@@ -45,6 +46,31 @@ export function loadKubeConfig(file?: string, context?: string): KubeConfig {
 
 export class Manager {
   readonly registry = new Registry();
+  private kubeRequests?: Counter<'verb' | 'group' | 'resource' | 'code'>;
+
+  /**
+   * Counts the client's requests as vmop_kube_api_requests_total by RBAC verb, group, resource and status
+   * class, so the permissions the manager uses can be read off its metrics.
+   */
+  instrument(client: KubeClient): KubeClient {
+    this.kubeRequests ??= new Counter({
+      name: 'vmop_kube_api_requests_total',
+      help: 'Requests to the Kubernetes API server by RBAC verb, API group, resource and status class (2xx, 4xx, …; "error" when no answer came).',
+      labelNames: ['verb', 'group', 'resource', 'code'],
+      registers: [this.registry],
+    });
+    const counter = this.kubeRequests;
+    client.onRequest = ({ method, path, status, watch }) => {
+      const a = rbacAttributes(method, path, { watch, status });
+      counter.inc({
+        verb: a?.verb ?? method.toLowerCase(),
+        group: a?.group ?? '',
+        resource: a?.resource ?? `nonResource:${path.split('?')[0]}`,
+        code: status ? `${Math.floor(status / 100)}xx` : 'error',
+      });
+    };
+    return client;
+  }
   readonly kubeConfig: KubeConfig;
   private readonly runnables: Runnable[] = [];
   private readonly leaderRunnables: Runnable[] = [];
@@ -110,7 +136,7 @@ export class Manager {
     const le = this.opts.leaderElection;
     if (!le) running.push(...startAll(this.leaderRunnables));
     else {
-      const client = new KubeClient(this.kubeConfig);
+      const client = this.instrument(new KubeClient(this.kubeConfig));
       const identity = le.identity ?? `${hostname()}_${process.pid}`;
       this.elector = new LeaderElector(client, { ...le, identity, logger: log });
       running.push(

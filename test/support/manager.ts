@@ -24,6 +24,9 @@ export async function startOwnManager(opts: {
   leaderElection?: { namespace: string; identity: string };
   extraArgs?: string[];
   log?: boolean;
+  /** A kubeconfig of its own (a ServiceAccount token, say) instead of the ground's admin. */
+  kubeconfig?: string;
+  controllers?: string;
 }): Promise<OwnManager> {
   const g = ground();
   const [healthPort] = (await freePorts(1)) as [number];
@@ -33,13 +36,12 @@ export async function startOwnManager(opts: {
       path.join(repoRoot(), 'bin', 'vmop.js'),
       'manager',
       '--kubeconfig',
-      g.kubeconfig,
-      '--context',
-      'admin',
+      opts.kubeconfig ?? g.kubeconfig,
+      ...(opts.kubeconfig ? [] : ['--context', 'admin']),
       '--health-addr',
       `127.0.0.1:${healthPort}`,
       '--controllers',
-      'virtualmachine',
+      opts.controllers ?? 'virtualmachine',
       '--vm-selector',
       `${OWN_MANAGER_LABEL}=${opts.id}`,
       ...(opts.namespace ? ['--namespace', opts.namespace] : []),

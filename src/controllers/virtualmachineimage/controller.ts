@@ -7,7 +7,7 @@ import { API_VERSION } from '../../api/v1alpha3/common.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
-import { setCondition, type Condition } from '../../runtime/status.js';
+import { sameJSON, setCondition, type Condition } from '../../runtime/status.js';
 import type { ImageProvider, LibraryImage } from '../../providers/interface.js';
 import { LIBRARIES_CONFIGMAP, parseLibraryBindings } from '../../providers/vsphere/config.js';
 
@@ -180,7 +180,7 @@ export class ImageSync implements Runnable {
         });
       }
       const status = imageStatus(image, obj.status);
-      if (JSON.stringify(status) !== JSON.stringify(obj.status)) {
+      if (!sameJSON(status, obj.status)) {
         await client.request('PUT', `${path}/${name}/status`, { body: { ...obj, status } });
       }
     }

@@ -1,0 +1,151 @@
+// The manager's permissions, least privilege: every rule names the code that needs it. The ClusterRole holds
+// what the controllers do across namespaces; the Role, in the operator's namespace only, holds the provider
+// configuration it reads and the Lease it elects a leader with. A test runs the manager with exactly these
+// and checks that each one is used.
+import type { KubeObject } from '../runtime/kube-client.js';
+
+export const MANAGER_NAME = 'vmop-controller-manager';
+
+export type ControllerName = 'virtualmachine' | 'virtualmachineimage';
+
+export interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  /** The code paths that need it. */
+  why: string;
+  /** The controllers that use it (a manager started with --controllers uses the union of theirs). */
+  usedBy: ControllerName[];
+}
+
+const BOTH: ControllerName[] = ['virtualmachine', 'virtualmachineimage'];
+
+const VMOP = 'vmoperator.vmware.com';
+
+export const CLUSTER_RULES: Rule[] = [
+  {
+    apiGroups: [VMOP],
+    resources: ['virtualmachines'],
+    verbs: ['get', 'list', 'watch', 'patch'],
+    why: 'VM controller: informer (list, watch); finalizer and zone label (patch); status read-modify-write for restarts and after conflicts (get)',
+    usedBy: ['virtualmachine'],
+  },
+  {
+    apiGroups: [VMOP],
+    resources: ['virtualmachines/status'],
+    verbs: ['update'],
+    why: 'VM controller: status (uniqueID, UUIDs, power state, host, zone, conditions, lastRestartTime)',
+    usedBy: ['virtualmachine'],
+  },
+  {
+    apiGroups: [VMOP],
+    resources: ['virtualmachineclasses'],
+    verbs: ['list', 'watch'],
+    why: 'VM controller: class informer (hardware and configSpec of new VMs)',
+    usedBy: ['virtualmachine'],
+  },
+  {
+    apiGroups: [VMOP],
+    resources: ['virtualmachineimages', 'clustervirtualmachineimages'],
+    verbs: ['list', 'watch'],
+    why: 'VM controller: image informers; image controller: lists the images it mirrored',
+    usedBy: BOTH,
+  },
+  {
+    apiGroups: [VMOP],
+    resources: ['virtualmachineimages', 'clustervirtualmachineimages'],
+    verbs: ['create', 'patch', 'delete'],
+    why: 'image controller: creates an image per library item, relabels it when the item changes (patch), deletes it when the item goes',
+    usedBy: ['virtualmachineimage'],
+  },
+  {
+    apiGroups: [VMOP],
+    resources: ['virtualmachineimages/status', 'clustervirtualmachineimages/status'],
+    verbs: ['update'],
+    why: 'image controller: image status from the library item and its OVF',
+    usedBy: ['virtualmachineimage'],
+  },
+  {
+    apiGroups: ['storage.k8s.io'],
+    resources: ['storageclasses'],
+    verbs: ['list', 'watch'],
+    why: 'VM controller: storage class informer (storagePolicyID)',
+    usedBy: ['virtualmachine'],
+  },
+  {
+    apiGroups: [''],
+    resources: ['resourcequotas'],
+    verbs: ['list', 'watch'],
+    why: 'VM controller: which storage classes are associated with a namespace',
+    usedBy: ['virtualmachine'],
+  },
+  {
+    apiGroups: [''],
+    resources: ['events'],
+    verbs: ['create', 'get', 'patch'],
+    why: 'event recorder: Events on VMs (create; a repeat bumps the count of the existing one: get, patch)',
+    usedBy: ['virtualmachine'],
+  },
+];
+
+export const NAMESPACE_RULES: Rule[] = [
+  {
+    apiGroups: [''],
+    resources: ['configmaps', 'secrets'],
+    verbs: ['get'],
+    why: 'provider: ConfigMap vmop-provider-config and the vCenter credentials Secret; image controller: ConfigMap vmop-content-libraries',
+    usedBy: BOTH,
+  },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: ['get', 'create', 'update'],
+    why: 'leader election (--leader-elect): the Lease vmop-controller-manager',
+    usedBy: BOTH,
+  },
+];
+
+function k8sRules(rules: Rule[]) {
+  return rules.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs }));
+}
+
+/** ServiceAccount, ClusterRole(+Binding) and Role(+Binding) for a manager in `namespace`. */
+export function rbacObjects(namespace: string): KubeObject[] {
+  const subject = [{ kind: 'ServiceAccount', name: MANAGER_NAME, namespace }];
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: MANAGER_NAME, namespace } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: MANAGER_NAME },
+      rules: k8sRules(CLUSTER_RULES),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: MANAGER_NAME },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: MANAGER_NAME },
+      subjects: subject,
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: MANAGER_NAME, namespace },
+      rules: k8sRules(NAMESPACE_RULES),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: MANAGER_NAME, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: MANAGER_NAME },
+      subjects: subject,
+    },
+  ];
+}
+
+/** Every (group, resource, verb) the rules grant, as "group/resource:verb" ("" group for core). */
+export function grantedPermissions(rules: Rule[], usedBy?: ControllerName): string[] {
+  return rules
+    .filter((r) => !usedBy || r.usedBy.includes(usedBy))
+    .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))));
+}
