@@ -7,10 +7,16 @@ import { GENERATED_HEADER, renderCRDs } from '../crd/render.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { webhookConfigurations } from '../webhooks/configuration.js';
 import { CLUSTER_RULES, NAMESPACE_RULES, rbacObjects } from '../install/rbac.js';
+import { managerObjects, WEBHOOK_CERT_SECRET } from '../install/deployment.js';
 import { checkFlags, parseArgs } from './args.js';
 
 /** Where the operator runs in a cluster; the install manifests refer to these names. */
-export const IN_CLUSTER = { namespace: 'vmop-system', webhookService: 'vmop-webhook-service', webhookServicePort: 443 };
+export const IN_CLUSTER = {
+  namespace: 'vmop-system',
+  webhookService: 'vmop-webhook-service',
+  webhookServicePort: 443,
+  image: 'ghcr.io/vmop/vmop:0.1.0',
+};
 
 export const CONFIG_DIR = () => path.join(repoRoot(), 'config');
 
@@ -29,6 +35,20 @@ export function renderManifests(): Map<string, string> {
     GENERATED_HEADER +
       '# Set caBundle to the CA that signed the manager serving certificate (tls.crt in --webhook-cert-dir).\n' +
       hooks.map((h) => YAML.stringify(h, { lineWidth: 0 })).join('---\n'),
+  );
+  files.set(
+    path.join('manager', 'manager.yaml'),
+    GENERATED_HEADER +
+      `# The manager: 2 replicas with leader election, its webhook Service and a PodDisruptionBudget. The serving\n` +
+      `# certificate comes from Secret ${WEBHOOK_CERT_SECRET} (tls.crt, tls.key), which the manager does not create yet.\n` +
+      managerObjects({
+        namespace: IN_CLUSTER.namespace,
+        image: IN_CLUSTER.image,
+        webhookService: IN_CLUSTER.webhookService,
+        webhookServicePort: IN_CLUSTER.webhookServicePort,
+      })
+        .map((o) => YAML.stringify(o, { lineWidth: 0 }))
+        .join('---\n'),
   );
   const why = [
     ...CLUSTER_RULES.map((r) => ['ClusterRole', r] as const),

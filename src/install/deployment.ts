@@ -1,0 +1,90 @@
+// The manager as it runs in a cluster: a Deployment of two replicas with leader election (controllers run on
+// the leader, webhooks on both), health probes, resource bounds and a locked-down security context; the
+// Service the webhook configurations call; and a PodDisruptionBudget that keeps one replica up.
+import type { KubeObject } from '../runtime/kube-client.js';
+import { MANAGER_NAME } from './rbac.js';
+
+export const WEBHOOK_CERT_SECRET = 'vmop-webhook-server-cert';
+const CERT_DIR = '/var/run/vmop/webhook-certs';
+const LABELS = { 'app.kubernetes.io/name': 'vmop', 'app.kubernetes.io/component': 'controller-manager' };
+
+export interface ManagerOptions {
+  namespace: string;
+  image: string;
+  replicas?: number;
+  webhookService: string;
+  webhookServicePort: number;
+}
+
+export function managerObjects(o: ManagerOptions): KubeObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: MANAGER_NAME, namespace: o.namespace, labels: LABELS },
+      spec: {
+        replicas: o.replicas ?? 2,
+        selector: { matchLabels: LABELS },
+        template: {
+          metadata: { labels: LABELS },
+          spec: {
+            serviceAccountName: MANAGER_NAME,
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [
+              {
+                name: 'manager',
+                image: o.image,
+                args: [
+                  'manager',
+                  '--leader-elect',
+                  '--health-addr',
+                  '0.0.0.0:8081',
+                  '--webhook-addr',
+                  '0.0.0.0:9443',
+                  '--webhook-cert-dir',
+                  CERT_DIR,
+                ],
+                env: [
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  {
+                    name: 'VMOP_SERVICE_ACCOUNT',
+                    value: `system:serviceaccount:${o.namespace}:${MANAGER_NAME}`,
+                  },
+                ],
+                ports: [
+                  { name: 'webhook', containerPort: 9443 },
+                  { name: 'health', containerPort: 8081 },
+                ],
+                livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 10 },
+                readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 5 },
+                // 1,000 VMs peak at about 170 MiB RSS (npm run bench -- vms --vms 1000).
+                resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '384Mi' } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  runAsNonRoot: true,
+                  capabilities: { drop: ['ALL'] },
+                },
+                volumeMounts: [{ name: 'webhook-certs', mountPath: CERT_DIR, readOnly: true }],
+              },
+            ],
+            volumes: [{ name: 'webhook-certs', secret: { secretName: WEBHOOK_CERT_SECRET } }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: o.webhookService, namespace: o.namespace, labels: LABELS },
+      spec: { selector: LABELS, ports: [{ name: 'webhook', port: o.webhookServicePort, targetPort: 'webhook' }] },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: MANAGER_NAME, namespace: o.namespace, labels: LABELS },
+      spec: { minAvailable: 1, selector: { matchLabels: LABELS } },
+    },
+  ];
+}
