@@ -99,7 +99,6 @@ export async function benchVMs(): Promise<void> {
     const placement = new Placement(conn.api, new PbmClient(conn.api.client), config);
     const cluster = await placement.cluster('zone-a');
     const folder = await placement.folder('bench-floor');
-    const datastore = await placement.datastore(cluster, VSAN_DEFAULT_POLICY_ID);
     const dc = await placement.datacenterRef();
     /** The operator's vSphere work for N VMs, done directly; the VMs are destroyed again afterwards. */
     const floor = async (label: string): Promise<{ seconds: number; deployMs: number }> => {
@@ -125,6 +124,7 @@ export async function benchVMs(): Promise<void> {
           },
           { network: config.network },
         );
+        const datastore = await placement.datastore(cluster, VSAN_DEFAULT_POLICY_ID, `bench-floor/${name}`);
         const t = performance.now();
         const id = await conn.rest.deployOVF(
           itemID!,

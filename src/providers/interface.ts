@@ -93,7 +93,7 @@ export class ProviderInputError extends Error {
 export interface VMProvider {
   /** The configured zone names. */
   zones(): Promise<string[]>;
-  /** The VM with this instance UUID, or the one this object created under its name; undefined when none. */
+  /** The VM with this instance UUID; undefined when there is none. */
   findVM(ref: { namespace: string; name: string; uid: string; instanceUUID: string }): Promise<ObservedVM | undefined>;
   /** The guest OS identifiers the zone's environment supports. */
   guestIDs(zone: string): Promise<Set<string>>;

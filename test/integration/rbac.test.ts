@@ -105,6 +105,16 @@ describe('least-privilege RBAC', () => {
         60_000,
       );
 
+      // The leader renews its Lease every 2 s (update); a quick lifecycle may finish before the first renewal.
+      await eventually('lease renewed', async () => {
+        const lease = await c.get<KubeObject & { spec: { acquireTime?: string; renewTime?: string } }>(
+          'coordination.k8s.io/v1',
+          'Lease',
+          'vmop-controller-manager',
+          'vmop-system',
+        );
+        return lease.spec.renewTime && lease.spec.renewTime !== lease.spec.acquireTime ? true : undefined;
+      });
       const { used } = await apiUsage(mgr.healthPort);
       const granted = grantedPermissions([...CLUSTER_RULES, ...NAMESPACE_RULES], 'virtualmachine');
       assert.deepEqual(

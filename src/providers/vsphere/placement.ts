@@ -2,6 +2,7 @@
 // datacenter's VM folder, and a datastore of that cluster that satisfies the storage policy. Lookups are
 // cached per connection (the inventory is read again when a name is not found), so a burst of creates costs
 // a handful of calls, not a handful per VM.
+import { createHash } from 'node:crypto';
 import type { VSphereAPI } from '../../vsphere/api.js';
 import { VimFault } from '../../vsphere/faults.js';
 import type { PbmClient } from '../../vsphere/pbm.js';
@@ -22,7 +23,7 @@ const DATASTORE_CACHE_MS = 60_000;
 export class Placement {
   private inventory?: Promise<Awaited<ReturnType<VSphereAPI['inventory']>>>;
   private readonly folders = new Map<string, Promise<MoRef>>();
-  private readonly datastores = new Map<string, { at: number; ds: Promise<MoRef> }>();
+  private readonly datastores = new Map<string, { at: number; ds: Promise<MoRef[]> }>();
   private readonly guestIDs = new Map<string, Promise<Set<string>>>();
 
   constructor(
@@ -120,36 +121,39 @@ export class Placement {
     }
   }
 
-  /** The inventory path a VM of this namespace and name has. */
-  vmPath(namespace: string, name: string): string {
-    return `/${this.config.datacenter}/vm/${namespace}/${name}`;
+  /**
+   * The datastore for a VM: one of the cluster's datastores that satisfy the policy, chosen by a hash of the
+   * VM's key. The same VM always gets the same datastore (so a deploy repeated after a crash collides with
+   * the first one's files instead of making a second VM elsewhere), and VMs spread over all of them.
+   */
+  async datastore(cluster: RetrievedObject, policyID: string, vmKey: string): Promise<MoRef> {
+    const cacheKey = `${cluster.obj.value}/${policyID}`;
+    let cached = this.datastores.get(cacheKey);
+    if (!cached || Date.now() - cached.at >= DATASTORE_CACHE_MS) {
+      const ds = this.compatibleDatastores(cluster, policyID);
+      cached = { at: Date.now(), ds };
+      this.datastores.set(cacheKey, cached);
+      ds.catch(() => this.datastores.delete(cacheKey));
+    }
+    const list = await cached.ds;
+    const n = createHash('sha1').update(vmKey).digest().readUInt32BE(0);
+    return list[n % list.length]!;
   }
 
-  /** A datastore of the cluster that satisfies the policy (the one with the most free space). */
-  datastore(cluster: RetrievedObject, policyID: string): Promise<MoRef> {
-    const key = `${cluster.obj.value}/${policyID}`;
-    const cached = this.datastores.get(key);
-    if (cached && Date.now() - cached.at < DATASTORE_CACHE_MS) return cached.ds;
-    const ds = this.pickDatastore(cluster, policyID);
-    this.datastores.set(key, { at: Date.now(), ds });
-    ds.catch(() => this.datastores.delete(key));
-    return ds;
-  }
-
-  private async pickDatastore(cluster: RetrievedObject, policyID: string): Promise<MoRef> {
+  private async compatibleDatastores(cluster: RetrievedObject, policyID: string): Promise<MoRef[]> {
     const candidates = ((cluster.props.datastore as MoRef[] | undefined) ?? []).map((d) => d.value);
     const matching = new Set(await this.pbm.matchingDatastores(policyID, candidates));
     const inv = await this.inv();
     const usable = inv.datastores
       .filter((d) => matching.has(d.obj.value) && candidates.includes(d.obj.value))
-      .sort((a, b) => Number(b.props['summary.freeSpace'] ?? 0) - Number(a.props['summary.freeSpace'] ?? 0));
+      .sort((a, b) => a.obj.value.localeCompare(b.obj.value));
     if (usable.length === 0) {
       throw new ProviderInputError(
         `no datastore of cluster "${String(cluster.props.name)}" satisfies storage policy ${policyID}`,
         'NoCompatibleDatastore',
       );
     }
-    return usable[0]!.obj;
+    return usable.map((d) => d.obj);
   }
 
   /** Guest OS identifiers the cluster's environment browser offers (cached). */

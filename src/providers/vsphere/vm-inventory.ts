@@ -18,7 +18,6 @@ export const VM_PATHS = [
   'runtime.powerState',
   'runtime.host',
   'guest.toolsRunningStatus',
-  'parent',
 ];
 const HOST_PATHS = ['name', 'parent'];
 
@@ -89,30 +88,8 @@ export class VMInventory {
     return this.synced;
   }
 
-  private syncWaiters: (() => void)[] = [];
   /** Called each time the cache becomes synced (first batch, or again after the feed restarted). */
   onSynced?: (vms: number) => void;
-
-  /** Resolves once the cache is synced; rejects after `ms`. */
-  waitForSync(ms: number): Promise<void> {
-    if (this.synced) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the vSphere VM inventory did not sync within ${ms} ms`)), ms);
-      this.syncWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  /** Managed object IDs of the cached VMs with this name in this folder. */
-  idsByName(name: string, folder: string): string[] {
-    const out: string[] = [];
-    for (const [id, props] of this.vms) {
-      if (props.name === name && (props.parent as MoRef | undefined)?.value === folder) out.push(id);
-    }
-    return out;
-  }
 
   get size(): number {
     return this.vms.size;
@@ -174,7 +151,6 @@ export class VMInventory {
     }
     if (!this.synced) this.onSynced?.(this.vms.size);
     this.synced = true;
-    for (const w of this.syncWaiters.splice(0)) w();
     for (const [id, instanceUUID] of changed) this.onChange({ id, instanceUUID });
   }
 

@@ -14,7 +14,7 @@ import {
   type VMCreateRequest,
   type VMProvider,
 } from '../interface.js';
-import { buildConfigSpec, EXTRA_CONFIG_KEYS } from './config-spec.js';
+import { buildConfigSpec } from './config-spec.js';
 import type { ConfigSource } from './images.js';
 import { Placement } from './placement.js';
 import type { Connection, VSphereSession } from './session.js';
@@ -136,28 +136,16 @@ export class VSphereVMProvider implements VMProvider {
     instanceUUID: string;
   }): Promise<ObservedVM | undefined> {
     const s = await this.current();
-    await s.inventory.waitForSync(30_000);
-    const cached = s.inventory.get(ref.instanceUUID);
+    // The cache answers for VMs it knows; anything else is asked of vSphere (the cache may be behind).
+    const cached = s.inventory.isSynced ? s.inventory.get(ref.instanceUUID) : undefined;
     if (cached) return cached;
     const dc = await s.placement.datacenterRef();
     const byUUID = await s.conn.api.findVMByUuid(ref.instanceUUID, true, dc);
     if (byUUID) return this.read(s, byUUID);
-    // A deploy that was cut short (the manager died while vCenter worked) may have left the VM under its
-    // name before its identity was applied; it is ours only if it says so in ExtraConfig. The name is looked
-    // up in the change-feed cache: vcsim's FindByInventoryPath panics on a folder with a VM being created.
-    const folder = await s.placement.folder(ref.namespace);
-    for (const id of s.inventory.idsByName(ref.name, folder.value)) {
-      const vmRef: MoRef = { type: 'VirtualMachine', value: id };
-      const { 'config.extraConfig': extra } = await s.conn.api.pc.one(vmRef, ['config.extraConfig']);
-      const uid = ((extra as { key: string; value: unknown }[] | undefined) ?? []).find(
-        (o) => o.key === EXTRA_CONFIG_KEYS.uid,
-      )?.value;
-      if (uid === ref.uid) return this.read(s, vmRef);
-      throw new ProviderInputError(
-        `a vSphere VM named "${ref.name}" already exists in folder ${ref.namespace} and does not belong to this VirtualMachine (uid ${ref.uid}); rename or remove it in vSphere`,
-        'NameInUse',
-      );
-    }
+    // No VM has the instance UUID. A deploy of this object cut short by a crash may still be creating one
+    // under its name: a new deploy then goes to the same datastore (chosen by the object's key), where its
+    // files collide with the first one's, so it fails instead of making a second VM, and the retry finds
+    // the first by its UUID once vCenter has applied it.
     return undefined;
   }
 
@@ -166,7 +154,9 @@ export class VSphereVMProvider implements VMProvider {
     const cluster = await s.placement.cluster(req.zone);
     const [folder, datastore] = await Promise.all([
       s.placement.folder(req.namespace),
-      req.storagePolicyID ? s.placement.datastore(cluster, req.storagePolicyID) : Promise.resolve(undefined),
+      req.storagePolicyID
+        ? s.placement.datastore(cluster, req.storagePolicyID, `${req.namespace}/${req.name}`)
+        : Promise.resolve(undefined),
     ]);
     let xml: string;
     try {
