@@ -14,7 +14,7 @@ import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
 import { patchVM, vmPath } from '../support/vm.js';
-import { eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
+import { eventually, getVM, vm, vmName, vmNamespace, waitForGone, waitForPower } from '../support/vms.js';
 
 /** The "group/resource:verb" a manager's requests needed, from its /metrics. */
 async function apiUsage(port: number): Promise<{ used: Set<string> }> {
@@ -93,17 +93,7 @@ describe('least-privilege RBAC', () => {
         (await getVM(c, ns, name)).status?.lastRestartTime === restart.spec.nextRestartTime ? true : undefined,
       );
       await c.request('DELETE', vmPath(ns, name));
-      await eventually(
-        'deleted',
-        async () =>
-          (await getVM(c, ns, name).then(
-            () => false,
-            () => true,
-          ))
-            ? true
-            : undefined,
-        60_000,
-      );
+      await waitForGone(c, ns, name, 60_000);
 
       // The leader renews its Lease every 2 s (update); a quick lifecycle may finish before the first renewal.
       await eventually('lease renewed', async () => {

@@ -15,6 +15,7 @@ import {
   exampleClass,
   getVM,
   PHOTON_IMAGE,
+  readyImage,
   UBUNTU_IMAGE,
   vm,
   vmName,
@@ -129,29 +130,7 @@ describe('VM controller: create', () => {
     const ns = await vmNamespace('vm-nsimage');
     // A namespaced image named like the Photon cluster image, but backed by the Ubuntu item.
     const ubuntuItem = await cachedImageItemID(c, UBUNTU_IMAGE);
-    const image = await c.create({
-      apiVersion: API,
-      kind: 'VirtualMachineImage',
-      metadata: { name: PHOTON_IMAGE, namespace: ns },
-    });
-    await c.request('PUT', `/apis/${API}/namespaces/${ns}/virtualmachineimages/${PHOTON_IMAGE}/status`, {
-      body: {
-        ...image,
-        status: {
-          name: 'ubuntu-24.04',
-          providerItemID: ubuntuItem,
-          conditions: [
-            {
-              type: 'Ready',
-              status: 'True',
-              reason: 'True',
-              message: '',
-              lastTransitionTime: new Date().toISOString(),
-            },
-          ],
-        },
-      },
-    });
+    await readyImage(c, ns, PHOTON_IMAGE, ubuntuItem, 'ubuntu-24.04');
     const name = vmName('nsimage');
     await c.create(vm(ns, name));
     await waitForPower(c, ns, name, 'PoweredOn');
@@ -228,28 +207,7 @@ describe('VM controller: create', () => {
     await waitForCondition(c, ns, name, 'VirtualMachineClassReady', 'True');
     // The image appears (namespaced, pointing at the Photon item), then the storage class is associated.
     const photonItem = await cachedImageItemID(c, PHOTON_IMAGE);
-    const image = await c.create({
-      apiVersion: API,
-      kind: 'VirtualMachineImage',
-      metadata: { name: 'vmi-late', namespace: ns },
-    });
-    await c.request('PUT', `/apis/${API}/namespaces/${ns}/virtualmachineimages/vmi-late/status`, {
-      body: {
-        ...image,
-        status: {
-          providerItemID: photonItem,
-          conditions: [
-            {
-              type: 'Ready',
-              status: 'True',
-              reason: 'True',
-              message: '',
-              lastTransitionTime: new Date().toISOString(),
-            },
-          ],
-        },
-      },
-    });
+    await readyImage(c, ns, 'vmi-late', photonItem);
     await waitForCondition(c, ns, name, 'VirtualMachineImageReady', 'True');
     const still = await getVM(c, ns, name);
     assert.equal(condition(still, 'VirtualMachineCreated')?.status, 'False');

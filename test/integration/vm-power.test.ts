@@ -14,6 +14,7 @@ import {
   vmName,
   vmNamespace,
   vspherePowerState,
+  waitForGone,
   waitForPower,
 } from '../support/vms.js';
 
@@ -201,13 +202,7 @@ describe('VM controller: power', () => {
     await c.create(vm(ns, name));
     const obj = await waitForPower(c, ns, name, 'PoweredOn');
     await c.request('DELETE', vmPath(ns, name));
-    await eventually('object gone', async () => {
-      const gone = await getVM(c, ns, name).then(
-        () => false,
-        () => true,
-      );
-      return gone ? true : undefined;
-    });
+    await waitForGone(c, ns, name);
     const r = await govc(['vm.info', '-vm.uuid', obj.spec.instanceUUID!]);
     assert.doesNotMatch(r.stdout, /Name:/);
     assert.equal(await vspherePowerState(ns, name), undefined);

@@ -19,6 +19,7 @@ import {
   vmName,
   vmNamespace,
   vspherePowerState,
+  waitForGone,
   waitForPower,
 } from '../support/vms.js';
 
@@ -100,17 +101,7 @@ describe('VM controller: vCenter unreachable', () => {
       contentType: 'application/merge-patch+json',
       body: { metadata: { labels: { nudge: '1' } } },
     });
-    await eventually(
-      'object gone',
-      async () =>
-        (await getVM(c, ns, name).then(
-          () => false,
-          () => true,
-        ))
-          ? true
-          : undefined,
-      60_000,
-    );
+    await waitForGone(c, ns, name, 60_000);
     assert.equal(await vspherePowerState(ns, name), undefined, 'the vSphere VM was destroyed');
   });
 });

@@ -166,3 +166,41 @@ export async function eventsFor(
   }>('GET', `/api/v1/namespaces/${namespace}/events`);
   return list.items.filter((e) => e.involvedObject.name === name);
 }
+
+/** Waits until the VM object is gone from the API server (its finalizer released). */
+export function waitForGone(c: KubeClient, namespace: string, name: string, ms = 30_000): Promise<true> {
+  return eventually(
+    `${namespace}/${name} deleted`,
+    async () =>
+      (await getVM(c, namespace, name).then(
+        () => false,
+        () => true,
+      ))
+        ? true
+        : undefined,
+    ms,
+  );
+}
+
+/** A namespaced VirtualMachineImage, Ready, backed by library item `itemID` (as the image controller writes it). */
+export async function readyImage(
+  c: KubeClient,
+  namespace: string,
+  name: string,
+  itemID: string,
+  displayName?: string,
+): Promise<void> {
+  const image = await c.create({ apiVersion: API, kind: 'VirtualMachineImage', metadata: { name, namespace } });
+  await c.request('PUT', `/apis/${API}/namespaces/${namespace}/virtualmachineimages/${name}/status`, {
+    body: {
+      ...image,
+      status: {
+        ...(displayName ? { name: displayName } : {}),
+        providerItemID: itemID,
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'True', message: '', lastTransitionTime: new Date().toISOString() },
+        ],
+      },
+    },
+  });
+}
