@@ -8,6 +8,7 @@ import { repoRoot } from '../devenv/toolchain.js';
 import { webhookConfigurations } from '../webhooks/configuration.js';
 import { CLUSTER_RULES, NAMESPACE_RULES, rbacObjects } from '../install/rbac.js';
 import { managerObjects, WEBHOOK_CERT_SECRET } from '../install/deployment.js';
+import { dashboard } from '../install/dashboard.js';
 import { checkFlags, parseArgs } from './args.js';
 
 /** Where the operator runs in a cluster; the install manifests refer to these names. */
@@ -50,6 +51,7 @@ export function renderManifests(): Map<string, string> {
         .map((o) => YAML.stringify(o, { lineWidth: 0 }))
         .join('---\n'),
   );
+  files.set(path.join('grafana', 'vmop-dashboard.json'), JSON.stringify(dashboard(), null, 2) + '\n');
   const why = [
     ...CLUSTER_RULES.map((r) => ['ClusterRole', r] as const),
     ...NAMESPACE_RULES.map((r) => ['Role', r] as const),

@@ -98,6 +98,8 @@ export class Controller implements Runnable {
 
   constructor(private readonly opts: ControllerOptions) {
     this.name = opts.name;
+    // Registered now, so dashboards and alerts see the series before the first reconcile.
+    if (opts.registry) metricsFor(opts.registry).depth.set({ controller: opts.name }, 0);
     this.queue = new WorkQueue((key) => this.handle(key), {
       concurrency: opts.concurrency ?? 4,
       backoff: opts.backoff,
