@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { storageClassAssociation } from '../../src/devenv/seed.js';
 import { client, govc, testNamespace } from './ground.js';
-import { API, vmPath } from './vm.js';
+import { API, vmObject, vmPath } from './vm.js';
 
 export const PHOTON_IMAGE = 'vmi-3044b59f15d847781';
 export const UBUNTU_IMAGE = 'vmi-51b10fc41820a340c';
@@ -81,18 +81,14 @@ export function vmName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
 }
 
+/** A VM of the example class and storage class, from the Photon image that vcsim really has. */
 export function vm(
   namespace: string,
   name: string,
   spec: Record<string, unknown> = {},
   labels?: Record<string, string>,
 ): VMObject {
-  return {
-    apiVersion: API,
-    kind: 'VirtualMachine',
-    metadata: { name, namespace, ...(labels ? { labels } : {}) },
-    spec: { className: 'my-vm-class', imageName: PHOTON_IMAGE, storageClass: 'my-storage-class', ...spec },
-  };
+  return vmObject(namespace, name, { imageName: PHOTON_IMAGE, ...spec }, labels) as VMObject;
 }
 
 export function getVM(c: KubeClient, namespace: string, name: string): Promise<VMObject> {
