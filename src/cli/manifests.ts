@@ -9,6 +9,8 @@ import { webhookConfigurations } from '../webhooks/configuration.js';
 import { CLUSTER_RULES, NAMESPACE_RULES, rbacObjects } from '../install/rbac.js';
 import { managerObjects, WEBHOOK_CERT_SECRET } from '../install/deployment.js';
 import { dashboard } from '../install/dashboard.js';
+import { renderChart } from '../install/chart.js';
+import type { KubeObject } from '../runtime/kube-client.js';
 import { checkFlags, parseArgs } from './args.js';
 
 /** Where the operator runs in a cluster; the install manifests refer to these names. */
@@ -20,6 +22,47 @@ export const IN_CLUSTER = {
 };
 
 export const CONFIG_DIR = () => path.join(repoRoot(), 'config');
+export const CHART_DIR = () => path.join(repoRoot(), 'charts', 'vmop');
+
+/** The in-cluster objects for a namespace, image and replica count, by the chart template that holds them. */
+function installObjects(v: {
+  namespace: string;
+  image: string;
+  replicas: number;
+}): { file: string; objects: KubeObject[] }[] {
+  return [
+    { file: 'rbac.yaml', objects: rbacObjects(v.namespace) },
+    {
+      file: 'manager.yaml',
+      objects: managerObjects({
+        namespace: v.namespace,
+        image: v.image,
+        replicas: v.replicas,
+        webhookService: IN_CLUSTER.webhookService,
+        webhookServicePort: IN_CLUSTER.webhookServicePort,
+      }),
+    },
+    {
+      file: 'webhooks.yaml',
+      objects: webhookConfigurations('vmop', {
+        kind: 'service',
+        namespace: v.namespace,
+        name: IN_CLUSTER.webhookService,
+        port: IN_CLUSTER.webhookServicePort,
+      }) as unknown as KubeObject[],
+    },
+  ];
+}
+
+/** Path under charts/vmop → text: the Helm chart of the same objects. */
+export function renderChartFiles(): Map<string, string> {
+  return renderChart({
+    objects: installObjects,
+    crds: renderCRDs(),
+    defaults: { namespace: IN_CLUSTER.namespace, image: IN_CLUSTER.image, replicas: 2 },
+    version: '0.1.0',
+  });
+}
 
 /** Path under config/ → YAML text, for every generated manifest. */
 export function renderManifests(): Map<string, string> {
@@ -35,7 +78,7 @@ export function renderManifests(): Map<string, string> {
     path.join('webhook', 'manifests.yaml'),
     GENERATED_HEADER +
       '# Set caBundle to the CA that signed the manager serving certificate (tls.crt in --webhook-cert-dir).\n' +
-      hooks.map((h) => YAML.stringify(h, { lineWidth: 0 })).join('---\n'),
+      hooks.map((h) => YAML.stringify(h, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'),
   );
   files.set(
     path.join('manager', 'manager.yaml'),
@@ -48,7 +91,7 @@ export function renderManifests(): Map<string, string> {
         webhookService: IN_CLUSTER.webhookService,
         webhookServicePort: IN_CLUSTER.webhookServicePort,
       })
-        .map((o) => YAML.stringify(o, { lineWidth: 0 }))
+        .map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }))
         .join('---\n'),
   );
   files.set(path.join('grafana', 'vmop-dashboard.json'), JSON.stringify(dashboard(), null, 2) + '\n');
@@ -66,25 +109,25 @@ export function renderManifests(): Map<string, string> {
     GENERATED_HEADER +
       `# The manager's ServiceAccount and least-privilege roles. Why each rule exists:\n${why}\n` +
       rbacObjects(IN_CLUSTER.namespace)
-        .map((o) => YAML.stringify(o, { lineWidth: 0 }))
+        .map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }))
         .join('---\n'),
   );
   return files;
 }
 
 /** Paths (under `dir`) whose content differs from what the code generates now, or that are missing. */
-export async function staleManifests(dir: string): Promise<string[]> {
+export async function staleManifests(dir: string, files = renderManifests()): Promise<string[]> {
   const stale: string[] = [];
-  for (const [name, text] of renderManifests()) {
+  for (const [name, text] of files) {
     const onDisk = await readFile(path.join(dir, name), 'utf8').catch(() => undefined);
     if (onDisk !== text) stale.push(name);
   }
   return stale;
 }
 
-export async function writeManifests(dir: string): Promise<string[]> {
+export async function writeManifests(dir: string, files = renderManifests()): Promise<string[]> {
   const written: string[] = [];
-  for (const [name, text] of renderManifests()) {
+  for (const [name, text] of files) {
     const file = path.join(dir, name);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, text);
@@ -97,14 +140,20 @@ export async function manifestsCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['write', 'check']);
   checkFlags(args, ['write', 'check'], 'manifests');
   if (args.flags.has('write')) {
-    for (const file of await writeManifests(CONFIG_DIR()))
+    for (const file of [
+      ...(await writeManifests(CONFIG_DIR())),
+      ...(await writeManifests(CHART_DIR(), renderChartFiles())),
+    ])
       process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
     return 0;
   }
   if (args.flags.has('check')) {
-    const stale = await staleManifests(CONFIG_DIR());
+    const stale = [
+      ...(await staleManifests(CONFIG_DIR())).map((f) => path.join('config', f)),
+      ...(await staleManifests(CHART_DIR(), renderChartFiles())).map((f) => path.join('charts', 'vmop', f)),
+    ];
     if (stale.length === 0) return 0;
-    process.stderr.write(`stale manifests in config/: ${stale.join(', ')}; run \`npm run manifests\` and commit\n`);
+    process.stderr.write(`stale generated files: ${stale.join(', ')}; run \`npm run manifests\` and commit\n`);
     return 1;
   }
   process.stdout.write([...renderManifests().values()].join('---\n'));

@@ -1,4 +1,5 @@
-// Finds or builds the binaries of the local test ground (kube-apiserver, kubectl, etcd, vcsim, govc).
+// Finds or builds the binaries of the local test ground (kube-apiserver, kubectl, etcd, vcsim, govc) and
+// helm (only the chart test needs it).
 // Each is built from the Go wrapper module under tools/ into a versioned cache outside the repository, only
 // when missing; a binary named by an environment variable, or on PATH at the pinned version, is used as is.
 import { execFile, spawn } from 'node:child_process';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const run = promisify(execFile);
 
-export type ToolName = 'kube-apiserver' | 'kubectl' | 'etcd' | 'vcsim' | 'govc';
+export type ToolName = 'kube-apiserver' | 'kubectl' | 'etcd' | 'vcsim' | 'govc' | 'helm';
 
 interface ToolPin {
   /** Wrapper module under tools/. */
@@ -54,6 +55,16 @@ export const PINS: Record<ToolName, ToolPin> = {
     versionText: `Client Version: ${K8S}`,
     ldflags: k8sLdflags,
     estimate: '2-5 minutes',
+  },
+  helm: {
+    module: 'helm',
+    version: 'v3.22.0',
+    pkg: 'helm.sh/helm/v3/cmd/helm',
+    env: 'VMOP_HELM',
+    versionArgs: ['version', '--short'],
+    versionText: 'v3.22',
+    ldflags: '-s -w',
+    estimate: '1-3 minutes',
   },
   etcd: {
     module: 'etcd',
