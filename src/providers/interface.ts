@@ -94,7 +94,7 @@ export interface VMProvider {
   /** The configured zone names. */
   zones(): Promise<string[]>;
   /** The VM with this instance UUID; undefined when there is none. */
-  findVM(ref: { namespace: string; name: string; uid: string; instanceUUID: string }): Promise<ObservedVM | undefined>;
+  findVM(instanceUUID: string): Promise<ObservedVM | undefined>;
   /** The guest OS identifiers the zone's environment supports. */
   guestIDs(zone: string): Promise<Set<string>>;
   createVM(req: VMCreateRequest): Promise<ObservedVM>;

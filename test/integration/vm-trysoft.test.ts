@@ -26,8 +26,8 @@ class StubbornGuests implements VMProvider {
   async guestIDs() {
     return new Set<string>();
   }
-  async findVM(ref: { instanceUUID: string }) {
-    const found = this.vms.get(ref.instanceUUID);
+  async findVM(instanceUUID: string) {
+    const found = this.vms.get(instanceUUID);
     return found && { ...found };
   }
   async createVM(req: VMCreateRequest) {

@@ -130,14 +130,14 @@ export class VirtualMachineController implements Runnable {
     });
     // A dependency that appears or changes wakes the VMs of its namespace (all namespaces for cluster-scoped
     // ones) that are still waiting to be created.
-    const waiting = (namespace?: string) => () =>
+    const waiting = (namespace?: string) =>
       this.vms
         .list()
         .filter((vm) => !vm.status?.uniqueID && (!namespace || vm.metadata.namespace === namespace))
         .map(objectKey);
     const dependency = (informer: Informer, namespaced: boolean): WatchSource => ({
       informer,
-      keys: (obj) => waiting(namespaced ? obj.metadata.namespace : undefined)(),
+      keys: (obj) => waiting(namespaced ? obj.metadata.namespace : undefined),
     });
     this.controller = new Controller({
       name: this.name,
@@ -213,7 +213,7 @@ export class VirtualMachineController implements Runnable {
     const conditions: ConditionUpdate[] = [];
     let observed: ObservedVM | undefined;
     try {
-      observed = await this.opts.provider.findVM(ref);
+      observed = await this.opts.provider.findVM(spec.instanceUUID);
     } catch (err) {
       if (err instanceof ProviderInputError) return this.refuse(vm, err);
       throw err;
@@ -445,18 +445,9 @@ export class VirtualMachineController implements Runnable {
     const spec = vm.spec ?? {};
     if (spec.instanceUUID) {
       try {
-        const observed = await this.opts.provider
-          .findVM({
-            namespace: vm.metadata.namespace!,
-            name: vm.metadata.name!,
-            uid: vm.metadata.uid ?? '',
-            instanceUUID: spec.instanceUUID,
-          })
-          .catch((err: unknown) => {
-            // A VM of that name that is not ours is not ours to delete.
-            if (err instanceof ProviderInputError) return undefined;
-            throw err;
-          });
+        // Any failure to look (vCenter unreachable, provider misconfigured) keeps the finalizer: only a VM
+        // that vSphere says is gone lets the object go.
+        const observed = await this.opts.provider.findVM(spec.instanceUUID);
         if (observed) {
           await this.opts.provider.destroyVM(observed);
           this.event(vm, 'Normal', 'Deleted', `destroyed vSphere VM ${observed.id}`);

@@ -129,18 +129,13 @@ export class VSphereVMProvider implements VMProvider {
     return observedVM(ref.value, props, host, (id) => s.placement.zoneOfCluster(id));
   }
 
-  async findVM(ref: {
-    namespace: string;
-    name: string;
-    uid: string;
-    instanceUUID: string;
-  }): Promise<ObservedVM | undefined> {
+  async findVM(instanceUUID: string): Promise<ObservedVM | undefined> {
     const s = await this.current();
     // The cache answers for VMs it knows; anything else is asked of vSphere (the cache may be behind).
-    const cached = s.inventory.isSynced ? s.inventory.get(ref.instanceUUID) : undefined;
+    const cached = s.inventory.isSynced ? s.inventory.get(instanceUUID) : undefined;
     if (cached) return cached;
     const dc = await s.placement.datacenterRef();
-    const byUUID = await s.conn.api.findVMByUuid(ref.instanceUUID, true, dc);
+    const byUUID = await s.conn.api.findVMByUuid(instanceUUID, true, dc);
     if (byUUID) return this.read(s, byUUID);
     // No VM has the instance UUID. A deploy of this object cut short by a crash may still be creating one
     // under its name: a new deploy then goes to the same datastore (chosen by the object's key), where its
@@ -179,7 +174,7 @@ export class VSphereVMProvider implements VMProvider {
       return await this.read(s, { type: 'VirtualMachine', value: id });
     } catch (err) {
       // Lost a race with an earlier deploy of the same object (its files or name exist): use that VM.
-      const existing = await this.findVM(req).catch(() => undefined);
+      const existing = await this.findVM(req.instanceUUID).catch(() => undefined);
       if (existing) return existing;
       if (err instanceof VapiError && err.notFound) {
         throw new ProviderInputError(`content library item ${req.imageItemID} does not exist`, 'ImageNotFound');
