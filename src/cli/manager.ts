@@ -114,6 +114,8 @@ export async function managerCommand(argv: string[]): Promise<number> {
     (method, ms, fault) => vsphereCalls.observe({ method, fault: fault ?? '' }, ms / 1000),
     (method, path, ms) => restCalls.observe({ method, path }, ms / 1000),
   );
+  // One reading of the provider configuration, shared by both controllers (re-read at most every 5 s).
+  const configSource = cachedConfigSource(() => readProviderConfig(kube, namespace));
   const controllers = new Set((stringFlag(args, 'controllers') ?? 'virtualmachine,virtualmachineimage').split(','));
   for (const c of controllers) {
     if (!['virtualmachine', 'virtualmachineimage'].includes(c))
@@ -123,13 +125,12 @@ export async function managerCommand(argv: string[]): Promise<number> {
     manager.addLeaderElected(
       new ImageSync({
         client: kube,
-        provider: new VSphereImageProvider(session, () => readProviderConfig(kube, namespace)),
+        provider: new VSphereImageProvider(session, configSource),
         namespace,
         intervalMs: Number(stringFlag(args, 'image-sync-interval') ?? 5) * 1000,
         logger: logger.child({ controller: 'virtualmachineimage' }),
       }),
     );
-  const configSource = cachedConfigSource(() => readProviderConfig(kube, namespace));
   const vmProvider = new VSphereVMProvider(session, configSource, logger.child({ provider: 'vsphere' }));
   if (controllers.has('virtualmachine'))
     manager.addLeaderElected(

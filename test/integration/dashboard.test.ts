@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { repoRoot } from '../../src/devenv/toolchain.js';
 import { metricNames } from '../../src/install/dashboard.js';
 import { ground } from '../support/ground.js';
+import { scrape } from '../support/metrics.js';
 
 describe('Grafana dashboard', () => {
   it('queries only metrics the manager exports', async () => {
@@ -14,15 +15,11 @@ describe('Grafana dashboard', () => {
     ) as {
       panels: { title: string; targets: { expr: string }[] }[];
     };
-    const text = await (await fetch(`http://127.0.0.1:${ground().managerHealthPort}/metrics`)).text();
+    const { types } = await scrape(ground().managerHealthPort);
     const exported = new Set(
-      text
-        .split('\n')
-        .filter((l) => l.startsWith('# TYPE '))
-        .flatMap((l) => {
-          const [, , name, type] = l.split(' ');
-          return type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name!];
-        }),
+      [...types].flatMap(([name, type]) =>
+        type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name],
+      ),
     );
     const missing = json.panels.flatMap((p) =>
       p.targets.flatMap((t) =>

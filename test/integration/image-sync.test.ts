@@ -13,16 +13,7 @@ import { VapiClient } from '../../src/vsphere/rest.js';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { client, ground, kubectl, testNamespace } from '../support/ground.js';
 import { vcsimBase, vcsimCA, vimClient } from '../support/vsphere.js';
-
-async function eventually<T>(fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('not reached in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { eventually } from '../support/vms.js';
 
 describe('image controller', () => {
   let c: KubeClient;
@@ -42,7 +33,7 @@ describe('image controller', () => {
   });
 
   it('mirrors the cluster library as ClusterVirtualMachineImages with the OVF details', async () => {
-    const row = await eventually(async () => {
+    const row = await eventually('photon-5 listed', async () => {
       const r = await kubectl(['get', 'cvmi', 'vmi-3044b59f15d847781', '--no-headers']);
       return r.code === 0 && /photon-5/.test(r.stdout) ? r.stdout : undefined;
     });
@@ -85,7 +76,7 @@ describe('image controller', () => {
       body: { data: { [`namespace.${ns}`]: libName } },
     });
     try {
-      const row = await eventually(async () => {
+      const row = await eventually('namespaced image listed', async () => {
         const r = await kubectl(['get', 'vmi', '-n', ns, name, '--no-headers']);
         return r.code === 0 && /team-ubuntu/.test(r.stdout) ? r.stdout : undefined;
       });
@@ -93,7 +84,9 @@ describe('image controller', () => {
       const vmimage = await kubectl(['get', 'vmimage', '-n', ns, '-o', 'name']);
       assert.equal(vmimage.stdout.trim(), `virtualmachineimage.vmoperator.vmware.com/${name}`);
       await rest.deleteItem(item);
-      await eventually(async () => ((await kubectl(['get', 'vmi', '-n', ns, name])).code !== 0 ? true : undefined));
+      await eventually('image removed', async () =>
+        (await kubectl(['get', 'vmi', '-n', ns, name])).code !== 0 ? true : undefined,
+      );
     } finally {
       await c.request('PATCH', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/vmop-content-libraries`, {
         contentType: 'application/merge-patch+json',

@@ -13,21 +13,16 @@ import { CLUSTER_RULES, grantedPermissions, MANAGER_NAME, NAMESPACE_RULES } from
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
+import { scrape } from '../support/metrics.js';
 import { patchVM, vmPath } from '../support/vm.js';
 import { eventually, getVM, vm, vmName, vmNamespace, waitForGone, waitForPower } from '../support/vms.js';
 
-/** The "group/resource:verb" a manager's requests needed, from its /metrics. */
+/** The "group/resource:verb" a manager's requests needed (answered ones: 2xx or 4xx), from its /metrics. */
 async function apiUsage(port: number): Promise<{ used: Set<string> }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const used = new Set<string>();
-  for (const line of text.split('\n')) {
-    const m =
-      /^vmop_kube_api_requests_total\{verb="([^"]*)",group="([^"]*)",resource="([^"]*)",code="([^"]*)"\} (\d+)/.exec(
-        line,
-      );
-    if (!m) continue;
-    const key = `${m[2]}/${m[3]}:${m[1]}`;
-    if (m[4] === '4xx' || m[4] === '2xx') used.add(key);
+  for (const { name, labels } of (await scrape(port)).samples) {
+    if (name === 'vmop_kube_api_requests_total' && (labels.code === '2xx' || labels.code === '4xx'))
+      used.add(`${labels.group}/${labels.resource}:${labels.verb}`);
   }
   return { used };
 }

@@ -5,21 +5,24 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { client } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
+import { scrape } from '../support/metrics.js';
 import { patchVM } from '../support/vm.js';
 import { eventually, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
 
-/** vSphere calls by method (SOAP, and REST as "REST"), and reconciles, from a manager's /metrics. */
+/** vSphere calls by method (SOAP, and REST as "REST"), and successful VM reconciles, from a manager's /metrics. */
 async function counts(port: number): Promise<{ calls: Map<string, number>; reconciles: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const calls = new Map<string, number>();
   let reconciles = 0;
-  for (const line of text.split('\n')) {
-    const soap = /^vmop_vsphere_call_duration_seconds_count\{method="([^"]+)"[^}]*\} (\d+)/.exec(line);
-    if (soap) calls.set(soap[1]!, (calls.get(soap[1]!) ?? 0) + Number(soap[2]));
-    const rest = /^vmop_vsphere_rest_call_duration_seconds_count\{[^}]*\} (\d+)/.exec(line);
-    if (rest) calls.set('REST', (calls.get('REST') ?? 0) + Number(rest[1]));
-    const rec = /^vmop_reconcile_total\{controller="virtualmachine",result="success"\} (\d+)/.exec(line);
-    if (rec) reconciles = Number(rec[1]);
+  for (const s of (await scrape(port)).samples) {
+    const method =
+      s.name === 'vmop_vsphere_call_duration_seconds_count'
+        ? s.labels.method
+        : s.name === 'vmop_vsphere_rest_call_duration_seconds_count'
+          ? 'REST'
+          : undefined;
+    if (method) calls.set(method, (calls.get(method) ?? 0) + s.value);
+    if (s.name === 'vmop_reconcile_total' && s.labels.controller === 'virtualmachine' && s.labels.result === 'success')
+      reconciles = s.value;
   }
   return { calls, reconciles };
 }

@@ -20,11 +20,25 @@ export interface Target {
 
 const DATASTORE_CACHE_MS = 60_000;
 
+type Cache<T> = Map<string, { at: number; value: Promise<T> }>;
+
+/** The promise kept for `key` (for `ttlMs`), made when missing; a rejected one is forgotten so the next call tries again. */
+function remembered<T>(cache: Cache<T>, key: string, make: () => Promise<T>, ttlMs = Infinity): Promise<T> {
+  const hit = cache.get(key);
+  if (hit && Date.now() - hit.at < ttlMs) return hit.value;
+  const entry = { at: Date.now(), value: make() };
+  cache.set(key, entry);
+  entry.value.catch(() => {
+    if (cache.get(key) === entry) cache.delete(key);
+  });
+  return entry.value;
+}
+
 export class Placement {
   private inventory?: Promise<Awaited<ReturnType<VSphereAPI['inventory']>>>;
-  private readonly folders = new Map<string, Promise<MoRef>>();
-  private readonly datastores = new Map<string, { at: number; ds: Promise<MoRef[]> }>();
-  private readonly guestIDs = new Map<string, Promise<Set<string>>>();
+  private readonly folders: Cache<MoRef> = new Map();
+  private readonly datastores: Cache<MoRef[]> = new Map();
+  private readonly guestIDs: Cache<Set<string>> = new Map();
 
   constructor(
     private readonly api: VSphereAPI,
@@ -95,13 +109,7 @@ export class Placement {
 
   /** The folder for a namespace's VMs, created when missing. */
   folder(namespace: string): Promise<MoRef> {
-    let f = this.folders.get(namespace);
-    if (!f) {
-      f = this.ensureFolder(namespace);
-      this.folders.set(namespace, f);
-      f.catch(() => this.folders.delete(namespace));
-    }
-    return f;
+    return remembered(this.folders, namespace, () => this.ensureFolder(namespace));
   }
 
   private async ensureFolder(namespace: string): Promise<MoRef> {
@@ -127,15 +135,12 @@ export class Placement {
    * the first one's files instead of making a second VM elsewhere), and VMs spread over all of them.
    */
   async datastore(cluster: RetrievedObject, policyID: string, vmKey: string): Promise<MoRef> {
-    const cacheKey = `${cluster.obj.value}/${policyID}`;
-    let cached = this.datastores.get(cacheKey);
-    if (!cached || Date.now() - cached.at >= DATASTORE_CACHE_MS) {
-      const ds = this.compatibleDatastores(cluster, policyID);
-      cached = { at: Date.now(), ds };
-      this.datastores.set(cacheKey, cached);
-      ds.catch(() => this.datastores.delete(cacheKey));
-    }
-    const list = await cached.ds;
+    const list = await remembered(
+      this.datastores,
+      `${cluster.obj.value}/${policyID}`,
+      () => this.compatibleDatastores(cluster, policyID),
+      DATASTORE_CACHE_MS,
+    );
     const n = createHash('sha1').update(vmKey).digest().readUInt32BE(0);
     return list[n % list.length]!;
   }
@@ -158,12 +163,8 @@ export class Placement {
 
   /** Guest OS identifiers the cluster's environment browser offers (cached). */
   guestOSIDs(cluster: RetrievedObject): Promise<Set<string>> {
-    let ids = this.guestIDs.get(cluster.obj.value);
-    if (!ids) {
-      ids = this.api.guestOSDescriptors(cluster.obj).then((list) => new Set(list.map((d) => d.id)));
-      this.guestIDs.set(cluster.obj.value, ids);
-      ids.catch(() => this.guestIDs.delete(cluster.obj.value));
-    }
-    return ids;
+    return remembered(this.guestIDs, cluster.obj.value, () =>
+      this.api.guestOSDescriptors(cluster.obj).then((list) => new Set(list.map((d) => d.id))),
+    );
   }
 }

@@ -91,10 +91,6 @@ export class VMInventory {
   /** Called each time the cache becomes synced (first batch, or again after the feed restarted). */
   onSynced?: (vms: number) => void;
 
-  get size(): number {
-    return this.vms.size;
-  }
-
   /** The VM with this instance UUID as last reported; undefined when it is unknown (or the cache is not synced). */
   get(instanceUUID: string): ObservedVM | undefined {
     const id = this.byInstanceUUID.get(instanceUUID.toLowerCase());
