@@ -121,7 +121,11 @@ describe('VM controller: create', () => {
     assert.equal(extra['vmoperator.vmware.com/name'], name);
     assert.equal(extra['vmoperator.vmware.com/uid'], obj.metadata.uid);
     assert.deepEqual(await ethernetTypes(`/DC0/vm/${ns}/${name}`), ['VirtualVmxnet3']);
-    const reasons = (await eventsFor(c, ns, name)).map((e) => e.reason);
+    // Events are recorded without blocking the reconcile, so they may land just after the status.
+    const reasons = await eventually('Created event', async () => {
+      const r = (await eventsFor(c, ns, name)).map((e) => e.reason);
+      return r.includes('Created') ? r : undefined;
+    });
     assert.ok(reasons.includes('Created'), reasons.join(','));
     assert.ok(obj.metadata.finalizers?.includes('vmoperator.vmware.com/virtualmachine'));
   });
@@ -136,7 +140,9 @@ describe('VM controller: create', () => {
     await waitForPower(c, ns, name, 'PoweredOn');
     const props = await collect(`/DC0/vm/${ns}/${name}`, ['config.guestId']);
     assert.equal(props['config.guestId'], 'ubuntu64Guest');
-    const created = (await eventsFor(c, ns, name)).find((e) => e.reason === 'Created');
+    const created = await eventually('Created event', async () =>
+      (await eventsFor(c, ns, name)).find((e) => e.reason === 'Created'),
+    );
     assert.match(created?.message ?? '', /from VirtualMachineImage vmi-3044b59f15d847781 in zone/);
   });
 

@@ -156,6 +156,9 @@ describe('VM controller: power', () => {
     assert.equal(restarted.status?.powerState, 'PoweredOn');
     // More reconciles (a label change, a drift check) must not restart it again.
     await patchVM(c, ns, name, { metadata: { labels: { poke: '1' } } });
+    await eventually('first Restarted event', async () =>
+      (await eventsFor(c, ns, name)).some((e) => e.reason === 'Restarted') ? true : undefined,
+    );
     await new Promise((r) => setTimeout(r, 2000));
     const restarts = (await eventsFor(c, ns, name)).filter((e) => e.reason === 'Restarted');
     assert.equal(restarts.length, 1);
@@ -173,11 +176,16 @@ describe('VM controller: power', () => {
       const obj = await getVM(c, ns, name);
       return obj.status?.lastRestartTime === again.spec.nextRestartTime ? obj : undefined;
     });
-    const messages = (await eventsFor(c, ns, name)).filter((e) => e.reason === 'Restarted').map((e) => e.message);
-    assert.deepEqual(
-      messages.sort(),
-      [`rebootGuest for the request at ${again.spec.nextRestartTime}`, `reset for the request at ${requested}`].sort(),
-    );
+    // lastRestartTime is written before the restart itself and its Event, so wait for the Event.
+    const expected = [
+      `rebootGuest for the request at ${again.spec.nextRestartTime}`,
+      `reset for the request at ${requested}`,
+    ].sort();
+    const messages = await eventually('second Restarted event', async () => {
+      const m = (await eventsFor(c, ns, name)).filter((e) => e.reason === 'Restarted').map((e) => e.message);
+      return m.length >= 2 ? m.sort() : undefined;
+    });
+    assert.deepEqual(messages, expected);
   });
 
   it('puts the desired power state back when the VM is powered off in vSphere', async () => {
