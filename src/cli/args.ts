@@ -39,3 +39,13 @@ export function checkFlags(args: ParsedArgs, known: readonly string[], command: 
     if (!known.includes(name)) throw new Error(`unknown flag --${name} for \`vmop ${command}\` (see \`vmop help\`)`);
   }
 }
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration flag in milliseconds: "90s", "15m", "8760h", "30d", or a bare number of seconds. */
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * UNITS[m[2] ?? 's']! : NaN;
+  if (!(ms > 0)) throw new Error(`--${flag} must be a positive duration such as 90s, 15m or 8760h (got "${value}")`);
+  return ms;
+}

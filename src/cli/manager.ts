@@ -12,7 +12,9 @@ import { VSphereSession } from '../providers/vsphere/session.js';
 import { KubeClient } from '../runtime/kube-client.js';
 import { parseUserList } from '../webhooks/privileged.js';
 import { webhookRunnable } from '../webhooks/runnable.js';
-import { checkFlags, parseArgs, stringFlag } from './args.js';
+import { CertificateRotator } from '../webhooks/certificates/rotator.js';
+import type { CertificateSource } from '../webhooks/server.js';
+import { checkFlags, parseArgs, parseDuration, stringFlag } from './args.js';
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const i = value.lastIndexOf(':');
@@ -40,6 +42,11 @@ export async function managerCommand(argv: string[]): Promise<number> {
       'log-level',
       'webhook-addr',
       'webhook-cert-dir',
+      'webhook-cert-secret',
+      'webhook-cert-hosts',
+      'webhook-cert-validity',
+      'webhook-service',
+      'webhook-configuration-prefix',
       'privileged-users',
       'service-account',
       'leader-elect',
@@ -71,14 +78,51 @@ export async function managerCommand(argv: string[]): Promise<number> {
         }
       : undefined,
   });
+  const kube = new KubeClient(manager.kubeConfig);
+  manager.instrument(kube);
   const certDir = stringFlag(args, 'webhook-cert-dir');
-  if (certDir) {
+  const certSecret = stringFlag(args, 'webhook-cert-secret');
+  if (certDir && certSecret) {
+    throw new Error('--webhook-cert-dir and --webhook-cert-secret are alternatives: give one of them');
+  }
+  let certificates: CertificateSource | undefined;
+  if (certSecret) {
+    // The manager issues and renews its own serving certificate in this Secret and keeps the webhook
+    // configurations' caBundle current (every replica; they coordinate through resourceVersions).
+    const service = stringFlag(args, 'webhook-service') ?? 'vmop-webhook-service';
+    const hosts = stringFlag(args, 'webhook-cert-hosts')
+      ?.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean) ?? [
+      service,
+      `${service}.${namespace}`,
+      `${service}.${namespace}.svc`,
+      `${service}.${namespace}.svc.cluster.local`,
+    ];
+    const prefix = stringFlag(args, 'webhook-configuration-prefix') ?? 'vmop';
+    const validityMs = parseDuration(stringFlag(args, 'webhook-cert-validity') ?? '2160h', 'webhook-cert-validity');
+    const rotator = new CertificateRotator({
+      client: kube,
+      namespace,
+      secretName: certSecret,
+      mutatingConfiguration: `${prefix}-mutating`,
+      validatingConfiguration: `${prefix}-validating`,
+      // The CA lives ten serving lifetimes, at least a year.
+      policy: { hosts, validityMs, caValidityMs: Math.max(10 * validityMs, 365 * 86_400_000) },
+      logger: logger.child({ component: 'webhook-certificates' }),
+      registry: manager.registry,
+    });
+    manager.add(rotator);
+    certificates = rotator;
+  }
+  if (certDir || certificates) {
     const addr = parseHostPort(stringFlag(args, 'webhook-addr') ?? '0.0.0.0:9443', 'webhook-addr');
     let listening = false;
     manager.add(
       webhookRunnable({
         ...addr,
         certDir,
+        certificates,
         privileges: {
           serviceAccount: stringFlag(args, 'service-account') ?? process.env.VMOP_SERVICE_ACCOUNT,
           privilegedUsers: parseUserList(stringFlag(args, 'privileged-users') ?? process.env.PRIVILEGED_USERS),
@@ -89,12 +133,11 @@ export async function managerCommand(argv: string[]): Promise<number> {
       }),
     );
     manager.addReadinessCheck('webhooks', async () => {
-      if (!listening) throw new Error('the admission server is not listening yet');
+      if (!listening) throw new Error('the admission server is not listening yet (waiting for its certificate?)');
     });
   } else {
-    logger.info('no --webhook-cert-dir: admission webhooks are off');
+    logger.info('neither --webhook-cert-dir nor --webhook-cert-secret: admission webhooks are off');
   }
-  const kube = new KubeClient(manager.kubeConfig);
   const vsphereCalls = new Histogram({
     name: 'vmop_vsphere_call_duration_seconds',
     help: 'vSphere SOAP calls by method and fault type ("" when it succeeded).',
@@ -109,7 +152,6 @@ export async function managerCommand(argv: string[]): Promise<number> {
     buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [manager.registry],
   });
-  manager.instrument(kube);
   const session = new VSphereSession(
     (method, ms, fault) => vsphereCalls.observe({ method, fault: fault ?? '' }, ms / 1000),
     (method, path, ms) => restCalls.observe({ method, path }, ms / 1000),
@@ -141,7 +183,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
         logger: logger.child({ controller: 'virtualmachine' }),
         registry: manager.registry,
         concurrency: positiveNumber(stringFlag(args, 'vm-concurrency') ?? '8', 'vm-concurrency'),
-        trySoftTimeoutMs: positiveNumber(stringFlag(args, 'trysoft-timeout') ?? '300', 'trysoft-timeout') * 1000,
+        trySoftTimeoutMs: parseDuration(stringFlag(args, 'trysoft-timeout') ?? '300s', 'trysoft-timeout'),
         resyncMs: 10 * 60 * 1000,
         // Only the VMs with these labels (a label selector), e.g. for a canary manager beside another one.
         vmSelector: stringFlag(args, 'vm-selector') ?? process.env.VMOP_VM_SELECTOR,

@@ -6,8 +6,8 @@ import YAML from 'yaml';
 import { GENERATED_HEADER, renderCRDs } from '../crd/render.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { webhookConfigurations } from '../webhooks/configuration.js';
-import { CLUSTER_RULES, NAMESPACE_RULES, rbacObjects } from '../install/rbac.js';
-import { managerObjects, WEBHOOK_CERT_SECRET } from '../install/deployment.js';
+import { CLUSTER_RULES, NAMESPACE_RULES, rbacObjects, WEBHOOK_CERT_SECRET } from '../install/rbac.js';
+import { managerObjects } from '../install/deployment.js';
 import { dashboard } from '../install/dashboard.js';
 import { renderChart } from '../install/chart.js';
 import type { KubeObject } from '../runtime/kube-client.js';
@@ -77,14 +77,15 @@ export function renderManifests(): Map<string, string> {
   files.set(
     path.join('webhook', 'manifests.yaml'),
     GENERATED_HEADER +
-      '# Set caBundle to the CA that signed the manager serving certificate (tls.crt in --webhook-cert-dir).\n' +
+      '# No caBundle here: the manager (--webhook-cert-secret) issues its serving certificate and sets the caBundle\n' +
+      '# of both configurations to its CA, and keeps it current when it renews either.\n' +
       hooks.map((h) => YAML.stringify(h, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'),
   );
   files.set(
     path.join('manager', 'manager.yaml'),
     GENERATED_HEADER +
       `# The manager: 2 replicas with leader election, its webhook Service and a PodDisruptionBudget. The serving\n` +
-      `# certificate comes from Secret ${WEBHOOK_CERT_SECRET} (tls.crt, tls.key), which the manager does not create yet.\n` +
+      `# certificate is the manager's own: it creates and renews it in Secret ${WEBHOOK_CERT_SECRET} (CA and serving pair).\n` +
       managerObjects({
         namespace: IN_CLUSTER.namespace,
         image: IN_CLUSTER.image,
@@ -101,7 +102,7 @@ export function renderManifests(): Map<string, string> {
   ]
     .map(
       ([kind, r]) =>
-        `#   ${kind} ${r.apiGroups.map((g) => g || 'core').join(',')} ${r.resources.join(',')} [${r.verbs.join(',')}]: ${r.why}`,
+        `#   ${kind} ${r.apiGroups.map((g) => g || 'core').join(',')} ${r.resources.join(',')}${r.resourceNames ? ` (${r.resourceNames.join(',')})` : ''} [${r.verbs.join(',')}]: ${r.why}`,
     )
     .join('\n');
   files.set(

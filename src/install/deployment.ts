@@ -2,10 +2,7 @@
 // the leader, webhooks on both), health probes, resource bounds and a locked-down security context; the
 // Service the webhook configurations call; and a PodDisruptionBudget that keeps one replica up.
 import type { KubeObject } from '../runtime/kube-client.js';
-import { MANAGER_NAME } from './rbac.js';
-
-export const WEBHOOK_CERT_SECRET = 'vmop-webhook-server-cert';
-const CERT_DIR = '/var/run/vmop/webhook-certs';
+import { MANAGER_NAME, WEBHOOK_CERT_SECRET } from './rbac.js';
 const LABELS = { 'app.kubernetes.io/name': 'vmop', 'app.kubernetes.io/component': 'controller-manager' };
 
 export interface ManagerOptions {
@@ -42,8 +39,10 @@ export function managerObjects(o: ManagerOptions): KubeObject[] {
                   '0.0.0.0:8081',
                   '--webhook-addr',
                   '0.0.0.0:9443',
-                  '--webhook-cert-dir',
-                  CERT_DIR,
+                  '--webhook-cert-secret',
+                  WEBHOOK_CERT_SECRET,
+                  '--webhook-service',
+                  o.webhookService,
                 ],
                 env: [
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -66,10 +65,8 @@ export function managerObjects(o: ManagerOptions): KubeObject[] {
                   runAsNonRoot: true,
                   capabilities: { drop: ['ALL'] },
                 },
-                volumeMounts: [{ name: 'webhook-certs', mountPath: CERT_DIR, readOnly: true }],
               },
             ],
-            volumes: [{ name: 'webhook-certs', secret: { secretName: WEBHOOK_CERT_SECRET } }],
           },
         },
       },

@@ -7,15 +7,23 @@ import type { KubeObject } from '../runtime/kube-client.js';
 export const MANAGER_NAME = 'vmop-controller-manager';
 
 export type ControllerName = 'virtualmachine' | 'virtualmachineimage';
+/** What a rule is for: a controller, or the webhooks' certificate rotation (every replica). */
+export type Component = ControllerName | 'webhooks';
+
+/** The Secret the manager keeps its webhook CA and serving certificate in, and the configurations it updates. */
+export const WEBHOOK_CERT_SECRET = 'vmop-webhook-server-cert';
+export const WEBHOOK_CONFIGURATIONS = ['vmop-mutating', 'vmop-validating'];
 
 export interface Rule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  /** Only these objects (what RBAC can restrict by name: get, list/watch by metadata.name, update, patch). */
+  resourceNames?: string[];
   /** The code paths that need it. */
   why: string;
-  /** The controllers that use it (a manager started with --controllers uses the union of theirs). */
-  usedBy: ControllerName[];
+  /** The components that use it (a manager started with --controllers uses the union of theirs). */
+  usedBy: Component[];
 }
 
 const BOTH: ControllerName[] = ['virtualmachine', 'virtualmachineimage'];
@@ -86,6 +94,14 @@ export const CLUSTER_RULES: Rule[] = [
     why: 'event recorder: Events on VMs (create; a repeat bumps the count of the existing one: get, patch)',
     usedBy: ['virtualmachine'],
   },
+  {
+    apiGroups: ['admissionregistration.k8s.io'],
+    resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+    verbs: ['list', 'watch', 'patch'],
+    resourceNames: WEBHOOK_CONFIGURATIONS,
+    why: "webhook certificates (--webhook-cert-secret): watches vmop's two webhook configurations and patches their caBundle",
+    usedBy: ['webhooks'],
+  },
 ];
 
 export const NAMESPACE_RULES: Rule[] = [
@@ -97,6 +113,21 @@ export const NAMESPACE_RULES: Rule[] = [
     usedBy: BOTH,
   },
   {
+    apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['list', 'watch', 'update'],
+    resourceNames: [WEBHOOK_CERT_SECRET],
+    why: `webhook certificates (--webhook-cert-secret): watches Secret ${WEBHOOK_CERT_SECRET} and renews what it holds`,
+    usedBy: ['webhooks'],
+  },
+  {
+    apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['create'],
+    why: `webhook certificates: creates Secret ${WEBHOOK_CERT_SECRET} on first start (RBAC cannot limit create by name)`,
+    usedBy: ['webhooks'],
+  },
+  {
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
     verbs: ['get', 'create', 'update'],
@@ -106,7 +137,12 @@ export const NAMESPACE_RULES: Rule[] = [
 ];
 
 function k8sRules(rules: Rule[]) {
-  return rules.map((r) => ({ apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs }));
+  return rules.map((r) => ({
+    apiGroups: r.apiGroups,
+    resources: r.resources,
+    ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}),
+    verbs: r.verbs,
+  }));
 }
 
 /** ServiceAccount, ClusterRole(+Binding) and Role(+Binding) for a manager in `namespace`. */
@@ -144,7 +180,7 @@ export function rbacObjects(namespace: string): KubeObject[] {
 }
 
 /** Every (group, resource, verb) the rules grant, as "group/resource:verb" ("" group for core). */
-export function grantedPermissions(rules: Rule[], usedBy?: ControllerName): string[] {
+export function grantedPermissions(rules: Rule[], usedBy?: Component): string[] {
   return rules
     .filter((r) => !usedBy || r.usedBy.includes(usedBy))
     .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))));

@@ -12,6 +12,8 @@ export interface InformerOptions {
   /** Only this namespace; all when omitted. */
   namespace?: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=NAME`: one object, which RBAC can then grant by resourceNames. */
+  fieldSelector?: string;
   resyncMs?: number;
   logger?: Logger;
   /** First and largest pause between reconnects after errors. */
@@ -101,6 +103,7 @@ export class Informer<T extends KubeObject = KubeObject> {
             resourceVersion,
             allowWatchBookmarks: 'true',
             labelSelector: this.opts.labelSelector,
+            fieldSelector: this.opts.fieldSelector,
             timeoutSeconds: '300',
           },
           (ev) => {
@@ -142,7 +145,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async relist(path: string): Promise<string> {
     this.stats.lists++;
     const list = await this.client.request<{ metadata: { resourceVersion: string }; items: T[] }>('GET', path, {
-      query: { labelSelector: this.opts.labelSelector },
+      query: { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector },
     });
     const seen = new Set<string>();
     for (const item of list.items) {

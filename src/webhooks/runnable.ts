@@ -4,12 +4,13 @@ import type { Logger } from '../runtime/logger.js';
 import type { Runnable } from '../runtime/manager.js';
 import { createHandlers } from './handlers.js';
 import type { PrivilegeConfig } from './privileged.js';
-import { startWebhookServer, type WebhookServer } from './server.js';
+import { startWebhookServer, type CertificateSource, type WebhookServer } from './server.js';
 
 export function webhookRunnable(opts: {
   host: string;
   port: number;
-  certDir: string;
+  certDir?: string;
+  certificates?: CertificateSource;
   privileges: PrivilegeConfig;
   logger: Logger;
   registry: Registry;
@@ -22,6 +23,7 @@ export function webhookRunnable(opts: {
         host: opts.host,
         port: opts.port,
         certDir: opts.certDir,
+        certificates: opts.certificates,
         handlers: createHandlers(opts.privileges),
         logger: opts.logger,
         registry: opts.registry,

@@ -1,6 +1,7 @@
 // The HTTPS admission server: one POST endpoint per webhook path, AdmissionReview in and out, a body size
-// limit, and HTTP 400 for bodies that are not an AdmissionReview. The serving certificate is re-read when
-// its files change, so a rotated certificate takes effect without a restart.
+// limit, and HTTP 400 for bodies that are not an AdmissionReview. The serving certificate comes from a
+// CertificateSource (files in a folder, re-read when they change, or the Secret the manager rotates), and a
+// renewed one takes effect for new connections without a restart.
 import { readFile, stat } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -16,13 +17,59 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 export interface WebhookServerOptions {
   host: string;
   port: number;
-  /** Folder with tls.crt and tls.key. */
-  certDir: string;
+  /** Folder with tls.crt and tls.key (re-read when they change)... */
+  certDir?: string;
+  /** ... or another source of the serving pair. */
+  certificates?: CertificateSource;
   handlers: Record<string, Handler>;
   logger: Logger;
   registry?: Registry;
   /** How often to look for a renewed certificate. */
   certCheckIntervalMs?: number;
+}
+
+/** A serving certificate and its key, PEM. */
+export interface ServingPair {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface CertificateSource {
+  /** The pair to serve with; waits until there is one. */
+  current(): Promise<ServingPair>;
+  /** Called with every later pair. */
+  onChange(listener: (pair: ServingPair) => void): void;
+  /** Stops looking for changes. */
+  close?(): void;
+}
+
+/** tls.crt and tls.key in a folder, looked at every `intervalMs` for a renewed pair. */
+export function fileCertificates(dir: string, intervalMs: number, logger: Logger): CertificateSource {
+  const certFile = path.join(dir, 'tls.crt');
+  const keyFile = path.join(dir, 'tls.key');
+  const load = async () => ({ cert: await readFile(certFile), key: await readFile(keyFile) });
+  const mtime = async () => (await stat(certFile)).mtimeMs + (await stat(keyFile)).mtimeMs;
+  const listeners: ((pair: ServingPair) => void)[] = [];
+  let last: number | undefined;
+  const timer = setInterval(() => {
+    void (async () => {
+      const now = await mtime().catch(() => last);
+      if (now === last) return;
+      last = now;
+      const pair = await load();
+      for (const l of listeners) l(pair);
+      logger.info({ certFile }, 'webhook serving certificate reloaded');
+    })().catch((err: unknown) => logger.error({ err }, 'cannot reload the webhook certificate'));
+  }, intervalMs);
+  timer.unref();
+  return {
+    async current() {
+      last = await mtime();
+      return load();
+    },
+    onChange: (l) => listeners.push(l),
+    close: () => clearInterval(timer),
+  };
 }
 
 export interface WebhookServer {
@@ -56,10 +103,10 @@ export function handleBody(raw: Buffer, handler: Handler): Reply {
 }
 
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
-  const certFile = path.join(opts.certDir, 'tls.crt');
-  const keyFile = path.join(opts.certDir, 'tls.key');
-  const loadCert = async () => ({ cert: await readFile(certFile), key: await readFile(keyFile) });
-  const mtime = async () => (await stat(certFile)).mtimeMs + (await stat(keyFile)).mtimeMs;
+  const source =
+    opts.certificates ??
+    (opts.certDir ? fileCertificates(opts.certDir, opts.certCheckIntervalMs ?? 10_000, opts.logger) : undefined);
+  if (!source) throw new Error('the admission server needs a certificate folder or source');
 
   const requests = opts.registry
     ? new Counter({
@@ -79,7 +126,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       })
     : undefined;
 
-  const server = https.createServer(await loadCert(), (req, res) => {
+  const server = https.createServer(await source.current(), (req, res) => {
     const started = process.hrtime.bigint();
     const pathname = (req.url ?? '/').split('?')[0] ?? '/';
     const handler = opts.handlers[pathname];
@@ -120,17 +167,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     });
   });
 
-  let lastCert = await mtime();
-  const timer = setInterval(() => {
-    void (async () => {
-      const now = await mtime().catch(() => lastCert);
-      if (now === lastCert) return;
-      lastCert = now;
-      server.setSecureContext(await loadCert());
-      opts.logger.info({ certFile }, 'webhook serving certificate reloaded');
-    })().catch((err: unknown) => opts.logger.error({ err }, 'cannot reload the webhook certificate'));
-  }, opts.certCheckIntervalMs ?? 10_000);
-  timer.unref();
+  source.onChange((pair) => server.setSecureContext(pair));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -140,7 +177,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise((resolve) => {
-        clearInterval(timer);
+        source.close?.();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
