@@ -55,7 +55,7 @@ export class Manager {
   instrument(client: KubeClient): KubeClient {
     this.kubeRequests ??= new Counter({
       name: 'vmop_kube_api_requests_total',
-      help: 'Requests to the Kubernetes API server by RBAC verb, API group, resource and status class (2xx, 4xx, …; "error" when no answer came).',
+      help: 'Requests to the Kubernetes API server by RBAC verb, API group, resource and HTTP status code ("error" when no answer came).',
       labelNames: ['verb', 'group', 'resource', 'code'],
       registers: [this.registry],
     });
@@ -66,7 +66,7 @@ export class Manager {
         verb: a?.verb ?? method.toLowerCase(),
         group: a?.group ?? '',
         resource: a?.resource ?? `nonResource:${path.split('?')[0]}`,
-        code: status ? `${Math.floor(status / 100)}xx` : 'error',
+        code: status ? String(status) : 'error',
       });
     };
     return client;

@@ -1,7 +1,8 @@
 // Least privilege, checked against the real API server: the generated RBAC (config/rbac/rbac.yaml) is
 // installed, a token is requested for the manager's ServiceAccount (TokenRequest), and a manager that has
 // only that token runs a VM through its life (create, power off and on twice, restart, delete) with leader
-// election on. No request may be forbidden, and every permission the roles grant the VM controller must
+// election on and its webhooks serving with the certificate it issues, renews and injects itself. No request
+// may be forbidden, and every permission the roles grant the VM controller and the webhook certificates must
 // have been used (the manager counts its requests by RBAC verb and resource).
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -9,7 +10,16 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import { repoRoot } from '../../src/devenv/toolchain.js';
-import { CLUSTER_RULES, grantedPermissions, MANAGER_NAME, NAMESPACE_RULES } from '../../src/install/rbac.js';
+import { freePorts } from '../../src/devenv/processes.js';
+import {
+  CLUSTER_RULES,
+  grantedPermissions,
+  MANAGER_NAME,
+  NAMESPACE_RULES,
+  WEBHOOK_CERT_SECRET,
+  WEBHOOK_CONFIGURATIONS,
+} from '../../src/install/rbac.js';
+import { webhookConfigurations, type WebhookConfigurationObject } from '../../src/webhooks/configuration.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
@@ -17,14 +27,20 @@ import { scrape } from '../support/metrics.js';
 import { patchVM, vmPath } from '../support/vm.js';
 import { eventually, getVM, vm, vmName, vmNamespace, waitForGone, waitForPower } from '../support/vms.js';
 
-/** The "group/resource:verb" a manager's requests needed (answered ones: 2xx or 4xx), from its /metrics. */
-async function apiUsage(port: number): Promise<{ used: Set<string> }> {
+/**
+ * The "group/resource:verb" a manager's requests needed (answered ones: 2xx or 4xx), and those the API server
+ * refused with 403 Forbidden, from its /metrics.
+ */
+async function apiUsage(port: number): Promise<{ used: Set<string>; forbidden: string[] }> {
   const used = new Set<string>();
-  for (const { name, labels } of (await scrape(port)).samples) {
-    if (name === 'vmop_kube_api_requests_total' && (labels.code === '2xx' || labels.code === '4xx'))
-      used.add(`${labels.group}/${labels.resource}:${labels.verb}`);
+  const forbidden: string[] = [];
+  for (const { name, labels, value } of (await scrape(port)).samples) {
+    if (name !== 'vmop_kube_api_requests_total' || !value) continue;
+    const permission = `${labels.group}/${labels.resource}:${labels.verb}`;
+    if (/^[24]/.test(labels.code ?? '')) used.add(permission);
+    if (labels.code === '403') forbidden.push(permission);
   }
-  return { used };
+  return { used, forbidden };
 }
 
 describe('least-privilege RBAC', () => {
@@ -33,13 +49,15 @@ describe('least-privilege RBAC', () => {
   before(() => {
     c = client();
   });
+  let configs: WebhookConfigurationObject[] = [];
   after(async () => {
     await mgr?.kill('SIGTERM');
+    for (const cfg of configs) await c.delete(cfg as unknown as KubeObject).catch(() => undefined);
     c.close();
   });
 
   it(
-    'runs the VM lifecycle with only the generated roles, and uses every permission they grant the VM controller',
+    'runs the VM lifecycle and webhook certificates with only the generated roles, and uses every permission they grant',
     { timeout: 180_000 },
     async () => {
       const g = ground();
@@ -66,11 +84,61 @@ describe('least-privilege RBAC', () => {
       );
 
       const ns = await vmNamespace('rbac');
+      // Webhooks on, with the certificate the manager keeps in the generated RBAC's Secret and the caBundle
+      // it injects into the configurations the RBAC names (here by URL, and only for this namespace).
+      const [webhookPort] = (await freePorts(1)) as [number];
+      configs = webhookConfigurations('vmop', {
+        kind: 'url',
+        baseURL: `https://127.0.0.1:${webhookPort}`,
+        caBundle: '',
+      }).map((cfg) => ({
+        ...cfg,
+        webhooks: cfg.webhooks.map((w) => ({
+          ...w,
+          clientConfig: { url: (w.clientConfig as { url: string }).url },
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+          // The shared test manager's mutating webhook already converts nextRestartTime "now" to a time, which
+          // a second one refuses (as VM Operator's would): ours mutates nothing here, it only gets a caBundle.
+          ...(cfg.kind === 'MutatingWebhookConfiguration'
+            ? { objectSelector: { matchLabels: { 'vmop.test/never': 'true' } } }
+            : {}),
+        })),
+      }));
+      assert.deepEqual(
+        configs.map((cfg) => cfg.metadata.name),
+        WEBHOOK_CONFIGURATIONS,
+      );
+      for (const cfg of configs) await c.apply(cfg as unknown as KubeObject);
+      const secretPath = `/api/v1/namespaces/vmop-system/secrets/${WEBHOOK_CERT_SECRET}`;
+      await c.request('DELETE', secretPath).catch(() => undefined); // so the manager creates it
       mgr = await startOwnManager({
         id: ns,
         kubeconfig,
         leaderElection: { namespace: 'vmop-system', identity: 'rbac-test' },
+        extraArgs: [
+          '--webhook-cert-secret',
+          WEBHOOK_CERT_SECRET,
+          '--webhook-addr',
+          `127.0.0.1:${webhookPort}`,
+          '--webhook-cert-hosts',
+          '127.0.0.1',
+          // Short, so that it is renewed (an update) during the test.
+          '--webhook-cert-validity',
+          '12s',
+        ],
       });
+      await eventually('caBundle injected', async () => {
+        for (const cfg of configs) {
+          const o = await c.get<KubeObject & { webhooks: { clientConfig: { caBundle?: string } }[] }>(
+            cfg.apiVersion,
+            cfg.kind,
+            cfg.metadata.name,
+          );
+          if (!o.webhooks.every((w) => w.clientConfig.caBundle)) return undefined;
+        }
+        return true;
+      });
+      const firstVersion = (await c.request<KubeObject>('GET', secretPath)).metadata.resourceVersion;
       const name = vmName('rbac');
       await c.create(vm(ns, name, {}, { [OWN_MANAGER_LABEL]: ns }));
       await waitForPower(c, ns, name, 'PoweredOn', 60_000);
@@ -100,12 +168,26 @@ describe('least-privilege RBAC', () => {
         );
         return lease.spec.renewTime && lease.spec.renewTime !== lease.spec.acquireTime ? true : undefined;
       });
-      const { used } = await apiUsage(mgr.healthPort);
-      const granted = grantedPermissions([...CLUSTER_RULES, ...NAMESPACE_RULES], 'virtualmachine');
+      await eventually(
+        'certificate renewed',
+        async () =>
+          (await c.request<KubeObject>('GET', secretPath)).metadata.resourceVersion !== firstVersion ? true : undefined,
+        30_000,
+      );
+      const { used, forbidden } = await apiUsage(mgr.healthPort);
+      assert.deepEqual(forbidden, [], 'no request was forbidden');
+      const granted = [
+        ...grantedPermissions([...CLUSTER_RULES, ...NAMESPACE_RULES], 'virtualmachine'),
+        ...grantedPermissions([...CLUSTER_RULES, ...NAMESPACE_RULES], 'webhooks'),
+      ];
+      const admitted = (await scrape(mgr.healthPort)).samples.filter(
+        (x) => x.name === 'vmop_webhook_requests_total' && x.value > 0,
+      );
+      assert.ok(admitted.length > 0, 'the VM went through the managers webhooks');
       assert.deepEqual(
         granted.filter((p) => !used.has(p)),
         [],
-        'every permission granted to the VM controller is used',
+        'every permission granted to the VM controller and the webhook certificates is used',
       );
       const grantedAll = new Set(grantedPermissions([...CLUSTER_RULES, ...NAMESPACE_RULES]));
       assert.deepEqual(
