@@ -12,10 +12,13 @@ Usage:
   vmop dev status              show each local component, its address and health
   vmop dev down [--purge]      stop what \`dev up\` started (--purge also deletes its data)
   vmop manager [--kubeconfig FILE] [--context NAME] [--health-addr HOST:PORT]
-               [--webhook-addr HOST:PORT --webhook-cert-dir DIR] [--privileged-users a,b]
+               [--webhook-addr HOST:PORT] [--webhook-cert-dir DIR | --webhook-cert-secret NAME
+               [--webhook-service NAME] [--webhook-cert-hosts a,b] [--webhook-cert-validity 2160h]
+               [--webhook-configuration-prefix vmop]] [--privileged-users a,b]
                [--service-account NAME] [--leader-elect [--leader-election-namespace NS]]
                                run the operator (health, readiness and metrics on --health-addr;
-                               admission webhooks with a certificate folder; controllers only on
+                               admission webhooks with a certificate folder, or a certificate it
+                               issues, renews and injects itself from a Secret; controllers only on
                                the replica that holds the Lease vmop-controller-manager)
   vmop manifests [--write] [--check]
                                print the CRDs (--write: to config/crd/, --check: fail if those are stale)
