@@ -177,9 +177,11 @@ async function devDown(argv: string[]): Promise<number> {
   checkFlags(args, ['purge'], 'dev down');
   const dir = devDir();
   const stopped: string[] = [];
+  // Webhooks first: between stopping the manager and removing its webhook configurations, a cluster shared
+  // with others (`up --kubeconfig`) would refuse every VirtualMachine write (failurePolicy Fail).
+  await removeDevWebhooks(dir);
   const wasRunning = await stopOperator(dir);
   if (wasRunning) stopped.push('manager');
-  await removeDevWebhooks(dir);
   stopped.push(...(await stopGround(dir, { purge: args.flags.has('purge') })));
   say(stopped.length ? `stopped ${stopped.join(', ')}` : 'nothing was running');
   if (args.flags.has('purge')) say(`deleted ${dir}`);

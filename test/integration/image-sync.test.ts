@@ -1,19 +1,24 @@
 // The image controller in the test run's manager mirrors vcsim's content library items: the seeded cluster
 // library as ClusterVirtualMachineImages with their OVF details, a library bound to a namespace as
-// VirtualMachineImages there, and an item deleted in vSphere disappears from Kubernetes.
+// VirtualMachineImages there (a lost status is restored), and an item deleted in vSphere disappears from
+// Kubernetes. Along the way the image controller uses every permission the generated RBAC grants it.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { imageResourceName } from '../../src/api/v1alpha3/image-name.js';
-import { OPERATOR_NAMESPACE } from '../../src/devenv/seed.js';
+import { CLUSTER_LIBRARY, OPERATOR_NAMESPACE } from '../../src/devenv/seed.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
 import { VSphereAPI } from '../../src/vsphere/api.js';
 import { VapiClient } from '../../src/vsphere/rest.js';
-import type { KubeClient } from '../../src/runtime/kube-client.js';
+import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
+import { CLUSTER_RULES, grantedPermissions, NAMESPACE_RULES } from '../../src/install/rbac.js';
+import { scrape } from '../support/metrics.js';
 import { client, ground, kubectl, testNamespace } from '../support/ground.js';
 import { vcsimBase, vcsimCA, vimClient } from '../support/vsphere.js';
 import { eventually } from '../support/vms.js';
+
+const RULES = [...CLUSTER_RULES, ...NAMESPACE_RULES];
 
 describe('image controller', () => {
   let c: KubeClient;
@@ -60,6 +65,39 @@ describe('image controller', () => {
     assert.match(ubuntu.stdout, /ubuntu-24\.04\s+OVF\s+24\.04\s+ubuntu64Guest\s+24\.04\s+19/);
   });
 
+  /** A status lost (or edited by hand) is read from the item again; a deleted item takes its image along. */
+  async function loseStatusThenItem(imagePath: string, item: string): Promise<void> {
+    const mirrored = await c.request<KubeObject & { status?: { providerItemID?: string } }>('GET', imagePath);
+    assert.equal(mirrored.status?.providerItemID, item);
+    await c.request('PUT', `${imagePath}/status`, { body: { ...mirrored, status: {} } });
+    await eventually('status restored', async () => {
+      const o = await c.request<{ status?: { providerItemID?: string } }>('GET', imagePath);
+      return o.status?.providerItemID === item ? true : undefined;
+    });
+    await rest.deleteItem(item);
+    const exists = () =>
+      c.request('GET', imagePath).then(
+        () => true,
+        () => false,
+      );
+    await eventually('image removed', async () => ((await exists()) ? undefined : true));
+  }
+
+  it('restores the status of a cluster image, and drops it with its item', async () => {
+    const lib = await rest.findLibrary(CLUSTER_LIBRARY);
+    assert.ok(lib);
+    const ovf = await readFile(path.join(repoRoot(), 'config', 'images', 'ubuntu-24.04.ovf'), 'utf8');
+    const item = await rest.importOVF(lib, `extra-${Date.now()}`, ovf);
+    const imagePath = `/apis/vmoperator.vmware.com/v1alpha3/clustervirtualmachineimages/${imageResourceName(item)}`;
+    await eventually('cluster image listed', () =>
+      c.request('GET', imagePath).then(
+        () => true,
+        () => undefined,
+      ),
+    );
+    await loseStatusThenItem(imagePath, item);
+  });
+
   it('mirrors a library bound to a namespace as VirtualMachineImages, and drops an item deleted in vSphere', async () => {
     const ns = await testNamespace('images');
     const vim = await vimClient();
@@ -83,10 +121,11 @@ describe('image controller', () => {
       assert.match(row, /team-ubuntu\s+OVF\s+24\.04\s+ubuntu64Guest/);
       const vmimage = await kubectl(['get', 'vmimage', '-n', ns, '-o', 'name']);
       assert.equal(vmimage.stdout.trim(), `virtualmachineimage.vmoperator.vmware.com/${name}`);
-      await rest.deleteItem(item);
-      await eventually('image removed', async () =>
-        (await kubectl(['get', 'vmi', '-n', ns, name])).code !== 0 ? true : undefined,
+      await loseStatusThenItem(
+        `/apis/vmoperator.vmware.com/v1alpha3/namespaces/${ns}/virtualmachineimages/${name}`,
+        item,
       );
+      assert.notEqual((await kubectl(['get', 'vmi', '-n', ns, name])).code, 0);
     } finally {
       await c.request('PATCH', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/vmop-content-libraries`, {
         contentType: 'application/merge-patch+json',
@@ -94,5 +133,22 @@ describe('image controller', () => {
       });
       await rest.deleteLibrary(lib).catch(() => undefined);
     }
+  });
+
+  it('used every permission the generated roles grant the image controller alone (after the tests above)', async () => {
+    // The test manager's requests are counted by RBAC verb and resource. Permissions the image controller
+    // shares with the VM controller (leases among them) are checked by the RBAC test.
+    const used = new Set(
+      (await scrape(ground().managerHealthPort)).samples
+        .filter((x) => x.name === 'vmop_kube_api_requests_total' && /^[24]/.test(x.labels.code ?? '') && x.value > 0)
+        .map((x) => `${x.labels.group}/${x.labels.resource}:${x.labels.verb}`),
+    );
+    assert.deepEqual(
+      grantedPermissions(RULES, 'virtualmachineimage').filter(
+        (p) => !used.has(p) && !grantedPermissions(RULES, 'virtualmachine').includes(p),
+      ),
+      [],
+      'every permission granted to the image controller is used',
+    );
   });
 });

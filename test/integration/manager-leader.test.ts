@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
+import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import net from 'node:net';
@@ -148,8 +149,10 @@ describe('manager: two replicas with the manifests settings', () => {
         f.set('controllers', 'virtualmachine');
         f.set('vm-selector', `${OWN_MANAGER_LABEL}=${ns}`);
         const argv = [...f].flatMap(([k, v]) => (v === '' ? [`--${k}`] : [`--${k}`, v]));
+        // Logs beside the ground's (kept for inspection when a run fails).
+        const log = openSync(path.join(g.dir, 'logs', `leader-${suffix}-${id}.log`), 'a');
         procs[id] = spawn(process.execPath, [path.join(repoRoot(), 'bin', 'vmop.js'), 'manager', ...argv], {
-          stdio: 'ignore',
+          stdio: ['ignore', log, log],
           env: { ...process.env, POD_NAMESPACE: 'vmop-system' },
         });
       };
