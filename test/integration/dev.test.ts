@@ -11,8 +11,7 @@ import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { freePorts } from '../../src/devenv/processes.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
-import { applyObjects, providerObjects, providerTarget } from '../../src/devenv/seed.js';
-import { client, ground, kubectl } from '../support/ground.js';
+import { ground } from '../support/ground.js';
 
 const run = promisify(execFile);
 const vmop = path.join(repoRoot(), 'bin', 'vmop.js');
@@ -142,33 +141,47 @@ describe('vmop dev', () => {
   });
 
   it('up --kubeconfig uses an existing cluster and starts only vcsim and the manager', async () => {
+    // The existing cluster is a dev environment of its own, not the test run's ground: the second manager
+    // reconciles every VM and image of the cluster it is given, which would disturb the other tests.
+    const existing = await envFor();
+    dirs.push(existing);
+    const base = await dev(['up'], existing.env);
+    assert.equal(base.code, 0, base.out);
+    const kubeconfig = path.join(existing.dir, 'kubeconfig');
+    const kubectlOn = (args: string[]) =>
+      run(ground().tools.kubectl, ['--kubeconfig', kubeconfig, '--context', 'admin', ...args]).then((r) => r.stdout);
+    const before = await kubectlOn(['get', 'validatingwebhookconfigurations', '-o', 'name']);
+
     const d = await envFor();
     dirs.push(d);
-    const up = await dev(['up', '--kubeconfig', ground().kubeconfig], d.env).finally(async () => {
-      // dev up points the cluster's provider configuration at its own vcsim; give the shared ground its own back.
-      const c = client();
-      try {
-        await applyObjects(c, providerObjects(await providerTarget(ground())));
-      } finally {
-        c.close();
-      }
-    });
+    const up = await dev(['up', '--kubeconfig', kubeconfig], d.env);
     assert.equal(up.code, 0, up.out);
     assert.match(up.out, /started vcsim/);
     assert.match(up.out, /started manager/);
     assert.doesNotMatch(up.out, /started (etcd|kube-apiserver)/);
     const env = await readFile(path.join(d.dir, 'env.sh'), 'utf8');
-    assert.match(
-      env,
-      new RegExp(`export KUBECONFIG='${ground().kubeconfig}'`),
-      'env.sh points at the existing cluster',
+    assert.match(env, new RegExp(`export KUBECONFIG='${kubeconfig}'`), 'env.sh points at the existing cluster');
+    const mine = await kubectlOn(['get', 'validatingwebhookconfigurations', '-o', 'name']);
+    assert.ok(
+      mine.split('\n').some((l) => /vmop-dev-[0-9a-f]{8}-validating/.test(l) && !before.includes(l)),
+      'up installs webhook configurations of its own',
     );
-    const mine = await kubectl(['get', 'validatingwebhookconfigurations', '-o', 'name']);
-    assert.match(mine.stdout, /vmop-dev-[0-9a-f]{8}-validating/, 'up installs webhook configurations of its own');
     const down = await dev(['down'], d.env);
     assert.equal(down.code, 0, down.out);
-    const left = await kubectl(['get', 'validatingwebhookconfigurations,mutatingwebhookconfigurations', '-o', 'name']);
-    assert.doesNotMatch(left.stdout, /vmop-dev-/, 'down removes them, so the cluster is not left with a dead webhook');
-    assert.match(left.stdout, /vmop-test-validating/, "the test run's own webhooks stay");
+    assert.doesNotMatch(down.out, /etcd|kube-apiserver/, 'down stops only what up started');
+    const left = await kubectlOn([
+      'get',
+      'validatingwebhookconfigurations,mutatingwebhookconfigurations',
+      '-o',
+      'name',
+    ]);
+    assert.equal(
+      left
+        .split('\n')
+        .filter((l) => /validating/.test(l))
+        .join('\n'),
+      before.trim(),
+      'down removes its own, so the cluster is not left with a dead webhook, and keeps the others',
+    );
   });
 });
