@@ -29,3 +29,12 @@ export function parseQuantity(q: string | number): number | undefined {
   if (/^[eE]/.test(suffix)) return n * 10 ** Number(suffix.slice(1));
   return undefined;
 }
+
+/** A byte count as a quantity: whole Gi or Mi when it is one, plain bytes otherwise. */
+export function bytesQuantity(bytes: number): string {
+  const GI = 1024 ** 3;
+  const MI = 1024 ** 2;
+  if (bytes % GI === 0) return `${bytes / GI}Gi`;
+  if (bytes % MI === 0) return `${bytes / MI}Mi`;
+  return String(bytes);
+}

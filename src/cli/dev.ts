@@ -88,7 +88,7 @@ async function devUp(argv: string[]): Promise<number> {
   const dir = devDir();
   const ports = devPorts();
   const external = stringFlag(args, 'kubeconfig');
-  const components: Component[] = external ? ['vcsim'] : ['etcd', 'kube-apiserver', 'vcsim'];
+  const components: Component[] = external ? ['vcsim'] : ['etcd', 'kube-apiserver', 'kube-controller-manager', 'vcsim'];
   say(`vmop dev up: local environment in ${path.relative(process.cwd(), dir) || dir}`);
 
   const ground = await startGround({
@@ -111,6 +111,8 @@ async function devUp(argv: string[]): Promise<number> {
       healthPort: ports.manager,
       webhookPort: ports.webhook,
       webhookPrefix: webhookPrefix(dir),
+      // Its own cluster has no vSphere CSI driver; an existing cluster may (and then provisions itself).
+      volumeProvisioner: !external,
       progress: (l) => say(`  ${l}`),
     });
   } catch (err) {
@@ -213,10 +215,10 @@ async function devStatus(): Promise<number> {
   const mhealthy =
     mpid !== undefined && (await httpStatus(`http://127.0.0.1:${managerPort}/readyz`).catch(() => 0)) === 200;
   const all = [...rows, { name: 'manager', pid: mpid, address: `http://127.0.0.1:${managerPort}`, healthy: mhealthy }];
-  say('COMPONENT        STATE      PID      ADDRESS');
+  say('COMPONENT               STATE      PID      ADDRESS');
   for (const r of all) {
     const state = r.pid === undefined ? 'stopped' : r.healthy ? 'healthy' : 'unhealthy';
-    say(`${r.name.padEnd(16)} ${state.padEnd(10)} ${String(r.pid ?? '-').padEnd(8)} ${r.address}`);
+    say(`${r.name.padEnd(23)} ${state.padEnd(10)} ${String(r.pid ?? '-').padEnd(8)} ${r.address}`);
   }
   const kubeconfig = path.join(dir, 'kubeconfig');
   if (await readFile(kubeconfig).catch(() => undefined)) say(`\nkubeconfig: ${kubeconfig}`);

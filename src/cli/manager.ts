@@ -5,6 +5,8 @@ import { createLogger } from '../runtime/logger.js';
 import { ImageSync } from '../controllers/virtualmachineimage/controller.js';
 import { VirtualMachineController } from '../controllers/virtualmachine/controller.js';
 import { VSphereVMProvider } from '../providers/vsphere/vms.js';
+import { VSphereDiskProvider } from '../providers/vsphere/disk-provider.js';
+import { VolumeProvisioner } from '../controllers/volumeprovisioner/controller.js';
 import { EventRecorder } from '../runtime/events.js';
 import { cachedConfigSource, readProviderConfig } from '../providers/vsphere/config-source.js';
 import { VSphereImageProvider } from '../providers/vsphere/images.js';
@@ -160,8 +162,10 @@ export async function managerCommand(argv: string[]): Promise<number> {
   const configSource = cachedConfigSource(() => readProviderConfig(kube, namespace));
   const controllers = new Set((stringFlag(args, 'controllers') ?? 'virtualmachine,virtualmachineimage').split(','));
   for (const c of controllers) {
-    if (!['virtualmachine', 'virtualmachineimage'].includes(c))
-      throw new Error(`--controllers: unknown controller "${c}" (known: virtualmachine, virtualmachineimage)`);
+    if (!['virtualmachine', 'virtualmachineimage', 'volumeprovisioner'].includes(c))
+      throw new Error(
+        `--controllers: unknown controller "${c}" (known: virtualmachine, virtualmachineimage, volumeprovisioner)`,
+      );
   }
   if (controllers.has('virtualmachineimage'))
     manager.addLeaderElected(
@@ -187,6 +191,16 @@ export async function managerCommand(argv: string[]): Promise<number> {
         resyncMs: 10 * 60 * 1000,
         // Only the VMs with these labels (a label selector), e.g. for a canary manager beside another one.
         vmSelector: stringFlag(args, 'vm-selector') ?? process.env.VMOP_VM_SELECTOR,
+      }),
+    );
+  if (controllers.has('volumeprovisioner'))
+    manager.addLeaderElected(
+      new VolumeProvisioner({
+        client: kube,
+        disks: new VSphereDiskProvider(session, configSource),
+        events: new EventRecorder(kube, 'vmop-volume-provisioner', logger),
+        logger: logger.child({ controller: 'volumeprovisioner' }),
+        registry: manager.registry,
       }),
     );
   await manager.run();

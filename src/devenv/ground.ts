@@ -1,5 +1,6 @@
-// The local test ground: etcd, kube-apiserver and vcsim on loopback, started the way controller-runtime's
-// envtest starts a control plane, plus the files clients need (kubeconfig, govc.env). `vmop dev` runs one
+// The local test ground: etcd, kube-apiserver, kube-controller-manager (the controllers that bind volume
+// claims, protect claims in use, delete namespaces and collect garbage) and vcsim on loopback, plus the files
+// clients need (kubeconfig, govc.env). `vmop dev` runs one
 // in .vmop/dev; the test suite runs one per test run in a temporary folder.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { ensurePKI, ensureServingCert, type PKI } from './pki.js';
 import { livePid, portIsFree, startDetached, stopByPidFile, waitFor, type ProcessSpec } from './processes.js';
 import { ensureTool, type Progress, type ToolName } from './toolchain.js';
 
-export const COMPONENTS = ['etcd', 'kube-apiserver', 'vcsim'] as const;
+export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'vcsim'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export interface GroundPorts {
@@ -197,7 +198,7 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
   const ports = opts.ports ?? previous?.ports ?? DEFAULT_PORTS;
 
   const tools = {} as Record<ToolName, string>;
-  for (const tool of ['etcd', 'kube-apiserver', 'kubectl', 'vcsim', 'govc'] as const) {
+  for (const tool of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'vcsim', 'govc'] as const) {
     tools[tool] = await ensureTool(tool, progress);
   }
 
@@ -226,6 +227,10 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
     tools,
   };
 
+  // The kubeconfig first: kube-controller-manager reads it.
+  await writeFile(p.kubeconfig, kubeconfigYAML(state.apiserverURL, ca.toString(), tokens.admin, tokens.user), {
+    mode: 0o600,
+  });
   const started: Component[] = [];
   try {
     if (components.includes('etcd') && !(await livePid(pidFile(opts.dir, 'etcd')))) {
@@ -235,6 +240,13 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
     if (components.includes('kube-apiserver') && !(await livePid(pidFile(opts.dir, 'kube-apiserver')))) {
       await startAPIServer(state, p, pki, serving, tools['kube-apiserver'], ca);
       started.push('kube-apiserver');
+    }
+    if (
+      components.includes('kube-controller-manager') &&
+      !(await livePid(pidFile(opts.dir, 'kube-controller-manager')))
+    ) {
+      await startControllerManager(state, tools['kube-controller-manager']);
+      started.push('kube-controller-manager');
     }
     if (components.includes('vcsim') && !(await livePid(pidFile(opts.dir, 'vcsim')))) {
       const vcsimCert = await ensureServingCert(pki, 'vcsim', { dns: ['localhost'], ips: ['127.0.0.1'] });
@@ -246,9 +258,6 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
     throw err;
   }
 
-  await writeFile(p.kubeconfig, kubeconfigYAML(state.apiserverURL, ca.toString(), tokens.admin, tokens.user), {
-    mode: 0o600,
-  });
   const govcLines = [
     `export GOVC_URL='${state.govcURL}'`,
     `export GOVC_TLS_CA_CERTS='${pki.caCert}'`,
@@ -355,6 +364,46 @@ async function startAPIServer(
   );
 }
 
+/** The controllers of kube-controller-manager that a cluster without nodes or pods needs. */
+const KCM_CONTROLLERS = [
+  'persistentvolume-binder-controller',
+  'persistentvolume-protection-controller',
+  'persistentvolumeclaim-protection-controller',
+  // A ResourceQuota's usage (status) must be known before the API server admits what it limits: PVCs of a
+  // storage class that a quota associates with the namespace.
+  'resourcequota-controller',
+  'namespace-controller',
+  'garbage-collector-controller',
+];
+
+async function startControllerManager(state: GroundState, binary: string): Promise<void> {
+  const spec: ProcessSpec = {
+    name: 'kube-controller-manager',
+    command: binary,
+    args: [
+      `--kubeconfig=${state.kubeconfig}`,
+      `--controllers=${KCM_CONTROLLERS.join(',')}`,
+      '--leader-elect=false',
+      // No serving port (nothing scrapes it here), so it takes no port of the ground's.
+      '--secure-port=0',
+      '--use-service-account-credentials=false',
+      '--v=1',
+    ],
+    logFile: logFile(state.dir, 'kube-controller-manager'),
+    pidFile: pidFile(state.dir, 'kube-controller-manager'),
+  };
+  await startDetached(spec);
+  // Ready once it has started the volume binder.
+  await waitFor(
+    'kube-controller-manager',
+    async () =>
+      /Controller starting.*persistentvolume-binder-controller/.test(
+        await readFile(spec.logFile, 'utf8').catch(() => ''),
+      ),
+    { timeoutMs: 60_000, logFile: spec.logFile, pidFile: spec.pidFile },
+  );
+}
+
 async function startVcsim(
   state: GroundState,
   p: Paths,
@@ -443,6 +492,10 @@ export async function groundStatus(dir: string): Promise<ComponentStatus[]> {
       address: `https://127.0.0.1:${ports.apiserver}`,
       check: async () =>
         (await httpStatus(`https://127.0.0.1:${ports.apiserver}/readyz`, { ca, token: adminToken })) === 200,
+    },
+    'kube-controller-manager': {
+      address: '(no port)',
+      check: async () => true, // alive is all it can say without a serving port
     },
     vcsim: {
       address: `https://127.0.0.1:${ports.vcsim}/sdk`,

@@ -16,6 +16,8 @@ export interface OperatorOptions {
   context?: string;
   healthPort: number;
   webhookPort: number;
+  /** Run the volume provisioner for vSphere storage classes (a cluster without the vSphere CSI driver). */
+  volumeProvisioner?: boolean;
 }
 
 /** Issues the webhook serving certificate (for 127.0.0.1) into `<dir>/webhook-certs/tls.{crt,key}`. */
@@ -60,6 +62,8 @@ export async function startOperator(opts: OperatorOptions): Promise<boolean> {
         `127.0.0.1:${opts.webhookPort}`,
         '--webhook-cert-dir',
         certDir,
+        // The local environment provisions vSphere volumes itself (no vSphere CSI driver runs here).
+        ...(opts.volumeProvisioner ? ['--controllers', 'virtualmachine,virtualmachineimage,volumeprovisioner'] : []),
       ],
       logFile: logFile(opts.dir, 'manager'),
       pidFile: pid,

@@ -24,6 +24,8 @@ export interface ProvisionOptions {
   healthPort: number;
   webhookPort: number;
   webhookPrefix: string;
+  /** See OperatorOptions.volumeProvisioner. */
+  volumeProvisioner?: boolean;
   progress?: Progress;
 }
 
@@ -43,6 +45,7 @@ export async function provision(opts: ProvisionOptions): Promise<{ managerStarte
       context: opts.context,
       healthPort: opts.healthPort,
       webhookPort: opts.webhookPort,
+      volumeProvisioner: opts.volumeProvisioner,
     });
     if (managerStarted) say('started manager');
     await installWebhooks(client, opts.webhookPrefix, dir, opts.webhookPort);

@@ -51,6 +51,7 @@ export async function startSession(opts: {
       healthPort: health,
       webhookPort: webhook,
       webhookPrefix: opts.webhookPrefix,
+      volumeProvisioner: true,
     });
     return { dir, ground, managerHealthPort: health, webhookPort: webhook, webhookPrefix: opts.webhookPrefix, stop };
   } catch (err) {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const run = promisify(execFile);
 
-export type ToolName = 'kube-apiserver' | 'kubectl' | 'etcd' | 'vcsim' | 'govc' | 'helm';
+export type ToolName = 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'etcd' | 'vcsim' | 'govc' | 'helm';
 
 interface ToolPin {
   /** Wrapper module under tools/. */
@@ -45,6 +45,17 @@ export const PINS: Record<ToolName, ToolPin> = {
     versionText: `Kubernetes ${K8S}`,
     ldflags: k8sLdflags,
     estimate: '5-15 minutes',
+  },
+  'kube-controller-manager': {
+    // A module of its own, so adding it did not change the kubernetes module (and its cached builds).
+    module: 'kube-controller-manager',
+    version: K8S,
+    pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager',
+    env: 'VMOP_KUBE_CONTROLLER_MANAGER',
+    versionArgs: ['--version'],
+    versionText: `Kubernetes ${K8S}`,
+    ldflags: k8sLdflags,
+    estimate: '2-10 minutes',
   },
   kubectl: {
     module: 'kubernetes',

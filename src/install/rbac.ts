@@ -82,6 +82,13 @@ export const CLUSTER_RULES: Rule[] = [
   },
   {
     apiGroups: [''],
+    resources: ['persistentvolumeclaims', 'persistentvolumes'],
+    verbs: ['list', 'watch'],
+    why: "VM controller: claim and volume informers (a PVC volume's First Class Disk is its PersistentVolume's CSI volume handle)",
+    usedBy: ['virtualmachine'],
+  },
+  {
+    apiGroups: [''],
     resources: ['resourcequotas'],
     verbs: ['list', 'watch'],
     why: 'VM controller: which storage classes are associated with a namespace',

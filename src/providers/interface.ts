@@ -90,6 +90,33 @@ export class ProviderInputError extends Error {
   }
 }
 
+// Disks
+
+/** A First Class Disk: the volume behind a vSphere CSI PersistentVolume (its spec.csi.volumeHandle is the ID). */
+export interface DiskInfo {
+  id: string;
+  name: string;
+  capacityBytes: number;
+  /** UUIDs of the VMs it is attached to, as vSphere records them. */
+  consumers: string[];
+}
+
+export interface DiskAttachment {
+  attached: boolean;
+  /** UUID of the VM's virtual disk device backed by it, when vSphere shows one. */
+  diskUUID?: string;
+}
+
+/** Creates and deletes First Class Disks (the local environment's stand-in for the vSphere CSI driver). */
+export interface DiskProvider {
+  /** A disk named `name` of at least `capacityBytes` on a datastore the policy allows; an existing one of that name is returned. */
+  createDisk(name: string, capacityBytes: number, storagePolicyID?: string): Promise<DiskInfo>;
+  /** Deletes the disk; one that is already gone is fine. */
+  deleteDisk(id: string): Promise<void>;
+  /** The disk, or undefined when no datastore has it. */
+  disk(id: string): Promise<DiskInfo | undefined>;
+}
+
 export interface VMProvider {
   /** The configured zone names. */
   zones(): Promise<string[]>;
@@ -108,4 +135,12 @@ export interface VMProvider {
    * and the instance UUID as last reported.
    */
   watchVMs(onChange: (change: { id: string; instanceUUID?: string }) => void): void;
+  /** The disk, or undefined when no datastore has it. */
+  disk(id: string): Promise<DiskInfo | undefined>;
+  /** Whether the disk is attached to the VM (a device of the VM, or the disk names the VM as its consumer). */
+  diskAttachment(vm: ObservedVM, diskID: string): Promise<DiskAttachment>;
+  /** Attaches the disk (AttachDisk_Task); waits for the task. */
+  attachDisk(vm: ObservedVM, diskID: string): Promise<void>;
+  /** Detaches the disk (DetachDisk_Task); a disk that is not attached or gone is fine. The disk itself stays. */
+  detachDisk(vm: ObservedVM, diskID: string): Promise<void>;
 }

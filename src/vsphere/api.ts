@@ -159,6 +159,8 @@ export class VSphereAPI {
     const spec: VimObject = {
       _typeName: 'VslmCreateSpec',
       name,
+      // The disk outlives any VM it is attached to (a volume belongs to its claim, not to the VM).
+      keepAfterDeleteVm: true,
       capacityInMB: capacityMB,
       backingSpec: { _typeName: 'VslmCreateSpecDiskFileBackingSpec', datastore, provisioningType: 'thin' },
       ...(profileId ? { profile: [{ _typeName: 'VirtualMachineDefinedProfileSpec', profileId }] } : {}),
@@ -171,6 +173,18 @@ export class VSphereAPI {
       id: { _typeName: 'ID', id },
       datastore,
     });
+  }
+
+  /** The IDs of the First Class Disks on `datastore`. */
+  async listDisks(datastore: MoRef): Promise<string[]> {
+    const ids = await this.client.call<{ id: string }[] | undefined>(
+      'ListVStorageObject',
+      this.storageObjectManager(),
+      {
+        datastore,
+      },
+    );
+    return (ids ?? []).map((i) => i.id);
   }
 
   async deleteDisk(id: string, datastore: MoRef, wait?: WaitOptions): Promise<void> {

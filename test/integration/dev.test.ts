@@ -40,7 +40,7 @@ function alive(pid: number): boolean {
 
 async function pids(dir: string): Promise<number[]> {
   const out: number[] = [];
-  for (const name of ['etcd', 'kube-apiserver', 'vcsim', 'manager']) {
+  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'vcsim', 'manager']) {
     const text = await readFile(path.join(dir, 'run', `${name}.pid`), 'utf8').catch(() => '');
     if (text) out.push(Number(text.split('\n')[0]));
   }
@@ -78,7 +78,8 @@ describe('vmop dev', () => {
     dirs.push(d);
     const up = await dev(['up', '--apply-examples'], d.env);
     assert.equal(up.code, 0, up.out);
-    for (const c of ['etcd', 'kube-apiserver', 'vcsim', 'manager']) assert.match(up.out, new RegExp(`started ${c}`));
+    for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'vcsim', 'manager'])
+      assert.match(up.out, new RegExp(`started ${c}`));
     assert.match(up.out, /installed admission webhooks/);
     assert.match(up.out, /virtualmachine\.vmoperator\.vmware\.com\/my-vm (created|unchanged|configured)/);
     // npm start's promise: the example VM is deployed, PoweredOn, and govc finds it by its instance UUID.
@@ -93,7 +94,7 @@ describe('vmop dev', () => {
     assert.match(await readFile(path.join(d.dir, 'govc.env'), 'utf8'), /export GOVC_URL='https:\/\/vmop:/);
 
     const before = await pids(d.dir);
-    assert.equal(before.length, 4);
+    assert.equal(before.length, 5);
     const again = await dev(['up'], d.env);
     assert.equal(again.code, 0, again.out);
     assert.doesNotMatch(again.out, /started /);
@@ -104,10 +105,11 @@ describe('vmop dev', () => {
     for (const c of ['etcd', 'kube-apiserver', 'vcsim', 'manager']) {
       assert.match(status.out, new RegExp(`${c}\\s+healthy\\s+\\d+\\s+https?://127\\.0\\.0\\.1:\\d+`));
     }
+    assert.match(status.out, /kube-controller-manager\s+healthy\s+\d+\s+\(no port\)/);
 
     const down = await dev(['down'], d.env);
     assert.equal(down.code, 0, down.out);
-    assert.match(down.out, /stopped manager, vcsim, kube-apiserver, etcd/);
+    assert.match(down.out, /stopped manager, vcsim, kube-controller-manager, kube-apiserver, etcd/);
     assert.ok(
       before.every((pid) => !alive(pid)),
       'every process up started is gone',

@@ -62,6 +62,17 @@ class StubbornGuests implements VMProvider {
   watchVMs(onChange: (change: { id: string; instanceUUID?: string }) => void) {
     this.onChange = onChange;
   }
+  // These VMs have no volumes.
+  async disk() {
+    return undefined;
+  }
+  async diskAttachment() {
+    return { attached: false };
+  }
+  async attachDisk() {
+    throw new Error('no disks here');
+  }
+  async detachDisk() {}
 }
 
 describe('VM controller: TrySoft fallback', () => {

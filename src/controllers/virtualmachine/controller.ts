@@ -1,6 +1,7 @@
 // The VirtualMachine controller: one reconcile per VM key, in this order — finalizer, find the vSphere VM
 // (by instance UUID), create it if missing (class, image, storage class, zone and guest ID resolved first),
-// power state, restart, status. Deletion powers the VM off and destroys it before the finalizer goes.
+// PersistentVolumeClaim volumes (attached before a power-on, which waits for them), power state, restart,
+// status. Deletion detaches the volumes, powers the VM off and destroys it before the finalizer goes.
 // vSphere changes arrive through the provider's change feed and are mapped back to keys by instance UUID.
 import { Gauge, type Registry } from 'prom-client';
 import { API_VERSION } from '../../api/v1alpha3/common.js';
@@ -23,6 +24,25 @@ import { sameJSON, setCondition, updateStatus, type Condition } from '../../runt
 import { CONDITIONS, resolveDependencies, type ConditionUpdate, type DependencyCaches } from './dependencies.js';
 import { decidePower, restartDue, restartOp } from './power.js';
 import { chooseZone } from './zone.js';
+import {
+  ATTACHED_DISKS_ANNOTATION,
+  recordedDisks,
+  resolveVolume,
+  type VolumeCaches,
+  type VolumeSpecLike,
+} from './volumes.js';
+
+/** True when every PersistentVolumeClaim volume of the VM is attached. */
+const VOLUMES_READY = 'VirtualMachineVolumesReady';
+
+interface VolumeStatus {
+  name: string;
+  type: 'Managed';
+  attached: boolean;
+  diskUUID?: string;
+  limit?: string;
+  error?: string;
+}
 
 export const FINALIZER = 'vmoperator.vmware.com/virtualmachine';
 export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
@@ -37,12 +57,18 @@ interface VMStatus {
   hardwareVersion?: number;
   class?: { apiVersion: string; kind: string; name: string };
   lastRestartTime?: string;
+  volumes?: VolumeStatus[];
   conditions?: Condition[];
   [key: string]: unknown;
 }
 
 interface VM extends KubeObject {
-  metadata: KubeObject['metadata'] & { uid?: string; deletionTimestamp?: string; finalizers?: string[] };
+  metadata: KubeObject['metadata'] & {
+    uid?: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+    annotations?: Record<string, string>;
+  };
   spec?: {
     className?: string;
     imageName?: string;
@@ -57,6 +83,7 @@ interface VM extends KubeObject {
     biosUUID?: string;
     guestID?: string;
     network?: { disabled?: boolean; interfaces?: { name: string }[] };
+    volumes?: VolumeSpecLike[];
   };
   status?: VMStatus;
 }
@@ -86,6 +113,7 @@ export class VirtualMachineController implements Runnable {
   readonly controller: Controller;
   private readonly vms: Informer<VM>;
   private readonly caches: DependencyCaches;
+  private readonly volumeCaches: VolumeCaches;
   /** Soft power operations under way, by key: the state they aim at and when they were issued. */
   private readonly softOps = new Map<string, { target: PowerState; since: number }>();
   /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
@@ -113,6 +141,11 @@ export class VirtualMachineController implements Runnable {
       storageClasses: new Informer(client, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', logger }),
       quotas: new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger }),
     };
+    this.volumeCaches = {
+      claims: new Informer(client, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', logger }),
+      volumes: new Informer(client, { apiVersion: 'v1', kind: 'PersistentVolume', logger }),
+      quotas: this.caches.quotas,
+    };
     // vSphere reports changes by managed object ID (status.uniqueID) and instance UUID; either leads back to
     // the key (the ID also when vcsim reports an instance UUID that a deploy's reconfigure has replaced).
     this.vms.on((event, vm, old) => {
@@ -139,6 +172,16 @@ export class VirtualMachineController implements Runnable {
       informer,
       keys: (obj) => waiting(namespaced ? obj.metadata.namespace : undefined),
     });
+    // A claim that changes (bound, deleted) or a volume that changes wakes the VMs that name the claim.
+    const claiming = (namespace: string | undefined, claim: string | undefined) =>
+      this.vms
+        .list()
+        .filter(
+          (vm) =>
+            vm.metadata.namespace === namespace &&
+            (vm.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim),
+        )
+        .map(objectKey);
     this.controller = new Controller({
       name: this.name,
       reconciler: { reconcile: (key) => this.reconcile(key) },
@@ -149,6 +192,14 @@ export class VirtualMachineController implements Runnable {
         dependency(this.caches.clusterImages, false),
         dependency(this.caches.storageClasses, false),
         dependency(this.caches.quotas, true),
+        { informer: this.volumeCaches.claims, keys: (pvc) => claiming(pvc.metadata.namespace, pvc.metadata.name) },
+        {
+          informer: this.volumeCaches.volumes,
+          keys: (pv) => {
+            const ref = (pv.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+            return ref ? claiming(ref.namespace, ref.name) : [];
+          },
+        },
       ],
       concurrency: opts.concurrency ?? 8,
       logger,
@@ -287,11 +338,12 @@ export class VirtualMachineController implements Runnable {
     if (spec.guestID) conditions.push({ type: CONDITIONS.guestID, status: 'True', reason: 'True', message: '' });
     conditions.push({ type: CONDITIONS.created, status: 'True', reason: 'True', message: '' });
 
-    const {
-      observed: powered,
-      requeueAfterMs,
-      justPoweredOn,
-    } = await this.reconcilePower(key, vm, observed, justCreated);
+    const volumes = await this.reconcileVolumes(vm, observed);
+    vm = volumes.vm;
+    if (volumes.condition) conditions.push(volumes.condition);
+    const power = await this.reconcilePower(key, vm, observed, justCreated, volumes.pending);
+    const { observed: powered, justPoweredOn } = power;
+    const requeueAfterMs = minDefined(power.requeueAfterMs, volumes.requeueAfterMs);
     const fields: VMStatus = {
       uniqueID: powered.id,
       instanceUUID: powered.instanceUUID,
@@ -301,6 +353,7 @@ export class VirtualMachineController implements Runnable {
       ...(powered.zone ? { zone: powered.zone } : {}),
       ...(powered.hardwareVersion ? { hardwareVersion: powered.hardwareVersion } : {}),
       ...(className ? { class: { apiVersion: API_VERSION, kind: 'VirtualMachineClass', name: className } } : {}),
+      volumes: volumes.statuses,
     };
     const restarted = await this.reconcileRestart(vm, powered, justPoweredOn);
     if (restarted) fields.lastRestartTime = restarted;
@@ -308,7 +361,13 @@ export class VirtualMachineController implements Runnable {
     conditions.push(
       powered.powerState === desired
         ? { type: CONDITIONS.ready, status: 'True', reason: 'True', message: '' }
-        : fail(CONDITIONS.ready, 'PowerStatePending', `the VM is ${powered.powerState}; it is being made ${desired}`),
+        : power.waitingForVolumes
+          ? fail(
+              CONDITIONS.ready,
+              'VolumesPending',
+              `the VM is powered on once its volumes are attached: ${volumes.pending.join('; ')}`,
+            )
+          : fail(CONDITIONS.ready, 'PowerStatePending', `the VM is ${powered.powerState}; it is being made ${desired}`),
     );
     await this.writeStatus(vm, fields, conditions);
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
@@ -318,8 +377,9 @@ export class VirtualMachineController implements Runnable {
     key: string,
     vm: VM,
     observed: ObservedVM,
-    justCreated = false,
-  ): Promise<{ observed: ObservedVM; requeueAfterMs?: number; justPoweredOn: boolean }> {
+    justCreated: boolean,
+    volumesPending: string[],
+  ): Promise<{ observed: ObservedVM; requeueAfterMs?: number; justPoweredOn: boolean; waitingForVolumes?: boolean }> {
     const spec = vm.spec ?? {};
     const desired = spec.powerState ?? 'PoweredOn';
     let soft = this.softOps.get(key);
@@ -349,6 +409,10 @@ export class VirtualMachineController implements Runnable {
       return { observed, justPoweredOn: false };
     }
     if (decision.kind === 'wait') return { observed, requeueAfterMs: decision.ms, justPoweredOn: false };
+    // A VM starts with all its volumes (as VM Operator does); a claim or volume that changes wakes it again.
+    if (decision.op === 'powerOn' && volumesPending.length > 0) {
+      return { observed, justPoweredOn: false, waitingForVolumes: true };
+    }
     try {
       await this.opts.provider.power(observed, decision.op);
     } catch (err) {
@@ -402,6 +466,110 @@ export class VirtualMachineController implements Runnable {
     return next;
   }
 
+  /**
+   * Attaches the disks of the VM's PersistentVolumeClaim volumes and detaches those of volumes that left the
+   * spec. The record of attached disks (an annotation) is written before an attach and after a detach.
+   * Returns the VM as stored, status.volumes, what is still pending (for the power-on), and the condition.
+   */
+  private async reconcileVolumes(
+    vm: VM,
+    observed: ObservedVM,
+  ): Promise<{
+    vm: VM;
+    statuses?: VolumeStatus[];
+    pending: string[];
+    condition?: ConditionUpdate;
+    requeueAfterMs?: number;
+  }> {
+    const ns = vm.metadata.namespace!;
+    const specVolumes = (vm.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim);
+    let recorded = recordedDisks(vm.metadata.annotations);
+    if (specVolumes.length === 0 && Object.keys(recorded).length === 0) {
+      // Nothing to attach or detach (and no vSphere call for the many VMs without volumes).
+      return { vm, pending: [], statuses: undefined };
+    }
+    const provider = this.opts.provider;
+    const resolved = specVolumes.map((v) => resolveVolume(ns, v, this.volumeCaches));
+    const inSpec = new Set(specVolumes.map((v) => v.name));
+    const wanted = new Map(resolved.flatMap((r) => ('diskID' in r ? [[r.name, r.diskID] as const] : [])));
+    for (const [name, id] of Object.entries(recorded)) {
+      // Detach a volume that left the spec, or whose claim now points at another disk. One that cannot be
+      // resolved for the moment (its claim is being recreated, say) stays as it is.
+      if (wanted.get(name) === id || (inSpec.has(name) && !wanted.has(name))) continue;
+      try {
+        await provider.detachDisk(observed, id);
+      } catch (err) {
+        this.event(
+          vm,
+          'Warning',
+          'VolumeDetachFailed',
+          `detaching disk ${id} (volume ${name}) failed: ${message(err)}; retrying`,
+        );
+        throw err;
+      }
+      this.event(vm, 'Normal', 'VolumeDetached', `detached disk ${id} of volume ${name}`);
+      const { [name]: _gone, ...rest } = recorded;
+      recorded = rest;
+      vm = await this.recordDisks(vm, recorded);
+    }
+    const statuses: VolumeStatus[] = [];
+    const pending: string[] = [];
+    let failed = false;
+    for (const r of resolved) {
+      if (!('diskID' in r)) {
+        statuses.push({ name: r.name, type: 'Managed', attached: false, error: r.error });
+        pending.push(`${r.name}: ${r.error}`);
+        continue;
+      }
+      if (recorded[r.name] !== r.diskID) {
+        recorded = { ...recorded, [r.name]: r.diskID };
+        vm = await this.recordDisks(vm, recorded);
+      }
+      let attachment = await provider.diskAttachment(observed, r.diskID);
+      if (!attachment.attached) {
+        try {
+          await provider.attachDisk(observed, r.diskID);
+          this.event(
+            vm,
+            'Normal',
+            'VolumeAttached',
+            `attached disk ${r.diskID} of claim ${r.claim} as volume ${r.name}`,
+          );
+          attachment = await provider.diskAttachment(observed, r.diskID);
+        } catch (err) {
+          const error = `attaching disk ${r.diskID} failed: ${message(err)}`;
+          this.event(vm, 'Warning', 'VolumeAttachFailed', `${error}; retrying`);
+          statuses.push({ name: r.name, type: 'Managed', attached: false, error });
+          pending.push(`${r.name}: ${error}`);
+          failed = true;
+          continue;
+        }
+      }
+      statuses.push({
+        name: r.name,
+        type: 'Managed',
+        attached: attachment.attached,
+        ...(attachment.diskUUID ? { diskUUID: attachment.diskUUID } : {}),
+        ...(r.limit ? { limit: r.limit } : {}),
+      });
+      if (!attachment.attached) pending.push(`${r.name}: disk ${r.diskID} is not attached yet`);
+    }
+    const condition: ConditionUpdate =
+      pending.length === 0
+        ? { type: VOLUMES_READY, status: 'True', reason: 'True', message: '' }
+        : fail(VOLUMES_READY, 'VolumesPending', pending.join('; '));
+    return { vm, statuses, pending, condition, ...(failed ? { requeueAfterMs: 10_000 } : {}) };
+  }
+
+  /** Writes the record of attached disks (volume name → disk ID) onto the VM; returns the stored VM. */
+  private async recordDisks(vm: VM, disks: Record<string, string>): Promise<VM> {
+    const value = Object.keys(disks).length > 0 ? JSON.stringify(disks) : null;
+    return this.opts.client.request<VM>('PATCH', await this.opts.client.objectPath(vm), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { [ATTACHED_DISKS_ANNOTATION]: value } } },
+    });
+  }
+
   /** The VM's zone: its label, or a chosen one that is then written as the label (returns the stored object). */
   private async zoneFor(vm: VM): Promise<{ zone?: string; obj: VM }> {
     const key = objectKey(vm);
@@ -449,6 +617,15 @@ export class VirtualMachineController implements Runnable {
         // that vSphere says is gone lets the object go.
         const observed = await this.opts.provider.findVM(spec.instanceUUID);
         if (observed) {
+          // The volumes' disks belong to their claims: detach them so they outlive the VM.
+          let recorded = recordedDisks(vm.metadata.annotations);
+          for (const [name, id] of Object.entries(recorded)) {
+            await this.opts.provider.detachDisk(observed, id);
+            this.event(vm, 'Normal', 'VolumeDetached', `detached disk ${id} of volume ${name}`);
+            const { [name]: _gone, ...rest } = recorded;
+            recorded = rest;
+            vm = await this.recordDisks(vm, recorded);
+          }
           await this.opts.provider.destroyVM(observed);
           this.event(vm, 'Normal', 'Deleted', `destroyed vSphere VM ${observed.id}`);
         }
@@ -514,6 +691,11 @@ function newerVersion(a: string | undefined, b: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/** The smaller of two optional delays. */
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 function fail(type: string, reason: string, msg: string): ConditionUpdate {

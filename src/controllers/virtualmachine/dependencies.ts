@@ -5,6 +5,7 @@ import { parseQuantity } from '../../api/quantity.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
 import type { Condition } from '../../runtime/status.js';
+import { notAssociated, storagePolicyID } from '../storage-classes.js';
 
 export const CONDITIONS = {
   classReady: 'VirtualMachineClassReady',
@@ -60,10 +61,6 @@ export interface DependencyCaches {
 }
 
 /** The ResourceQuota resource name that associates a StorageClass with a namespace (as VM Operator reads it). */
-export function storageQuotaResource(storageClass: string): string {
-  return `${storageClass}.storageclass.storage.k8s.io/requests.storage`;
-}
-
 function ok(type: string): ConditionUpdate {
   return { type, status: 'True', reason: 'True', message: '' };
 }
@@ -147,24 +144,9 @@ function resolveStorage(vm: VMLike, c: DependencyCaches): ResolvedStorage | Cond
       `StorageClass "${name}" does not exist; list them with kubectl get storageclass`,
     );
   }
-  const resource = storageQuotaResource(name);
-  const associated = c.quotas
-    .list()
-    .some(
-      (q) =>
-        q.metadata.namespace === ns &&
-        Object.keys((q.spec as { hard?: Record<string, unknown> } | undefined)?.hard ?? {}).includes(resource),
-    );
-  if (!associated) {
-    return fail(
-      CONDITIONS.storageReady,
-      'NotAssociated',
-      `StorageClass "${name}" is not associated with namespace ${ns}: no ResourceQuota there sets "${resource}"; ask an administrator to add one`,
-    );
-  }
-  const params = (sc as { parameters?: Record<string, string> }).parameters ?? {};
-  const policy = Object.entries(params).find(([k]) => k.toLowerCase() === 'storagepolicyid')?.[1];
-  return { name, storagePolicyID: policy || undefined };
+  const refused = notAssociated(c.quotas.list(), ns, name);
+  if (refused) return fail(CONDITIONS.storageReady, 'NotAssociated', refused);
+  return { name, storagePolicyID: storagePolicyID(sc) };
 }
 
 /** Resolves the class, image and storage class of a VM; `conditions` has one entry for each of the three. */

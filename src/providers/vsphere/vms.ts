@@ -9,12 +9,15 @@ import { encodeDocument, VimEncodeError, type MoRef } from '../../vsphere/vim25/
 import type { Logger } from '../../runtime/logger.js';
 import {
   ProviderInputError,
+  type DiskAttachment,
+  type DiskInfo,
   type ObservedVM,
   type PowerOperation,
   type VMCreateRequest,
   type VMProvider,
 } from '../interface.js';
 import { buildConfigSpec } from './config-spec.js';
+import { FirstClassDisks } from './disks.js';
 import type { ConfigSource } from './images.js';
 import { Placement } from './placement.js';
 import type { Connection, VSphereSession } from './session.js';
@@ -24,6 +27,7 @@ interface State {
   conn: Connection;
   placement: Placement;
   inventory: VMInventory;
+  disks: FirstClassDisks;
 }
 
 const HARD: Partial<Record<PowerOperation, string>> = {
@@ -80,7 +84,7 @@ export class VSphereVMProvider implements VMProvider {
       inventory.onSynced = (vms) =>
         this.logger?.info({ vms, ms: Date.now() - started }, 'vSphere VM inventory synced from the change feed');
       inventory.start();
-      return { conn, placement, inventory };
+      return { conn, placement, inventory, disks: new FirstClassDisks(conn.api, placement) };
     })();
     const s = this.state;
     s.catch(() => {
@@ -222,5 +226,23 @@ export class VSphereVMProvider implements VMProvider {
       if (err instanceof VimFault && err.is('ManagedObjectNotFound')) return;
       throw err;
     }
+  }
+
+  // First Class Disks (PersistentVolumeClaim volumes)
+
+  async disk(id: string): Promise<DiskInfo | undefined> {
+    return (await this.current()).disks.disk(id);
+  }
+
+  async diskAttachment(vm: ObservedVM, diskID: string): Promise<DiskAttachment> {
+    return (await this.current()).disks.attachment(vm, diskID);
+  }
+
+  async attachDisk(vm: ObservedVM, diskID: string): Promise<void> {
+    await (await this.current()).disks.attach(vm, diskID);
+  }
+
+  async detachDisk(vm: ObservedVM, diskID: string): Promise<void> {
+    await (await this.current()).disks.detach(vm, diskID);
   }
 }

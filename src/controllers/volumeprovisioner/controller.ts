@@ -1,0 +1,204 @@
+// A dynamic provisioner for vSphere StorageClasses (provisioner csi.vsphere.vmware.com) for where the vSphere
+// CSI driver does not run: the local environment. It follows the external-provisioner contract, so the
+// cluster's own PersistentVolume controller (kube-controller-manager) does the binding:
+// - a claim of such a class with no volume gets a First Class Disk of its size on a datastore its storage
+//   policy allows, and a PersistentVolume `pvc-<claim UID>` pre-bound to it (spec.csi.volumeHandle = disk ID);
+// - a Released volume whose reclaim policy is Delete loses its disk, then the volume object; a volume deleted
+//   by hand keeps a finalizer until its disk is gone.
+// A claim whose class is not associated with its namespace (VM Operator's ResourceQuota rule) is refused with
+// a Warning Event on the claim. In a real cluster the vSphere CSI driver does all this and this stays off.
+import { parseQuantity } from '../../api/quantity.js';
+import type { DiskProvider } from '../../providers/interface.js';
+import { Controller } from '../../runtime/controller.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import { Informer, objectKey } from '../../runtime/informer.js';
+import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Runnable } from '../../runtime/manager.js';
+import type { Registry } from 'prom-client';
+import { notAssociated, storagePolicyID, VSPHERE_CSI_DRIVER } from '../storage-classes.js';
+
+const PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
+/** The external-provisioner's finalizer: the PersistentVolume object outlives its disk. */
+export const PV_FINALIZER = 'external-provisioner.volume.kubernetes.io/finalizer';
+
+export interface PVC extends KubeObject {
+  spec?: {
+    storageClassName?: string;
+    volumeName?: string;
+    accessModes?: string[];
+    volumeMode?: string;
+    resources?: { requests?: { storage?: string } };
+  };
+  status?: { phase?: string };
+}
+
+export interface PV extends KubeObject {
+  metadata: KubeObject['metadata'] & {
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
+  spec?: {
+    persistentVolumeReclaimPolicy?: string;
+    storageClassName?: string;
+    claimRef?: { namespace?: string; name?: string; uid?: string };
+    csi?: { driver?: string; volumeHandle?: string };
+  };
+  status?: { phase?: string };
+}
+
+export interface VolumeProvisionerOptions {
+  client: KubeClient;
+  disks: DiskProvider;
+  events: EventRecorder;
+  logger: Logger;
+  registry?: Registry;
+}
+
+const CLAIM = 'claim:';
+const VOLUME = 'volume:';
+
+export class VolumeProvisioner implements Runnable {
+  readonly name = 'volumeprovisioner';
+  private readonly claims: Informer<PVC>;
+  private readonly volumes: Informer<PV>;
+  private readonly classes: Informer;
+  private readonly quotas: Informer;
+  private readonly controller: Controller;
+
+  constructor(private readonly opts: VolumeProvisionerOptions) {
+    const { client, logger } = opts;
+    this.claims = new Informer<PVC>(client, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', logger });
+    this.volumes = new Informer<PV>(client, { apiVersion: 'v1', kind: 'PersistentVolume', logger });
+    this.classes = new Informer(client, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', logger });
+    this.quotas = new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger });
+    const claimsOf = (namespace?: string) =>
+      this.claims
+        .list()
+        .filter((c) => !c.spec?.volumeName && (!namespace || c.metadata.namespace === namespace))
+        .map((c) => CLAIM + objectKey(c));
+    this.controller = new Controller({
+      name: this.name,
+      reconciler: { reconcile: (key) => this.reconcile(key) },
+      sources: [
+        { informer: this.claims as unknown as Informer, keys: (c) => [CLAIM + objectKey(c)] },
+        { informer: this.volumes as unknown as Informer, keys: (v) => [VOLUME + objectKey(v)] },
+        // A class or an association that appears may let waiting claims go ahead.
+        { informer: this.classes, keys: () => claimsOf() },
+        { informer: this.quotas, keys: (q) => claimsOf(q.metadata.namespace) },
+      ],
+      concurrency: 4,
+      logger,
+      registry: opts.registry,
+    });
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    await this.controller.start(signal);
+  }
+
+  private reconcile(key: string): Promise<void> {
+    return key.startsWith(CLAIM) ? this.provision(key.slice(CLAIM.length)) : this.reclaim(key.slice(VOLUME.length));
+  }
+
+  /** The class of a claim, when it is one this provisioner serves. */
+  private vsphereClass(claim: PVC): KubeObject | undefined {
+    const name = claim.spec?.storageClassName;
+    const sc = name ? this.classes.get(name) : undefined;
+    return (sc as { provisioner?: string } | undefined)?.provisioner === VSPHERE_CSI_DRIVER ? sc : undefined;
+  }
+
+  private async provision(key: string): Promise<void> {
+    const claim = this.claims.get(key);
+    if (!claim || claim.metadata.deletionTimestamp || claim.spec?.volumeName) return;
+    const sc = this.vsphereClass(claim);
+    if (!sc) return;
+    const ns = claim.metadata.namespace!;
+    const className = sc.metadata.name!;
+    const refused = notAssociated(this.quotas.list(), ns, className);
+    if (refused) {
+      void this.opts.events.record(claim, 'Warning', 'ProvisioningFailed', refused);
+      return;
+    }
+    const pvName = `pvc-${claim.metadata.uid}`;
+    if (this.volumes.get(pvName)) return; // provisioned; the PersistentVolume controller binds it
+    const request = claim.spec?.resources?.requests?.storage;
+    const bytes = request !== undefined ? parseQuantity(request) : undefined;
+    if (!bytes || bytes <= 0) {
+      void this.opts.events.record(
+        claim,
+        'Warning',
+        'ProvisioningFailed',
+        `spec.resources.requests.storage must be a positive size (got "${request ?? ''}")`,
+      );
+      return;
+    }
+    // Named after the volume, so a retry after a crash finds the disk it already made.
+    const disk = await this.opts.disks.createDisk(pvName, bytes, storagePolicyID(sc));
+    const reclaim = (sc as { reclaimPolicy?: string }).reclaimPolicy ?? 'Delete';
+    const pv: PV = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: {
+        name: pvName,
+        annotations: { [PROVISIONED_BY]: VSPHERE_CSI_DRIVER },
+        ...(reclaim === 'Delete' ? { finalizers: [PV_FINALIZER] } : {}),
+      },
+      spec: {
+        capacity: { storage: String(disk.capacityBytes) },
+        accessModes: claim.spec?.accessModes ?? ['ReadWriteOnce'],
+        volumeMode: claim.spec?.volumeMode ?? 'Filesystem',
+        persistentVolumeReclaimPolicy: reclaim,
+        storageClassName: className,
+        claimRef: {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          namespace: ns,
+          name: claim.metadata.name,
+          uid: claim.metadata.uid,
+        },
+        csi: { driver: VSPHERE_CSI_DRIVER, volumeHandle: disk.id, fsType: 'ext4' },
+      } as PV['spec'],
+    };
+    try {
+      await this.opts.client.create(pv);
+    } catch (err) {
+      if (!(err instanceof KubeAPIError && err.statusCode === 409)) throw err;
+    }
+    this.opts.logger.info({ claim: key, volume: pvName, disk: disk.id }, 'volume provisioned');
+    void this.opts.events.record(
+      claim,
+      'Normal',
+      'ProvisioningSucceeded',
+      `provisioned volume ${pvName}: First Class Disk ${disk.id} (${disk.capacityBytes} bytes)`,
+    );
+  }
+
+  private async reclaim(name: string): Promise<void> {
+    const pv = this.volumes.get(name);
+    if (!pv || pv.metadata.annotations?.[PROVISIONED_BY] !== VSPHERE_CSI_DRIVER) return;
+    if (pv.spec?.persistentVolumeReclaimPolicy !== 'Delete') return;
+    const handle = pv.spec.csi?.driver === VSPHERE_CSI_DRIVER ? pv.spec.csi.volumeHandle : undefined;
+    const path = `/api/v1/persistentvolumes/${name}`;
+    if (pv.metadata.deletionTimestamp) {
+      if (!(pv.metadata.finalizers ?? []).includes(PV_FINALIZER)) return;
+      if (handle) await this.opts.disks.deleteDisk(handle);
+      const finalizers = (pv.metadata.finalizers ?? []).filter((f) => f !== PV_FINALIZER);
+      await this.opts.client.request('PATCH', path, {
+        contentType: 'application/json-patch+json',
+        body: [
+          { op: 'test', path: '/metadata/resourceVersion', value: pv.metadata.resourceVersion },
+          { op: 'replace', path: '/metadata/finalizers', value: finalizers },
+        ],
+      });
+      this.opts.logger.info({ volume: name, disk: handle }, 'volume deleted with its disk');
+      return;
+    }
+    if (pv.status?.phase !== 'Released') return;
+    // The claim is gone: delete the object; the finalizer above deletes the disk first.
+    await this.opts.client.request('DELETE', path).catch((err: unknown) => {
+      if (!(err instanceof KubeAPIError && err.notFound)) throw err;
+    });
+  }
+}
