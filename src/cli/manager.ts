@@ -185,6 +185,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
         provider: vmProvider,
         events: new EventRecorder(kube, 'vmop-controller-manager', logger),
         logger: logger.child({ controller: 'virtualmachine' }),
+        namespace,
         registry: manager.registry,
         concurrency: positiveNumber(stringFlag(args, 'vm-concurrency') ?? '8', 'vm-concurrency'),
         trySoftTimeoutMs: parseDuration(stringFlag(args, 'trysoft-timeout') ?? '300s', 'trysoft-timeout'),

@@ -121,6 +121,14 @@ export const NAMESPACE_RULES: Rule[] = [
   },
   {
     apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: ['list', 'watch'],
+    resourceNames: ['vmop-network-config'],
+    why: 'VM controller: watches ConfigMap vmop-network-config (global DNS and the default network, for status.network.config)',
+    usedBy: ['virtualmachine'],
+  },
+  {
+    apiGroups: [''],
     resources: ['secrets'],
     verbs: ['list', 'watch', 'update'],
     resourceNames: [WEBHOOK_CERT_SECRET],

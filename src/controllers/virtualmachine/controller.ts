@@ -24,6 +24,7 @@ import { sameJSON, setCondition, updateStatus, type Condition } from '../../runt
 import { CONDITIONS, resolveDependencies, type ConditionUpdate, type DependencyCaches } from './dependencies.js';
 import { decidePower, restartDue, restartOp } from './power.js';
 import { chooseZone } from './zone.js';
+import { intendedNetworkConfig, NETWORK_CONFIGMAP, networkDefaults, type NetworkSpecLike } from './network-config.js';
 import {
   ATTACHED_DISKS_ANNOTATION,
   recordedDisks,
@@ -82,7 +83,7 @@ interface VM extends KubeObject {
     instanceUUID?: string;
     biosUUID?: string;
     guestID?: string;
-    network?: { disabled?: boolean; interfaces?: { name: string }[] };
+    network?: NetworkSpecLike;
     volumes?: VolumeSpecLike[];
   };
   status?: VMStatus;
@@ -99,6 +100,8 @@ export interface VMControllerOptions {
   resyncMs?: number;
   /** Label selector: reconcile only the VMs it matches. */
   vmSelector?: string;
+  /** The operator's namespace, where ConfigMap vmop-network-config lives (vmop-system by default). */
+  namespace?: string;
 }
 
 const AFTER_HARD_OP: Partial<Record<PowerOperation, VMPowerState>> = {
@@ -114,6 +117,8 @@ export class VirtualMachineController implements Runnable {
   private readonly vms: Informer<VM>;
   private readonly caches: DependencyCaches;
   private readonly volumeCaches: VolumeCaches;
+  /** ConfigMap vmop-network-config (global DNS and the default network's DHCP modes). */
+  private readonly networkConfig: Informer;
   /** Soft power operations under way, by key: the state they aim at and when they were issued. */
   private readonly softOps = new Map<string, { target: PowerState; since: number }>();
   /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
@@ -141,6 +146,13 @@ export class VirtualMachineController implements Runnable {
       storageClasses: new Informer(client, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', logger }),
       quotas: new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger }),
     };
+    this.networkConfig = new Informer(client, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: opts.namespace ?? 'vmop-system',
+      fieldSelector: `metadata.name=${NETWORK_CONFIGMAP}`,
+      logger,
+    });
     this.volumeCaches = {
       claims: new Informer(client, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', logger }),
       volumes: new Informer(client, { apiVersion: 'v1', kind: 'PersistentVolume', logger }),
@@ -193,6 +205,8 @@ export class VirtualMachineController implements Runnable {
         dependency(this.caches.storageClasses, false),
         dependency(this.caches.quotas, true),
         { informer: this.volumeCaches.claims, keys: (pvc) => claiming(pvc.metadata.namespace, pvc.metadata.name) },
+        // The network defaults feed every VM's status.network.config.
+        { informer: this.networkConfig, keys: () => this.vms.list().map(objectKey) },
         {
           informer: this.volumeCaches.volumes,
           keys: (pv) => {
@@ -354,6 +368,14 @@ export class VirtualMachineController implements Runnable {
       ...(powered.hardwareVersion ? { hardwareVersion: powered.hardwareVersion } : {}),
       ...(className ? { class: { apiVersion: API_VERSION, kind: 'VirtualMachineClass', name: className } } : {}),
       volumes: volumes.statuses,
+      network: {
+        ...((vm.status?.network as Record<string, unknown> | undefined) ?? {}),
+        config: intendedNetworkConfig(
+          vm.metadata.name!,
+          spec.network,
+          networkDefaults(this.networkConfig.get(`${this.opts.namespace ?? 'vmop-system'}/${NETWORK_CONFIGMAP}`)),
+        ),
+      },
     };
     const restarted = await this.reconcileRestart(vm, powered, justPoweredOn);
     if (restarted) fields.lastRestartTime = restarted;

@@ -1,0 +1,126 @@
+// status.network.config: the network configuration a VM is given to bootstrap its guest (intended, not
+// observed), derived row by row as the spec's source table says. Global DNS comes from the VM's spec, else from
+// the operator's network ConfigMap (`vmop-network-config`); each interface from its spec, else from the network
+// it connects to. Until networks are Kubernetes objects, every interface connects to the default network,
+// whose DHCP modes the same ConfigMap states; there is no IPAM yet, so an address or gateway comes only from
+// the spec.
+import type { KubeObject } from '../../runtime/kube-client.js';
+
+export const NETWORK_CONFIGMAP = 'vmop-network-config';
+
+/** What the operator's network ConfigMap says (all optional). */
+export interface NetworkDefaults {
+  nameservers: string[];
+  searchDomains: string[];
+  /** The default network hands out IP4 / IP6 addresses by DHCP. */
+  dhcp4: boolean;
+  dhcp6: boolean;
+}
+
+const list = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);
+const flag = (v: string | undefined) => /^(true|yes|1)$/i.test((v ?? '').trim());
+
+/** Keys: nameservers, searchDomains (comma- or space-separated), dhcp4, dhcp6 ("true"/"false"). */
+export function networkDefaults(configMap: KubeObject | undefined): NetworkDefaults {
+  const data = (configMap as { data?: Record<string, string> } | undefined)?.data ?? {};
+  return {
+    nameservers: list(data.nameservers),
+    searchDomains: list(data.searchDomains),
+    dhcp4: flag(data.dhcp4),
+    dhcp6: flag(data.dhcp6),
+  };
+}
+
+export interface InterfaceSpecLike {
+  name: string;
+  addresses?: string[];
+  dhcp4?: boolean;
+  dhcp6?: boolean;
+  gateway4?: string;
+  gateway6?: string;
+  nameservers?: string[];
+  searchDomains?: string[];
+}
+
+export interface NetworkSpecLike {
+  hostName?: string;
+  domainName?: string;
+  disabled?: boolean;
+  nameservers?: string[];
+  searchDomains?: string[];
+  interfaces?: InterfaceSpecLike[];
+}
+
+export interface ConfigInterface {
+  name: string;
+  ip?: {
+    addresses?: string[];
+    dhcp?: { ip4?: { enabled: boolean }; ip6?: { enabled: boolean } };
+    gateway4?: string;
+    gateway6?: string;
+  };
+  dns?: { nameservers?: string[]; searchDomains?: string[] };
+}
+
+export interface NetworkConfig {
+  dns: { hostName: string; domainName?: string; nameservers?: string[]; searchDomains?: string[] };
+  interfaces?: ConfigInterface[];
+}
+
+const nonEmpty = <T>(a: T[] | undefined): T[] | undefined => (a && a.length > 0 ? a : undefined);
+
+/** The interfaces a VM gets: the spec's, or one named eth0 (none when networking is disabled). */
+export function interfacesOf(network: NetworkSpecLike | undefined): InterfaceSpecLike[] {
+  if (network?.disabled) return [];
+  return network?.interfaces && network.interfaces.length > 0 ? network.interfaces : [{ name: 'eth0' }];
+}
+
+function configInterface(spec: InterfaceSpecLike, net: NetworkDefaults): ConfigInterface {
+  const dhcp4 = spec.dhcp4 === true || net.dhcp4;
+  const dhcp6 = spec.dhcp6 === true || net.dhcp6;
+  // Addresses: the spec's; else IPAM's (none yet); none at all when the network does DHCP4 and DHCP6.
+  const addresses = nonEmpty(spec.addresses);
+  // Gateways: the spec's ("None" means none); else IPAM's (none yet, so none, as under DHCP).
+  const gateway = (g: string | undefined) => (g && g !== 'None' ? g : undefined);
+  const gateway4 = gateway(spec.gateway4);
+  const gateway6 = gateway(spec.gateway6);
+  // As in the spec's example, only the families that use DHCP are listed.
+  const dhcp = {
+    ...(dhcp4 ? { ip4: { enabled: true } } : {}),
+    ...(dhcp6 ? { ip6: { enabled: true } } : {}),
+  };
+  const dns = {
+    ...(nonEmpty(spec.nameservers) ? { nameservers: spec.nameservers } : {}),
+    ...(nonEmpty(spec.searchDomains) ? { searchDomains: spec.searchDomains } : {}),
+  };
+  return {
+    name: spec.name,
+    ip: {
+      ...(addresses ? { addresses } : {}),
+      ...(Object.keys(dhcp).length > 0 ? { dhcp } : {}),
+      ...(gateway4 ? { gateway4 } : {}),
+      ...(gateway6 ? { gateway6 } : {}),
+    },
+    ...(Object.keys(dns).length > 0 ? { dns } : {}),
+  };
+}
+
+/** The intended network configuration of a VM named `name` with `spec.network` = `network`. */
+export function intendedNetworkConfig(
+  name: string,
+  network: NetworkSpecLike | undefined,
+  defaults: NetworkDefaults,
+): NetworkConfig {
+  const nameservers = nonEmpty(network?.nameservers) ?? nonEmpty(defaults.nameservers);
+  const searchDomains = nonEmpty(network?.searchDomains) ?? nonEmpty(defaults.searchDomains);
+  const interfaces = interfacesOf(network).map((i) => configInterface(i, defaults));
+  return {
+    dns: {
+      hostName: network?.hostName || name,
+      ...(network?.domainName ? { domainName: network.domainName } : {}),
+      ...(nameservers ? { nameservers } : {}),
+      ...(searchDomains ? { searchDomains } : {}),
+    },
+    ...(interfaces.length > 0 ? { interfaces } : {}),
+  };
+}
