@@ -82,6 +82,13 @@ export const CLUSTER_RULES: Rule[] = [
   },
   {
     apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['get'],
+    why: "VM controller: bootstrap Secrets in the VM's namespace (Cloud-Init rawCloudConfig, user passwords, file contents), read right before a power-on",
+    usedBy: ['virtualmachine'],
+  },
+  {
+    apiGroups: [''],
     resources: ['persistentvolumeclaims', 'persistentvolumes'],
     verbs: ['list', 'watch'],
     why: "VM controller: claim and volume informers (a PVC volume's First Class Disk is its PersistentVolume's CSI volume handle)",

@@ -143,4 +143,8 @@ export interface VMProvider {
   attachDisk(vm: ObservedVM, diskID: string): Promise<void>;
   /** Detaches the disk (DetachDisk_Task); a disk that is not attached or gone is fine. The disk itself stays. */
   detachDisk(vm: ObservedVM, diskID: string): Promise<void>;
+  /** MAC addresses of the VM's network adapters, in device order (the order of spec.network.interfaces). */
+  nicMACs(vm: ObservedVM): Promise<string[]>;
+  /** Sets ExtraConfig keys (guest bootstrap data); waits for the reconfigure task. */
+  setExtraConfig(vm: ObservedVM, entries: Record<string, string>): Promise<void>;
 }

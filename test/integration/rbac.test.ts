@@ -140,7 +140,21 @@ describe('least-privilege RBAC', () => {
       });
       const firstVersion = (await c.request<KubeObject>('GET', secretPath)).metadata.resourceVersion;
       const name = vmName('rbac');
-      await c.create(vm(ns, name, {}, { [OWN_MANAGER_LABEL]: ns }));
+      // Cloud-Init user data from a Secret in the VM's namespace: read with the ServiceAccount's token too.
+      await c.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'user-data', namespace: ns },
+        stringData: { 'user-data': '#cloud-config\nruncmd: [echo hello]\n' },
+      });
+      await c.create(
+        vm(
+          ns,
+          name,
+          { bootstrap: { cloudInit: { rawCloudConfig: { name: 'user-data', key: 'user-data' } } } },
+          { [OWN_MANAGER_LABEL]: ns },
+        ),
+      );
       await waitForPower(c, ns, name, 'PoweredOn', 60_000);
       for (let i = 0; i < 2; i++) {
         // The second round repeats the same Events, which bumps their count (get, patch).

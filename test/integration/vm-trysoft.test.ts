@@ -73,6 +73,10 @@ class StubbornGuests implements VMProvider {
     throw new Error('no disks here');
   }
   async detachDisk() {}
+  async nicMACs() {
+    return [];
+  }
+  async setExtraConfig() {}
 }
 
 describe('VM controller: TrySoft fallback', () => {

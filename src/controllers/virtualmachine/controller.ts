@@ -24,7 +24,24 @@ import { sameJSON, setCondition, updateStatus, type Condition } from '../../runt
 import { CONDITIONS, resolveDependencies, type ConditionUpdate, type DependencyCaches } from './dependencies.js';
 import { decidePower, restartDue, restartOp } from './power.js';
 import { chooseZone } from './zone.js';
-import { intendedNetworkConfig, NETWORK_CONFIGMAP, networkDefaults, type NetworkSpecLike } from './network-config.js';
+import {
+  interfacesOf,
+  intendedNetworkConfig,
+  NETWORK_CONFIGMAP,
+  networkDefaults,
+  type NetworkConfig,
+  type NetworkSpecLike,
+} from './network-config.js';
+import {
+  BootstrapDataError,
+  cloudInitMetadata,
+  decodeRawUserData,
+  guestInfo,
+  renderCloudConfig,
+  type CloudConfigLike,
+  type SecretReader,
+  type SecretRef,
+} from './cloud-init.js';
 import {
   ATTACHED_DISKS_ANNOTATION,
   recordedDisks,
@@ -35,6 +52,8 @@ import {
 
 /** True when every PersistentVolumeClaim volume of the VM is attached. */
 const VOLUMES_READY = 'VirtualMachineVolumesReady';
+/** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
+const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
 
 interface VolumeStatus {
   name: string;
@@ -83,8 +102,22 @@ interface VM extends KubeObject {
     instanceUUID?: string;
     biosUUID?: string;
     guestID?: string;
-    network?: NetworkSpecLike;
+    network?: NetworkSpecLike & {
+      interfaces?: (NonNullable<NetworkSpecLike['interfaces']>[number] & {
+        guestDeviceName?: string;
+        mtu?: number;
+        routes?: { to: string; via: string; metric?: number }[];
+      })[];
+    };
     volumes?: VolumeSpecLike[];
+    bootstrap?: {
+      cloudInit?: {
+        instanceID?: string;
+        cloudConfig?: CloudConfigLike;
+        rawCloudConfig?: SecretRef;
+        sshAuthorizedKeys?: string[];
+      };
+    };
   };
   status?: VMStatus;
 }
@@ -355,7 +388,13 @@ export class VirtualMachineController implements Runnable {
     const volumes = await this.reconcileVolumes(vm, observed);
     vm = volumes.vm;
     if (volumes.condition) conditions.push(volumes.condition);
-    const power = await this.reconcilePower(key, vm, observed, justCreated, volumes.pending);
+    const networkConfig = intendedNetworkConfig(
+      vm.metadata.name!,
+      spec.network,
+      networkDefaults(this.networkConfig.get(`${this.opts.namespace ?? 'vmop-system'}/${NETWORK_CONFIGMAP}`)),
+    );
+    const power = await this.reconcilePower(key, vm, observed, justCreated, volumes.pending, networkConfig);
+    if (power.bootstrap) conditions.push(power.bootstrap);
     const { observed: powered, justPoweredOn } = power;
     const requeueAfterMs = minDefined(power.requeueAfterMs, volumes.requeueAfterMs);
     const fields: VMStatus = {
@@ -370,11 +409,7 @@ export class VirtualMachineController implements Runnable {
       volumes: volumes.statuses,
       network: {
         ...((vm.status?.network as Record<string, unknown> | undefined) ?? {}),
-        config: intendedNetworkConfig(
-          vm.metadata.name!,
-          spec.network,
-          networkDefaults(this.networkConfig.get(`${this.opts.namespace ?? 'vmop-system'}/${NETWORK_CONFIGMAP}`)),
-        ),
+        config: networkConfig,
       },
     };
     const restarted = await this.reconcileRestart(vm, powered, justPoweredOn);
@@ -383,13 +418,23 @@ export class VirtualMachineController implements Runnable {
     conditions.push(
       powered.powerState === desired
         ? { type: CONDITIONS.ready, status: 'True', reason: 'True', message: '' }
-        : power.waitingForVolumes
+        : power.bootstrap?.status === 'False'
           ? fail(
               CONDITIONS.ready,
-              'VolumesPending',
-              `the VM is powered on once its volumes are attached: ${volumes.pending.join('; ')}`,
+              'BootstrapPending',
+              `the VM is powered on once its bootstrap data is there: ${power.bootstrap.message}`,
             )
-          : fail(CONDITIONS.ready, 'PowerStatePending', `the VM is ${powered.powerState}; it is being made ${desired}`),
+          : power.waitingForVolumes
+            ? fail(
+                CONDITIONS.ready,
+                'VolumesPending',
+                `the VM is powered on once its volumes are attached: ${volumes.pending.join('; ')}`,
+              )
+            : fail(
+                CONDITIONS.ready,
+                'PowerStatePending',
+                `the VM is ${powered.powerState}; it is being made ${desired}`,
+              ),
     );
     await this.writeStatus(vm, fields, conditions);
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
@@ -401,7 +446,14 @@ export class VirtualMachineController implements Runnable {
     observed: ObservedVM,
     justCreated: boolean,
     volumesPending: string[],
-  ): Promise<{ observed: ObservedVM; requeueAfterMs?: number; justPoweredOn: boolean; waitingForVolumes?: boolean }> {
+    networkConfig: NetworkConfig,
+  ): Promise<{
+    observed: ObservedVM;
+    requeueAfterMs?: number;
+    justPoweredOn: boolean;
+    waitingForVolumes?: boolean;
+    bootstrap?: ConditionUpdate;
+  }> {
     const spec = vm.spec ?? {};
     const desired = spec.powerState ?? 'PoweredOn';
     let soft = this.softOps.get(key);
@@ -435,6 +487,24 @@ export class VirtualMachineController implements Runnable {
     if (decision.op === 'powerOn' && volumesPending.length > 0) {
       return { observed, justPoweredOn: false, waitingForVolumes: true };
     }
+    // Cloud-Init reads its data at boot: write it (with the NICs' MAC addresses) right before each power-on.
+    let bootstrap: ConditionUpdate | undefined;
+    if (decision.op === 'powerOn' && spec.bootstrap?.cloudInit) {
+      try {
+        await this.writeCloudInit(vm, observed, networkConfig);
+        bootstrap = { type: BOOTSTRAP_READY, status: 'True', reason: 'True', message: '' };
+      } catch (err) {
+        if (!(err instanceof BootstrapDataError)) throw err;
+        this.event(vm, 'Warning', err.reason, err.message);
+        // Secrets are not watched (that would cache every Secret of the cluster): look again in a while.
+        return {
+          observed,
+          justPoweredOn: false,
+          requeueAfterMs: 10_000,
+          bootstrap: fail(BOOTSTRAP_READY, err.reason, err.message),
+        };
+      }
+    }
     try {
       await this.opts.provider.power(observed, decision.op);
     } catch (err) {
@@ -450,7 +520,7 @@ export class VirtualMachineController implements Runnable {
     }
     this.softOps.delete(key);
     const state = AFTER_HARD_OP[decision.op] ?? observed.powerState;
-    return { observed: { ...observed, powerState: state }, justPoweredOn: decision.op === 'powerOn' };
+    return { observed: { ...observed, powerState: state }, justPoweredOn: decision.op === 'powerOn', bootstrap };
   }
 
   /**
@@ -581,6 +651,64 @@ export class VirtualMachineController implements Runnable {
         ? { type: VOLUMES_READY, status: 'True', reason: 'True', message: '' }
         : fail(VOLUMES_READY, 'VolumesPending', pending.join('; '));
     return { vm, statuses, pending, condition, ...(failed ? { requeueAfterMs: 10_000 } : {}) };
+  }
+
+  /**
+   * Writes the Cloud-Init metadata and user data into the VM's guestinfo ExtraConfig. Secrets are read from the
+   * VM's namespace; a missing one is a BootstrapDataError. User data never reaches logs, Events or status.
+   */
+  private async writeCloudInit(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
+    const spec = vm.spec!;
+    const ci = spec.bootstrap!.cloudInit!;
+    const ns = vm.metadata.namespace!;
+    const secrets = new Map<string, Record<string, string> | undefined>();
+    const secret: SecretReader = async (ref, field) => {
+      if (!secrets.has(ref.name)) {
+        const obj = await this.opts.client
+          .request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${ref.name}`)
+          .catch((err: unknown) => {
+            if (err instanceof KubeAPIError && err.notFound) return undefined;
+            throw err;
+          });
+        secrets.set(ref.name, obj ? (obj.data ?? {}) : undefined);
+      }
+      const data = secrets.get(ref.name);
+      if (!data)
+        throw new BootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');
+      const value = data[ref.key];
+      if (value === undefined) {
+        throw new BootstrapDataError(`${field}: Secret "${ref.name}" has no key "${ref.key}"`, 'SecretKeyNotFound');
+      }
+      return Buffer.from(value, 'base64').toString('utf8');
+    };
+    let userData: string | undefined;
+    if (ci.rawCloudConfig) {
+      userData = decodeRawUserData(await secret(ci.rawCloudConfig, 'spec.bootstrap.cloudInit.rawCloudConfig'));
+    } else if (ci.cloudConfig) userData = await renderCloudConfig(ci.cloudConfig, secret);
+    const macs = await this.opts.provider.nicMACs(observed);
+    const interfaces = interfacesOf(spec.network).map((i, n) => {
+      const extra = i as {
+        guestDeviceName?: string;
+        mtu?: number;
+        routes?: { to: string; via: string; metric?: number }[];
+      };
+      return {
+        name: i.name,
+        guestDeviceName: extra.guestDeviceName,
+        mtu: extra.mtu,
+        routes: extra.routes,
+        config: networkConfig.interfaces?.[n] ?? { name: i.name },
+        mac: macs[n],
+      };
+    });
+    const metadata = cloudInitMetadata({
+      instanceID: ci.instanceID || spec.biosUUID!,
+      hostName: networkConfig.dns.hostName,
+      domainName: networkConfig.dns.domainName,
+      interfaces,
+      sshAuthorizedKeys: ci.sshAuthorizedKeys,
+    });
+    await this.opts.provider.setExtraConfig(observed, guestInfo(metadata, userData));
   }
 
   /** Writes the record of attached disks (volume name → disk ID) onto the VM; returns the stored VM. */

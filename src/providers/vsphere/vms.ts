@@ -245,4 +245,27 @@ export class VSphereVMProvider implements VMProvider {
   async detachDisk(vm: ObservedVM, diskID: string): Promise<void> {
     await (await this.current()).disks.detach(vm, diskID);
   }
+
+  // Guest bootstrap
+
+  async nicMACs(vm: ObservedVM): Promise<string[]> {
+    const { conn } = await this.current();
+    const ref: MoRef = { type: 'VirtualMachine', value: vm.id };
+    const { 'config.hardware.device': devices } = await conn.api.pc.one(ref, ['config.hardware.device']);
+    return ((devices as { key: number; macAddress?: string }[] | undefined) ?? [])
+      .filter((d) => typeof d.macAddress === 'string')
+      .sort((a, b) => a.key - b.key)
+      .map((d) => d.macAddress!);
+  }
+
+  async setExtraConfig(vm: ObservedVM, entries: Record<string, string>): Promise<void> {
+    const { conn } = await this.current();
+    await conn.api.reconfigure(
+      { type: 'VirtualMachine', value: vm.id },
+      {
+        _typeName: 'VirtualMachineConfigSpec',
+        extraConfig: Object.entries(entries).map(([key, value]) => ({ _typeName: 'OptionValue', key, value })),
+      },
+    );
+  }
 }

@@ -1,0 +1,153 @@
+// Cloud-Init bootstrap data the way VMware's guestinfo datasource reads it: instance metadata (instance ID,
+// host name, a netplan v2 network config built from the intended network config and the NICs' MAC
+// addresses, SSH keys) and user data (the modelled cloudConfig rendered as #cloud-config, or a raw one from a
+// Secret), each gzipped and base64-encoded into the VM's ExtraConfig keys guestinfo.metadata and
+// guestinfo.userdata with their .encoding keys. Pure: Secrets are resolved by the caller's `secret` function.
+import { gzipSync, gunzipSync } from 'node:zlib';
+import YAML from 'yaml';
+import type { ConfigInterface } from './network-config.js';
+
+export interface SecretRef {
+  name: string;
+  key: string;
+}
+
+/** Reads one Secret key of the VM's namespace; throws BootstrapDataError when it is missing. */
+export type SecretReader = (ref: SecretRef, field: string) => Promise<string>;
+
+/** Bootstrap data the user must fix (a missing Secret or key); the VM is not powered on until it is there. */
+export class BootstrapDataError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'BootstrapDataError';
+  }
+}
+
+export interface InterfaceForGuest {
+  name: string;
+  guestDeviceName?: string;
+  mtu?: number;
+  routes?: { to: string; via: string; metric?: number }[];
+  /** The intended config of the interface (status.network.config.interfaces[]). */
+  config: ConfigInterface;
+  /** MAC address of the VM's NIC for this interface, when known. */
+  mac?: string;
+}
+
+export interface MetadataInput {
+  instanceID: string;
+  hostName: string;
+  domainName?: string;
+  interfaces: InterfaceForGuest[];
+  sshAuthorizedKeys?: string[];
+}
+
+/** The instance metadata document (YAML). */
+export function cloudInitMetadata(input: MetadataInput): string {
+  const ethernets: Record<string, unknown> = {};
+  for (const i of input.interfaces) {
+    const device = i.guestDeviceName || i.name;
+    const ip = i.config.ip ?? {};
+    const dns = i.config.dns;
+    ethernets[device] = {
+      ...(i.mac ? { match: { macaddress: i.mac.toLowerCase() }, 'set-name': device } : {}),
+      dhcp4: ip.dhcp?.ip4?.enabled === true,
+      dhcp6: ip.dhcp?.ip6?.enabled === true,
+      ...(ip.addresses?.length ? { addresses: ip.addresses } : {}),
+      ...(ip.gateway4 ? { gateway4: ip.gateway4 } : {}),
+      ...(ip.gateway6 ? { gateway6: ip.gateway6 } : {}),
+      ...(i.mtu ? { mtu: i.mtu } : {}),
+      ...(dns?.nameservers?.length || dns?.searchDomains?.length
+        ? {
+            nameservers: {
+              ...(dns.nameservers?.length ? { addresses: dns.nameservers } : {}),
+              ...(dns.searchDomains?.length ? { search: dns.searchDomains } : {}),
+            },
+          }
+        : {}),
+      ...(i.routes?.length ? { routes: i.routes } : {}),
+    };
+  }
+  const fqdn = input.domainName ? `${input.hostName}.${input.domainName}` : input.hostName;
+  const doc = {
+    'instance-id': input.instanceID,
+    'local-hostname': input.hostName,
+    hostname: fqdn,
+    network: { version: 2, ethernets },
+    ...(input.sshAuthorizedKeys?.length ? { 'public-keys': input.sshAuthorizedKeys } : {}),
+  };
+  return YAML.stringify(doc, { lineWidth: 0 });
+}
+
+export interface CloudConfigLike {
+  timezone?: string;
+  defaultUserEnabled?: boolean;
+  users?: (Record<string, unknown> & { name: string; passwd?: SecretRef; hashed_passwd?: SecretRef })[];
+  runcmd?: unknown;
+  write_files?: (Record<string, unknown> & { path: string; content?: unknown })[];
+  ssh_pwauth?: boolean;
+}
+
+/** The modelled cloud-config as a #cloud-config document, its Secret references resolved. */
+export async function renderCloudConfig(config: CloudConfigLike, secret: SecretReader): Promise<string> {
+  const doc: Record<string, unknown> = {};
+  if (config.timezone) doc.timezone = config.timezone;
+  if (config.users?.length) {
+    const users: unknown[] = config.defaultUserEnabled ? ['default'] : [];
+    for (const [n, u] of config.users.entries()) {
+      const { passwd, hashed_passwd, ...rest } = u;
+      users.push({
+        ...rest,
+        ...(passwd ? { passwd: await secret(passwd, `cloudConfig.users[${n}].passwd`) } : {}),
+        ...(hashed_passwd
+          ? { hashed_passwd: await secret(hashed_passwd, `cloudConfig.users[${n}].hashed_passwd`) }
+          : {}),
+      });
+    }
+    doc.users = users;
+  }
+  if (config.runcmd !== undefined) doc.runcmd = config.runcmd;
+  if (config.write_files?.length) {
+    const files: unknown[] = [];
+    for (const [n, f] of config.write_files.entries()) {
+      const c = f.content;
+      const content =
+        c && typeof c === 'object' && 'name' in c && 'key' in c
+          ? await secret(c as SecretRef, `cloudConfig.write_files[${n}].content`)
+          : c;
+      files.push({ ...f, ...(content !== undefined ? { content } : {}) });
+    }
+    doc.write_files = files;
+  }
+  if (config.ssh_pwauth !== undefined) doc.ssh_pwauth = config.ssh_pwauth;
+  return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`;
+}
+
+/** Raw user data from a Secret: plain text, base64, or gzip+base64 (as the API allows) — returned plain. */
+export function decodeRawUserData(value: string): string {
+  const trimmed = value.trim();
+  if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed) && trimmed.length % 4 === 0 && trimmed.length > 0) {
+    const bytes = Buffer.from(trimmed, 'base64');
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) return gunzipSync(bytes).toString('utf8');
+    const text = bytes.toString('utf8');
+    // Only if it decodes to text that looks like user data (a base64-looking plain script is left alone).
+    if (/^(#cloud-config|#!|#include|Content-Type:)/.test(text)) return text;
+  }
+  return value;
+}
+
+const encode = (text: string) => gzipSync(Buffer.from(text, 'utf8')).toString('base64');
+
+/** The guestinfo ExtraConfig keys for the metadata and (optional) user data. */
+export function guestInfo(metadata: string, userData?: string): Record<string, string> {
+  return {
+    'guestinfo.metadata': encode(metadata),
+    'guestinfo.metadata.encoding': 'gzip+base64',
+    ...(userData !== undefined
+      ? { 'guestinfo.userdata': encode(userData), 'guestinfo.userdata.encoding': 'gzip+base64' }
+      : {}),
+  };
+}

@@ -1,0 +1,187 @@
+// Cloud-Init bootstrap through the test run's manager and vcsim: the guestinfo ExtraConfig that govc reads back
+// from the VM decodes (base64, gunzip) to the expected instance metadata — instance ID, host name, a netplan
+// v2 config matched to the NIC's MAC address, SSH keys — and user data: the modelled cloudConfig with its
+// Secret references resolved, or a gzip+base64 rawCloudConfig from a Secret. A missing Secret holds the
+// power-on with a condition until it appears, and user data never shows in status, Events or the manager log.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import YAML from 'yaml';
+import type { KubeClient } from '../../src/runtime/kube-client.js';
+import { client, govc, ground } from '../support/ground.js';
+import { condition, eventsFor, eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
+
+async function guestinfo(
+  ns: string,
+  name: string,
+): Promise<{ metadata: unknown; userdata?: string; raw: Record<string, string> }> {
+  const r = await govc(['object.collect', '-json', `/DC0/vm/${ns}/${name}`, 'config.extraConfig']);
+  assert.equal(r.code, 0, r.stderr);
+  const [prop] = JSON.parse(r.stdout) as {
+    val: { _value?: { key: string; value: string }[] } | { key: string; value: string }[];
+  }[];
+  const list = (Array.isArray(prop!.val) ? prop!.val : (prop!.val._value ?? [])) as { key: string; value: string }[];
+  const raw = Object.fromEntries(list.map((o) => [o.key, o.value]));
+  const decode = (key: string) => gunzipSync(Buffer.from(raw[key]!, 'base64')).toString('utf8');
+  assert.equal(raw['guestinfo.metadata.encoding'], 'gzip+base64');
+  return {
+    metadata: YAML.parse(decode('guestinfo.metadata')),
+    userdata: raw['guestinfo.userdata'] ? decode('guestinfo.userdata') : undefined,
+    raw,
+  };
+}
+
+async function macs(ns: string, name: string): Promise<string[]> {
+  const r = await govc(['object.collect', '-json', `/DC0/vm/${ns}/${name}`, 'config.hardware.device']);
+  assert.equal(r.code, 0, r.stderr);
+  const [prop] = JSON.parse(r.stdout) as { val: { _value?: unknown[] } | unknown[] }[];
+  const devices = (Array.isArray(prop!.val) ? prop!.val : (prop!.val._value ?? [])) as {
+    key: number;
+    macAddress?: string;
+  }[];
+  return devices
+    .filter((d) => d.macAddress)
+    .sort((a, b) => a.key - b.key)
+    .map((d) => d.macAddress!.toLowerCase());
+}
+
+describe('VM controller: Cloud-Init', () => {
+  let c: KubeClient;
+  let ns: string;
+  before(async () => {
+    c = client();
+    ns = await vmNamespace('cloudinit');
+  });
+  after(() => c.close());
+
+  it('writes metadata with the network config and user data with its Secrets resolved into guestinfo', async () => {
+    const marker = `s3cret-${Date.now()}`;
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'bootstrap', namespace: ns },
+      stringData: { passwd: `$6$${marker}`, motd: `welcome ${marker}\n` },
+    });
+    const name = vmName('ci');
+    await c.create(
+      vm(ns, name, {
+        network: {
+          hostName: 'web-1',
+          domainName: 'corp.local',
+          interfaces: [
+            {
+              name: 'eth0',
+              guestDeviceName: 'ens192',
+              addresses: ['192.168.0.3/24'],
+              gateway4: '192.168.0.1',
+              nameservers: ['10.0.0.2'],
+              searchDomains: ['corp.local'],
+              mtu: 9000,
+              routes: [{ to: '10.10.0.0/16', via: '192.168.0.254' }],
+            },
+          ],
+        },
+        bootstrap: {
+          cloudInit: {
+            sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9 user@example'],
+            cloudConfig: {
+              timezone: 'Europe/Sofia',
+              defaultUserEnabled: true,
+              users: [{ name: 'ops', shell: '/bin/bash', hashed_passwd: { name: 'bootstrap', key: 'passwd' } }],
+              runcmd: ['echo hello'],
+              write_files: [{ path: '/etc/motd', content: { name: 'bootstrap', key: 'motd' } }],
+            },
+          },
+        },
+      }),
+    );
+    const obj = await waitForPower(c, ns, name, 'PoweredOn', 60_000);
+    const [mac] = await macs(ns, name);
+    assert.ok(mac);
+    const { metadata, userdata } = await guestinfo(ns, name);
+    assert.deepEqual(metadata, {
+      'instance-id': obj.spec.biosUUID,
+      'local-hostname': 'web-1',
+      hostname: 'web-1.corp.local',
+      network: {
+        version: 2,
+        ethernets: {
+          ens192: {
+            match: { macaddress: mac },
+            'set-name': 'ens192',
+            dhcp4: false,
+            dhcp6: false,
+            addresses: ['192.168.0.3/24'],
+            gateway4: '192.168.0.1',
+            mtu: 9000,
+            nameservers: { addresses: ['10.0.0.2'], search: ['corp.local'] },
+            routes: [{ to: '10.10.0.0/16', via: '192.168.0.254' }],
+          },
+        },
+      },
+      'public-keys': ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG9 user@example'],
+    });
+    assert.ok(userdata?.startsWith('#cloud-config\n'));
+    assert.deepEqual(YAML.parse(userdata!), {
+      timezone: 'Europe/Sofia',
+      users: ['default', { name: 'ops', shell: '/bin/bash', hashed_passwd: `$6$${marker}` }],
+      runcmd: ['echo hello'],
+      // The CRD's defaults (encoding, owner, permissions) are part of what the guest gets.
+      write_files: [
+        {
+          path: '/etc/motd',
+          content: `welcome ${marker}\n`,
+          encoding: 'text/plain',
+          owner: 'root:root',
+          permissions: '0644',
+        },
+      ],
+    });
+    assert.equal(condition(await getVM(c, ns, name), 'VirtualMachineBootstrapReady')?.status, 'True');
+
+    // The user data's secrets stay out of status, Events and the manager's log.
+    const status = JSON.stringify((await getVM(c, ns, name)).status);
+    assert.ok(!status.includes(marker));
+    assert.ok(!JSON.stringify(await eventsFor(c, ns, name)).includes(marker));
+    const log = await readFile(path.join(ground().dir, 'logs', 'manager.log'), 'utf8');
+    assert.ok(!log.includes(marker), 'the manager log holds no user data');
+  });
+
+  it('takes rawCloudConfig from a Secret (gzip+base64 there), and waits for a missing Secret', async () => {
+    const name = vmName('raw');
+    const userData = '#cloud-config\nruncmd:\n  - echo raw\n';
+    await c.create(
+      vm(ns, name, { bootstrap: { cloudInit: { rawCloudConfig: { name: 'raw-user-data', key: 'user-data' } } } }),
+    );
+    const waiting = await eventually(
+      'bootstrap pending',
+      async () => {
+        const o = await getVM(c, ns, name);
+        return condition(o, 'VirtualMachineBootstrapReady')?.status === 'False' ? o : undefined;
+      },
+      60_000,
+    );
+    assert.equal(condition(waiting, 'VirtualMachineBootstrapReady')?.reason, 'SecretNotFound');
+    assert.match(
+      condition(waiting, 'VirtualMachineBootstrapReady')!.message,
+      new RegExp(`spec.bootstrap.cloudInit.rawCloudConfig: Secret "raw-user-data" not found in namespace ${ns}`),
+    );
+    assert.equal(waiting.status?.powerState, 'PoweredOff');
+    assert.equal(condition(waiting, 'Ready')?.reason, 'BootstrapPending');
+
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'raw-user-data', namespace: ns },
+      stringData: { 'user-data': gzipSync(Buffer.from(userData)).toString('base64') },
+    });
+    // Secrets are not watched (that would cache all of them): the held power-on is retried every 10 s.
+    const obj = await waitForPower(c, ns, name, 'PoweredOn', 60_000);
+    const { metadata, userdata } = await guestinfo(ns, name);
+    assert.equal(userdata, userData);
+    assert.equal((metadata as { 'instance-id': string })['instance-id'], obj.spec.biosUUID);
+    assert.equal((metadata as { 'local-hostname': string })['local-hostname'], name);
+  });
+});

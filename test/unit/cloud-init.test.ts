@@ -1,0 +1,73 @@
+// Cloud-Init data builders: raw user data in each encoding the API allows, guestinfo encoding, and metadata
+// for interfaces with and without a known MAC address.
+import assert from 'node:assert/strict';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import YAML from 'yaml';
+import {
+  BootstrapDataError,
+  cloudInitMetadata,
+  decodeRawUserData,
+  guestInfo,
+  renderCloudConfig,
+} from '../../src/controllers/virtualmachine/cloud-init.js';
+
+const USER_DATA = '#cloud-config\nruncmd:\n  - echo hi\n';
+
+describe('Cloud-Init data', () => {
+  it('reads raw user data given plain, base64 or gzip+base64', () => {
+    assert.equal(decodeRawUserData(USER_DATA), USER_DATA);
+    assert.equal(decodeRawUserData(Buffer.from(USER_DATA).toString('base64')), USER_DATA);
+    assert.equal(decodeRawUserData(gzipSync(Buffer.from(USER_DATA)).toString('base64')), USER_DATA);
+    // Plain text that merely looks like base64 stays as it is.
+    assert.equal(decodeRawUserData('abcd'), 'abcd');
+  });
+
+  it('encodes guestinfo as gzip+base64, user data only when there is some', () => {
+    const keys = guestInfo('instance-id: x\n', USER_DATA);
+    assert.equal(keys['guestinfo.metadata.encoding'], 'gzip+base64');
+    assert.equal(gunzipSync(Buffer.from(keys['guestinfo.metadata']!, 'base64')).toString(), 'instance-id: x\n');
+    assert.equal(gunzipSync(Buffer.from(keys['guestinfo.userdata']!, 'base64')).toString(), USER_DATA);
+    assert.deepEqual(Object.keys(guestInfo('a: b\n')).sort(), ['guestinfo.metadata', 'guestinfo.metadata.encoding']);
+  });
+
+  it('builds netplan per interface: matched by MAC when known, DHCP from the intended config', () => {
+    const doc = YAML.parse(
+      cloudInitMetadata({
+        instanceID: 'id-1',
+        hostName: 'vm-1',
+        interfaces: [
+          {
+            name: 'eth0',
+            mac: '00:50:56:AA:BB:CC',
+            config: { name: 'eth0', ip: { dhcp: { ip4: { enabled: true } } } },
+          },
+          { name: 'eth1', config: { name: 'eth1', ip: {} } },
+        ],
+      }),
+    ) as Record<string, unknown>;
+    assert.deepEqual(doc, {
+      'instance-id': 'id-1',
+      'local-hostname': 'vm-1',
+      hostname: 'vm-1',
+      network: {
+        version: 2,
+        ethernets: {
+          eth0: { match: { macaddress: '00:50:56:aa:bb:cc' }, 'set-name': 'eth0', dhcp4: true, dhcp6: false },
+          eth1: { dhcp4: false, dhcp6: false },
+        },
+      },
+    });
+  });
+
+  it('renders the modelled cloud-config and passes a missing Secret on as the reader reports it', async () => {
+    const text = await renderCloudConfig({ users: [{ name: 'a' }], ssh_pwauth: false }, async () => 'x');
+    assert.deepEqual(YAML.parse(text), { users: [{ name: 'a' }], ssh_pwauth: false });
+    await assert.rejects(
+      renderCloudConfig({ users: [{ name: 'a', passwd: { name: 's', key: 'k' } }] }, async (_ref, field) => {
+        throw new BootstrapDataError(`${field}: Secret "s" not found`, 'SecretNotFound');
+      }),
+      /cloudConfig\.users\[0\]\.passwd: Secret "s" not found/,
+    );
+  });
+});
