@@ -53,6 +53,8 @@ export interface ObservedVM {
   guestID?: string;
   /** VM Tools run in the guest, so soft power operations can work. */
   toolsRunning: boolean;
+  /** Guest OS customization as the guest reports it (TOOLSDEPLOYPKG_PENDING, …_RUNNING, …_SUCCEEDED, …_FAILED). */
+  customization?: { status: string; error?: string };
 }
 
 /** Everything needed to create one VM; resolved by the controller from the VM's class, image and storage class. */
@@ -147,4 +149,9 @@ export interface VMProvider {
   nicMACs(vm: ObservedVM): Promise<string[]>;
   /** Sets ExtraConfig keys (guest bootstrap data); waits for the reconfigure task. */
   setExtraConfig(vm: ObservedVM, entries: Record<string, string>): Promise<void>;
+  /**
+   * Applies a guest customization spec (vim25 JSON) to the powered-off VM, for its next power-on; a
+   * customization already pending is fine. Invalid input is a ProviderInputError.
+   */
+  customize(vm: ObservedVM, spec: Record<string, unknown>): Promise<void>;
 }

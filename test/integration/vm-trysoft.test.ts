@@ -77,6 +77,7 @@ class StubbornGuests implements VMProvider {
     return [];
   }
   async setExtraConfig() {}
+  async customize() {}
 }
 
 describe('VM controller: TrySoft fallback', () => {

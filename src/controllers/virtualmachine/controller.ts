@@ -32,6 +32,7 @@ import {
   type NetworkConfig,
   type NetworkSpecLike,
 } from './network-config.js';
+import { customizationSpec, type Identity } from './customization.js';
 import {
   BootstrapDataError,
   cloudInitMetadata,
@@ -54,6 +55,16 @@ import {
 const VOLUMES_READY = 'VirtualMachineVolumesReady';
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
 const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
+/** Guest OS customization (LinuxPrep, Sysprep) as the guest reports it, as VM Operator names the condition. */
+const GUEST_CUSTOMIZATION = 'GuestCustomization';
+/** Set on the VM once its LinuxPrep/Sysprep customization was handed to vSphere (it is applied only once). */
+const CUSTOMIZED_ANNOTATION = 'vmop.dev/guest-customized';
+const CUSTOMIZATION_REASONS: Record<string, { status: 'True' | 'False'; reason: string }> = {
+  TOOLSDEPLOYPKG_PENDING: { status: 'False', reason: 'GuestCustomizationPending' },
+  TOOLSDEPLOYPKG_RUNNING: { status: 'False', reason: 'GuestCustomizationRunning' },
+  TOOLSDEPLOYPKG_SUCCEEDED: { status: 'True', reason: 'True' },
+  TOOLSDEPLOYPKG_FAILED: { status: 'False', reason: 'GuestCustomizationFailed' },
+};
 
 interface VolumeStatus {
   name: string;
@@ -116,6 +127,14 @@ interface VM extends KubeObject {
         cloudConfig?: CloudConfigLike;
         rawCloudConfig?: SecretRef;
         sshAuthorizedKeys?: string[];
+      };
+      linuxPrep?: { hardwareClockIsUTC?: boolean; timeZone?: string };
+      sysprep?: {
+        sysprep?: {
+          guiUnattended?: { timeZone?: number };
+          userData?: { fullName?: string; orgName?: string };
+        };
+        rawSysprep?: SecretRef;
       };
     };
   };
@@ -395,6 +414,17 @@ export class VirtualMachineController implements Runnable {
     );
     const power = await this.reconcilePower(key, vm, observed, justCreated, volumes.pending, networkConfig);
     if (power.bootstrap) conditions.push(power.bootstrap);
+    const customizing = spec.bootstrap?.linuxPrep || spec.bootstrap?.sysprep;
+    const reported = customizing ? power.observed.customization : undefined;
+    const mapped = reported ? CUSTOMIZATION_REASONS[reported.status] : undefined;
+    if (reported && mapped) {
+      conditions.push({
+        type: GUEST_CUSTOMIZATION,
+        status: mapped.status,
+        reason: mapped.reason,
+        message: reported.error ?? '',
+      });
+    }
     const { observed: powered, justPoweredOn } = power;
     const requeueAfterMs = minDefined(power.requeueAfterMs, volumes.requeueAfterMs);
     const fields: VMStatus = {
@@ -488,12 +518,25 @@ export class VirtualMachineController implements Runnable {
       return { observed, justPoweredOn: false, waitingForVolumes: true };
     }
     // Cloud-Init reads its data at boot: write it (with the NICs' MAC addresses) right before each power-on.
+    // LinuxPrep and Sysprep customize the guest once, before its first power-on.
     let bootstrap: ConditionUpdate | undefined;
-    if (decision.op === 'powerOn' && spec.bootstrap?.cloudInit) {
+    const customize =
+      (spec.bootstrap?.linuxPrep || spec.bootstrap?.sysprep) && !vm.metadata.annotations?.[CUSTOMIZED_ANNOTATION];
+    if (decision.op === 'powerOn' && (spec.bootstrap?.cloudInit || customize)) {
       try {
-        await this.writeCloudInit(vm, observed, networkConfig);
+        if (spec.bootstrap?.cloudInit) await this.writeCloudInit(vm, observed, networkConfig);
+        else await this.customizeGuest(vm, observed, networkConfig);
         bootstrap = { type: BOOTSTRAP_READY, status: 'True', reason: 'True', message: '' };
       } catch (err) {
+        if (err instanceof ProviderInputError) {
+          this.event(vm, 'Warning', err.reason, err.message);
+          return {
+            observed,
+            justPoweredOn: false,
+            requeueAfterMs: 60_000,
+            bootstrap: fail(BOOTSTRAP_READY, err.reason, err.message),
+          };
+        }
         if (!(err instanceof BootstrapDataError)) throw err;
         this.event(vm, 'Warning', err.reason, err.message);
         // Secrets are not watched (that would cache every Secret of the cluster): look again in a while.
@@ -660,27 +703,7 @@ export class VirtualMachineController implements Runnable {
   private async writeCloudInit(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
     const spec = vm.spec!;
     const ci = spec.bootstrap!.cloudInit!;
-    const ns = vm.metadata.namespace!;
-    const secrets = new Map<string, Record<string, string> | undefined>();
-    const secret: SecretReader = async (ref, field) => {
-      if (!secrets.has(ref.name)) {
-        const obj = await this.opts.client
-          .request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${ref.name}`)
-          .catch((err: unknown) => {
-            if (err instanceof KubeAPIError && err.notFound) return undefined;
-            throw err;
-          });
-        secrets.set(ref.name, obj ? (obj.data ?? {}) : undefined);
-      }
-      const data = secrets.get(ref.name);
-      if (!data)
-        throw new BootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');
-      const value = data[ref.key];
-      if (value === undefined) {
-        throw new BootstrapDataError(`${field}: Secret "${ref.name}" has no key "${ref.key}"`, 'SecretKeyNotFound');
-      }
-      return Buffer.from(value, 'base64').toString('utf8');
-    };
+    const secret = this.secretReader(vm);
     let userData: string | undefined;
     if (ci.rawCloudConfig) {
       userData = decodeRawUserData(await secret(ci.rawCloudConfig, 'spec.bootstrap.cloudInit.rawCloudConfig'));
@@ -709,6 +732,69 @@ export class VirtualMachineController implements Runnable {
       sshAuthorizedKeys: ci.sshAuthorizedKeys,
     });
     await this.opts.provider.setExtraConfig(observed, guestInfo(metadata, userData));
+  }
+
+  /**
+   * Hands the LinuxPrep or Sysprep customization to vSphere (CustomizeVM_Task, for the coming first power-on)
+   * and then marks the VM so it is never customized again. A manager that dies in between finds the
+   * customization still pending, which counts as done.
+   */
+  private async customizeGuest(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
+    const bootstrap = vm.spec!.bootstrap!;
+    let identity: Identity;
+    if (bootstrap.linuxPrep) {
+      identity = { kind: 'linuxPrep', ...bootstrap.linuxPrep };
+    } else {
+      const sp = bootstrap.sysprep!;
+      identity = sp.rawSysprep
+        ? {
+            kind: 'sysprep',
+            rawXML: decodeRawUserData(await this.secretReader(vm)(sp.rawSysprep, 'spec.bootstrap.sysprep.rawSysprep')),
+          }
+        : {
+            kind: 'sysprep',
+            timeZone: sp.sysprep?.guiUnattended?.timeZone,
+            fullName: sp.sysprep?.userData?.fullName,
+            orgName: sp.sysprep?.userData?.orgName,
+          };
+    }
+    const macs = await this.opts.provider.nicMACs(observed);
+    await this.opts.provider.customize(observed, customizationSpec(networkConfig, macs, identity));
+    await this.opts.client.request('PATCH', await this.opts.client.objectPath(vm), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { [CUSTOMIZED_ANNOTATION]: new Date().toISOString() } } },
+    });
+    this.event(
+      vm,
+      'Normal',
+      'GuestCustomization',
+      `${bootstrap.linuxPrep ? 'LinuxPrep' : 'Sysprep'} customization handed to vSphere for the first power-on`,
+    );
+  }
+
+  /** Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a BootstrapDataError. */
+  private secretReader(vm: VM): SecretReader {
+    const ns = vm.metadata.namespace!;
+    const secrets = new Map<string, Record<string, string> | undefined>();
+    return async (ref, field) => {
+      if (!secrets.has(ref.name)) {
+        const obj = await this.opts.client
+          .request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${ref.name}`)
+          .catch((err: unknown) => {
+            if (err instanceof KubeAPIError && err.notFound) return undefined;
+            throw err;
+          });
+        secrets.set(ref.name, obj ? (obj.data ?? {}) : undefined);
+      }
+      const data = secrets.get(ref.name);
+      if (!data)
+        throw new BootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');
+      const value = data[ref.key];
+      if (value === undefined) {
+        throw new BootstrapDataError(`${field}: Secret "${ref.name}" has no key "${ref.key}"`, 'SecretKeyNotFound');
+      }
+      return Buffer.from(value, 'base64').toString('utf8');
+    };
   }
 
   /** Writes the record of attached disks (volume name → disk ID) onto the VM; returns the stored VM. */

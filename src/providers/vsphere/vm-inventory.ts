@@ -18,6 +18,7 @@ export const VM_PATHS = [
   'runtime.powerState',
   'runtime.host',
   'guest.toolsRunningStatus',
+  'guest.customizationInfo',
 ];
 const HOST_PATHS = ['name', 'parent'];
 
@@ -26,6 +27,12 @@ const POWER: Record<string, VMPowerState> = {
   poweredOff: 'PoweredOff',
   suspended: 'Suspended',
 };
+
+function customization(info: unknown): Pick<ObservedVM, 'customization'> {
+  const i = info as { customizationStatus?: string; errorMsg?: string } | undefined;
+  if (!i?.customizationStatus) return {};
+  return { customization: { status: i.customizationStatus, ...(i.errorMsg ? { error: i.errorMsg } : {}) } };
+}
 
 /** Turns a VM's properties (as the property collector names them) into what the controller sees. */
 export function observedVM(
@@ -47,6 +54,7 @@ export function observedVM(
     hardwareVersion: hw ? Number(hw[1]) : undefined,
     guestID: typeof props['config.guestId'] === 'string' ? props['config.guestId'] : undefined,
     toolsRunning: props['guest.toolsRunningStatus'] === 'guestToolsRunning',
+    ...customization(props['guest.customizationInfo']),
   };
 }
 

@@ -5,7 +5,7 @@ import { PbmClient } from '../../vsphere/pbm.js';
 import { VimFault } from '../../vsphere/faults.js';
 import { VapiError } from '../../vsphere/rest.js';
 import { waitForTask } from '../../vsphere/tasks.js';
-import { encodeDocument, VimEncodeError, type MoRef } from '../../vsphere/vim25/codec.js';
+import { encodeDocument, VimEncodeError, type MoRef, type VimObject } from '../../vsphere/vim25/codec.js';
 import type { Logger } from '../../runtime/logger.js';
 import {
   ProviderInputError,
@@ -267,5 +267,22 @@ export class VSphereVMProvider implements VMProvider {
         extraConfig: Object.entries(entries).map(([key, value]) => ({ _typeName: 'OptionValue', key, value })),
       },
     );
+  }
+
+  async customize(vm: ObservedVM, spec: Record<string, unknown>): Promise<void> {
+    const { conn } = await this.current();
+    try {
+      await conn.api.customize({ type: 'VirtualMachine', value: vm.id }, spec as VimObject);
+    } catch (err) {
+      // Already customized for the next power-on (a retry after the task ran): nothing more to do.
+      if (err instanceof VimFault && err.is('CustomizationPending')) return;
+      if (err instanceof VimFault && (err.is('CustomizationFault') || err.is('InvalidArgument'))) {
+        throw new ProviderInputError(`vSphere refused the guest customization: ${err.message}`, 'CustomizationFailed');
+      }
+      if (err instanceof VimEncodeError) {
+        throw new ProviderInputError(`the guest customization is not valid: ${err.message}`, 'CustomizationFailed');
+      }
+      throw err;
+    }
   }
 }

@@ -1,0 +1,95 @@
+// Guest OS customization for the LinuxPrep and Sysprep bootstrap providers: the vSphere CustomizationSpec
+// (vim25 JSON) built from the intended network config — identity (host name, domain, time zone; Sysprep's
+// computer name and workgroup, or raw sysprep XML), global DNS, and one adapter mapping per NIC (matched
+// by MAC address, DHCP or fixed IP4/IP6 addresses with their gateways). Pure; applied once, before the first
+// power-on, with CustomizeVM_Task.
+import type { NetworkConfig } from './network-config.js';
+
+type Vim = Record<string, unknown> & { _typeName: string };
+
+/** The mask of an IP4 prefix length, e.g. 24 → 255.255.255.0. */
+export function prefixToMask(prefix: number): string {
+  const bits = prefix <= 0 ? 0 : (0xffffffff << (32 - Math.min(prefix, 32))) >>> 0;
+  return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
+}
+
+function adapter(config: NonNullable<NetworkConfig['interfaces']>[number], mac: string | undefined): Vim {
+  const ip = config.ip ?? {};
+  const v4 = (ip.addresses ?? []).filter((a) => !a.includes(':'));
+  const v6 = (ip.addresses ?? []).filter((a) => a.includes(':'));
+  const [addr4, prefix4] = (v4[0] ?? '').split('/');
+  const settings: Vim = {
+    _typeName: 'CustomizationIPSettings',
+    ip:
+      ip.dhcp?.ip4?.enabled || !addr4
+        ? { _typeName: 'CustomizationDhcpIpGenerator' }
+        : { _typeName: 'CustomizationFixedIp', ipAddress: addr4 },
+    ...(addr4 && !ip.dhcp?.ip4?.enabled ? { subnetMask: prefixToMask(Number(prefix4 ?? 32)) } : {}),
+    ...(ip.gateway4 ? { gateway: [ip.gateway4] } : {}),
+    ...(v6.length > 0 || ip.dhcp?.ip6?.enabled
+      ? {
+          ipV6Spec: {
+            _typeName: 'CustomizationIPSettingsIpV6AddressSpec',
+            ip: ip.dhcp?.ip6?.enabled
+              ? [{ _typeName: 'CustomizationDhcpIpV6Generator' }]
+              : v6.map((a) => {
+                  const [address, prefix] = a.split('/');
+                  return { _typeName: 'CustomizationFixedIpV6', ipAddress: address, subnetMask: Number(prefix ?? 128) };
+                }),
+            ...(ip.gateway6 ? { gateway: [ip.gateway6] } : {}),
+          },
+        }
+      : {}),
+  };
+  return { _typeName: 'CustomizationAdapterMapping', ...(mac ? { macAddress: mac } : {}), adapter: settings };
+}
+
+export type Identity =
+  | { kind: 'linuxPrep'; timeZone?: string; hardwareClockIsUTC?: boolean }
+  | { kind: 'sysprep'; rawXML?: string; timeZone?: number; fullName?: string; orgName?: string };
+
+export function customizationSpec(config: NetworkConfig, macs: string[], identity: Identity): Vim {
+  const host = { _typeName: 'CustomizationFixedName', name: config.dns.hostName };
+  const id: Vim =
+    identity.kind === 'linuxPrep'
+      ? {
+          _typeName: 'CustomizationLinuxPrep',
+          hostName: host,
+          domain: config.dns.domainName ?? '',
+          ...(identity.timeZone ? { timeZone: identity.timeZone } : {}),
+          ...(identity.hardwareClockIsUTC !== undefined ? { hwClockUTC: identity.hardwareClockIsUTC } : {}),
+        }
+      : identity.rawXML !== undefined
+        ? { _typeName: 'CustomizationSysprepText', value: identity.rawXML }
+        : {
+            _typeName: 'CustomizationSysprep',
+            guiUnattended: {
+              _typeName: 'CustomizationGuiUnattended',
+              timeZone: identity.timeZone ?? 85, // GMT
+              autoLogon: false,
+              autoLogonCount: 0,
+            },
+            userData: {
+              _typeName: 'CustomizationUserData',
+              fullName: identity.fullName ?? 'vmop',
+              orgName: identity.orgName ?? 'vmop',
+              computerName: host,
+              productId: '',
+            },
+            identification: { _typeName: 'CustomizationIdentification', joinWorkgroup: 'WORKGROUP' },
+          };
+  return {
+    _typeName: 'CustomizationSpec',
+    options:
+      identity.kind === 'linuxPrep'
+        ? { _typeName: 'CustomizationLinuxOptions' }
+        : { _typeName: 'CustomizationWinOptions', changeSID: true, deleteAccounts: false },
+    identity: id,
+    globalIPSettings: {
+      _typeName: 'CustomizationGlobalIPSettings',
+      ...(config.dns.nameservers?.length ? { dnsServerList: config.dns.nameservers } : {}),
+      ...(config.dns.searchDomains?.length ? { dnsSuffixList: config.dns.searchDomains } : {}),
+    },
+    nicSettingMap: (config.interfaces ?? []).map((i, n) => adapter(i, macs[n])),
+  };
+}
