@@ -55,6 +55,8 @@ export interface ObservedVM {
   toolsRunning: boolean;
   /** Guest OS customization as the guest reports it (TOOLSDEPLOYPKG_PENDING, …_RUNNING, …_SUCCEEDED, …_FAILED). */
   customization?: { status: string; error?: string };
+  /** The guest's primary IP address as VM Tools report it. */
+  guestIP?: string;
 }
 
 /** Everything needed to create one VM; resolved by the controller from the VM's class, image and storage class. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, govc } from '../support/ground.js';
+import { client, govc, kubectl } from '../support/ground.js';
 import { patchVM } from '../support/vm.js';
 import { condition, eventsFor, eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
 
@@ -68,6 +68,15 @@ describe('VM controller: LinuxPrep and Sysprep', () => {
       return condition(o, 'GuestCustomization')?.status === 'True' ? o : undefined;
     });
     assert.equal(condition(obj, 'VirtualMachineBootstrapReady')?.status, 'True');
+    // What VM Tools report comes back as observed state: the primary address, also in `kubectl get vm -o wide`.
+    await eventually('status.network.primaryIP4', async () => {
+      const o = await getVM(c, ns, name);
+      return (o.status as { network?: { primaryIP4?: string } }).network?.primaryIP4 === '192.168.0.3'
+        ? true
+        : undefined;
+    });
+    const wide = await kubectl(['get', 'vm', '-n', ns, name, '-o', 'wide', '--no-headers']);
+    assert.match(wide.stdout, /192\.168\.0\.3/);
     const marked = (obj.metadata as { annotations?: Record<string, string> }).annotations?.[
       'vmop.dev/guest-customized'
     ];

@@ -440,6 +440,9 @@ export class VirtualMachineController implements Runnable {
       network: {
         ...((vm.status?.network as Record<string, unknown> | undefined) ?? {}),
         config: networkConfig,
+        // Observed: the guest's primary address as VM Tools report it, by family.
+        primaryIP4: powered.guestIP && !powered.guestIP.includes(':') ? powered.guestIP : undefined,
+        primaryIP6: powered.guestIP?.includes(':') ? powered.guestIP : undefined,
       },
     };
     const restarted = await this.reconcileRestart(vm, powered, justPoweredOn);

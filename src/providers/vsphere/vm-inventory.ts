@@ -19,6 +19,7 @@ export const VM_PATHS = [
   'runtime.host',
   'guest.toolsRunningStatus',
   'guest.customizationInfo',
+  'guest.ipAddress',
 ];
 const HOST_PATHS = ['name', 'parent'];
 
@@ -55,6 +56,9 @@ export function observedVM(
     guestID: typeof props['config.guestId'] === 'string' ? props['config.guestId'] : undefined,
     toolsRunning: props['guest.toolsRunningStatus'] === 'guestToolsRunning',
     ...customization(props['guest.customizationInfo']),
+    ...(typeof props['guest.ipAddress'] === 'string' && props['guest.ipAddress']
+      ? { guestIP: props['guest.ipAddress'] }
+      : {}),
   };
 }
 
