@@ -520,12 +520,13 @@ export class VirtualMachineController implements Runnable {
     if (decision.op === 'powerOn' && volumesPending.length > 0) {
       return { observed, justPoweredOn: false, waitingForVolumes: true };
     }
-    // Cloud-Init reads its data at boot: write it (with the NICs' MAC addresses) right before each power-on.
-    // LinuxPrep and Sysprep customize the guest once, before its first power-on.
+    // Cloud-Init reads its data at boot: write it (with the NICs' MAC addresses) right before each power-on
+    // from PoweredOff. LinuxPrep and Sysprep customize the guest once, before its first power-on.
     let bootstrap: ConditionUpdate | undefined;
     const customize =
       (spec.bootstrap?.linuxPrep || spec.bootstrap?.sysprep) && !vm.metadata.annotations?.[CUSTOMIZED_ANNOTATION];
-    if (decision.op === 'powerOn' && (spec.bootstrap?.cloudInit || customize)) {
+    // Only from PoweredOff: a suspended VM resumes where it was, and vSphere reconfigures only powered-off VMs.
+    if (decision.op === 'powerOn' && observed.powerState === 'PoweredOff' && (spec.bootstrap?.cloudInit || customize)) {
       try {
         if (spec.bootstrap?.cloudInit) await this.writeCloudInit(vm, observed, networkConfig);
         else await this.customizeGuest(vm, observed, networkConfig);
