@@ -5,6 +5,7 @@ import { GROUP, VERSION } from '../api/v1alpha3/common.js';
 import { VirtualMachineSpec, VirtualMachineStatus } from '../api/v1alpha3/virtualmachine.js';
 import { VirtualMachineClassSpec } from '../api/v1alpha3/virtualmachineclass.js';
 import { VirtualMachineImageSpec, VirtualMachineImageStatus } from '../api/v1alpha3/virtualmachineimage.js';
+import { NETWORK_GROUP, NETWORK_VERSION, NetworkSpec, NetworkStatus } from '../api/vmop/network.js';
 
 export interface PrinterColumn {
   name: string;
@@ -24,6 +25,10 @@ export interface KindDefinition {
   spec: Schema<unknown>;
   status: Schema<unknown>;
   columns: PrinterColumn[];
+  /** API group and version, when not vmoperator.vmware.com/v1alpha3 (vmop's own kinds). */
+  group?: string;
+  version?: string;
+  categories?: string[];
 }
 
 export interface CustomResourceDefinition {
@@ -119,6 +124,25 @@ export const KINDS: KindDefinition[] = [
     status: VirtualMachineImageStatus,
     columns: imageColumns,
   },
+  {
+    kind: 'Network',
+    group: NETWORK_GROUP,
+    version: NETWORK_VERSION,
+    categories: ['vmop'],
+    plural: 'networks',
+    singular: 'network',
+    scope: 'Namespaced',
+    shortNames: ['vmnet'],
+    description: 'A vSphere network that VirtualMachine interfaces connect to, and how guests on it are addressed.',
+    spec: NetworkSpec,
+    status: NetworkStatus,
+    columns: [
+      { name: 'Port-Group', type: 'string', jsonPath: '.spec.portGroup' },
+      { name: 'DHCP4', type: 'boolean', jsonPath: '.spec.dhcp4' },
+      { name: 'Default', type: 'string', jsonPath: ".metadata.labels['vmop\\.dev/default-network']" },
+      age,
+    ],
+  },
 ];
 
 function rootSchema(def: KindDefinition): JSONSchemaProps {
@@ -139,21 +163,21 @@ export function customResourceDefinition(def: KindDefinition): CustomResourceDef
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${def.plural}.${GROUP}`, labels: { 'app.kubernetes.io/part-of': 'vmop' } },
+    metadata: { name: `${def.plural}.${def.group ?? GROUP}`, labels: { 'app.kubernetes.io/part-of': 'vmop' } },
     spec: {
-      group: GROUP,
+      group: def.group ?? GROUP,
       names: {
         kind: def.kind,
         listKind: `${def.kind}List`,
         plural: def.plural,
         singular: def.singular,
         shortNames: def.shortNames,
-        categories: ['vmoperator'],
+        categories: def.categories ?? ['vmoperator'],
       },
       scope: def.scope,
       versions: [
         {
-          name: VERSION,
+          name: def.version ?? VERSION,
           served: true,
           storage: true,
           schema: { openAPIV3Schema: rootSchema(def) },

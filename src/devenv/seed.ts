@@ -12,6 +12,7 @@ import { LIBRARIES_CONFIGMAP, PROVIDER_CONFIGMAP } from '../providers/vsphere/co
 import { KubeClient, type KubeObject } from '../runtime/kube-client.js';
 import { sleep } from './processes.js';
 import { repoRoot, type Progress } from './toolchain.js';
+import { DEFAULT_NETWORK_LABEL, NETWORK_API_VERSION } from '../api/vmop/network.js';
 
 const run = promisify(execFile);
 
@@ -127,6 +128,19 @@ export function exampleObjects(): KubeObject[] {
       volumeBindingMode: 'Immediate',
     },
     storageClassAssociation(EXAMPLE_NAMESPACE, 'my-storage-class'),
+    // Two networks on vcsim's distributed port groups: DHCP (the namespace's default) and static addresses.
+    {
+      apiVersion: NETWORK_API_VERSION,
+      kind: 'Network',
+      metadata: { name: 'dhcp', namespace: EXAMPLE_NAMESPACE, labels: { [DEFAULT_NETWORK_LABEL]: 'true' } },
+      spec: { portGroup: 'DC0_DVPG0', dhcp4: true, dhcp6: false },
+    },
+    {
+      apiVersion: NETWORK_API_VERSION,
+      kind: 'Network',
+      metadata: { name: 'static', namespace: EXAMPLE_NAMESPACE },
+      spec: { portGroup: 'DC0_DVPG1' },
+    },
     ...userRBAC(),
   ];
 }

@@ -74,6 +74,13 @@ export const CLUSTER_RULES: Rule[] = [
     usedBy: ['virtualmachineimage'],
   },
   {
+    apiGroups: ['vmop.dev'],
+    resources: ['networks'],
+    verbs: ['list', 'watch'],
+    why: "VM controller: Network informer (each interface's port group and DHCP modes)",
+    usedBy: ['virtualmachine'],
+  },
+  {
     apiGroups: ['storage.k8s.io'],
     resources: ['storageclasses'],
     verbs: ['list', 'watch'],

@@ -77,6 +77,8 @@ export interface VMCreateRequest {
   classConfigSpec?: Record<string, unknown>;
   /** Network interfaces to create, in order. */
   interfaces: string[];
+  /** The vSphere network (port group name) of each interface; the provider's default network where missing. */
+  interfaceNetworks?: (string | undefined)[];
   storagePolicyID?: string;
 }
 

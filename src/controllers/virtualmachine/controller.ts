@@ -33,6 +33,8 @@ import {
   type NetworkSpecLike,
 } from './network-config.js';
 import { customizationSpec, type Identity } from './customization.js';
+import { resolveNetworks } from './networks.js';
+import { NETWORK_API_VERSION } from '../../api/vmop/network.js';
 import {
   BootstrapDataError,
   cloudInitMetadata,
@@ -55,6 +57,8 @@ import {
 const VOLUMES_READY = 'VirtualMachineVolumesReady';
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
 const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
+/** The Networks of the VM's interfaces exist (created VMs keep the networks they got). */
+const NETWORK_READY = 'VirtualMachineNetworkReady';
 /** Guest OS customization (LinuxPrep, Sysprep) as the guest reports it, as VM Operator names the condition. */
 const GUEST_CUSTOMIZATION = 'GuestCustomization';
 /** Set on the VM once its LinuxPrep/Sysprep customization was handed to vSphere (it is applied only once). */
@@ -171,6 +175,8 @@ export class VirtualMachineController implements Runnable {
   private readonly volumeCaches: VolumeCaches;
   /** ConfigMap vmop-network-config (global DNS and the default network's DHCP modes). */
   private readonly networkConfig: Informer;
+  /** vmop.dev Network objects, all namespaces. */
+  private readonly networks: Informer;
   /** Soft power operations under way, by key: the state they aim at and when they were issued. */
   private readonly softOps = new Map<string, { target: PowerState; since: number }>();
   /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
@@ -198,6 +204,7 @@ export class VirtualMachineController implements Runnable {
       storageClasses: new Informer(client, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', logger }),
       quotas: new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger }),
     };
+    this.networks = new Informer(client, { apiVersion: NETWORK_API_VERSION, kind: 'Network', logger });
     this.networkConfig = new Informer(client, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -256,6 +263,7 @@ export class VirtualMachineController implements Runnable {
         dependency(this.caches.clusterImages, false),
         dependency(this.caches.storageClasses, false),
         dependency(this.caches.quotas, true),
+        dependency(this.networks, true),
         { informer: this.volumeCaches.claims, keys: (pvc) => claiming(pvc.metadata.namespace, pvc.metadata.name) },
         // The network defaults feed every VM's status.network.config.
         { informer: this.networkConfig, keys: () => this.vms.list().map(objectKey) },
@@ -340,8 +348,14 @@ export class VirtualMachineController implements Runnable {
     if (!observed) {
       const deps = resolveDependencies(vm, this.caches);
       conditions.push(...deps.conditions);
-      if (!deps.cls || !deps.image || !deps.storage) {
-        const missing = deps.conditions.filter((c) => c.status !== 'True');
+      const nets = resolveNetworks(vm.metadata.namespace!, spec.network, this.networks);
+      conditions.push(
+        'error' in nets
+          ? fail(NETWORK_READY, nets.reason, nets.error)
+          : { type: NETWORK_READY, status: 'True', reason: 'True', message: '' },
+      );
+      if (!deps.cls || !deps.image || !deps.storage || 'error' in nets) {
+        const missing = conditions.filter((c) => c.status !== 'True');
         for (const c of missing)
           this.event(
             vm,
@@ -383,7 +397,8 @@ export class VirtualMachineController implements Runnable {
           cpus: deps.cls.cpus,
           memoryMiB: deps.cls.memoryMiB,
           classConfigSpec: deps.cls.configSpec,
-          interfaces: spec.network?.disabled ? [] : (spec.network?.interfaces ?? [{ name: 'eth0' }]).map((i) => i.name),
+          interfaces: interfacesOf(spec.network).map((i) => i.name),
+          interfaceNetworks: nets.interfaces.map((n) => n.portGroup),
           storagePolicyID: deps.storage.storagePolicyID,
         });
       } catch (err) {
@@ -407,10 +422,12 @@ export class VirtualMachineController implements Runnable {
     const volumes = await this.reconcileVolumes(vm, observed);
     vm = volumes.vm;
     if (volumes.condition) conditions.push(volumes.condition);
+    const resolvedNets = resolveNetworks(vm.metadata.namespace!, spec.network, this.networks);
     const networkConfig = intendedNetworkConfig(
       vm.metadata.name!,
       spec.network,
       networkDefaults(this.networkConfig.get(`${this.opts.namespace ?? 'vmop-system'}/${NETWORK_CONFIGMAP}`)),
+      'interfaces' in resolvedNets ? resolvedNets.interfaces.map((n) => n.modes) : [],
     );
     const power = await this.reconcilePower(key, vm, observed, justCreated, volumes.pending, networkConfig);
     if (power.bootstrap) conditions.push(power.bootstrap);

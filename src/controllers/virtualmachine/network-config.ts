@@ -2,8 +2,8 @@
 // observed), derived row by row as the spec's source table says. Global DNS comes from the VM's spec, else from
 // the operator's network ConfigMap (`vmop-network-config`); each interface from its spec, else from the network
 // it connects to. Until networks are Kubernetes objects, every interface connects to the default network,
-// whose DHCP modes the same ConfigMap states; there is no IPAM yet, so an address or gateway comes only from
-// the spec.
+// whose DHCP modes the same ConfigMap states, unless it names a Network object (or its namespace has a default
+// one), whose modes apply; there is no IPAM yet, so an address or gateway comes only from the spec.
 import type { KubeObject } from '../../runtime/kube-client.js';
 
 export const NETWORK_CONFIGMAP = 'vmop-network-config';
@@ -75,7 +75,13 @@ export function interfacesOf(network: NetworkSpecLike | undefined): InterfaceSpe
   return network?.interfaces && network.interfaces.length > 0 ? network.interfaces : [{ name: 'eth0' }];
 }
 
-function configInterface(spec: InterfaceSpecLike, net: NetworkDefaults): ConfigInterface {
+/** How the network an interface connects to hands out addresses. */
+export interface NetworkModes {
+  dhcp4: boolean;
+  dhcp6: boolean;
+}
+
+function configInterface(spec: InterfaceSpecLike, net: NetworkModes): ConfigInterface {
   const dhcp4 = spec.dhcp4 === true || net.dhcp4;
   const dhcp6 = spec.dhcp6 === true || net.dhcp6;
   // Addresses: the spec's; else IPAM's (none yet); none at all when the network does DHCP4 and DHCP6.
@@ -110,10 +116,12 @@ export function intendedNetworkConfig(
   name: string,
   network: NetworkSpecLike | undefined,
   defaults: NetworkDefaults,
+  /** The modes of each interface's network (Network objects); the ConfigMap's default network where missing. */
+  modes: (NetworkModes | undefined)[] = [],
 ): NetworkConfig {
   const nameservers = nonEmpty(network?.nameservers) ?? nonEmpty(defaults.nameservers);
   const searchDomains = nonEmpty(network?.searchDomains) ?? nonEmpty(defaults.searchDomains);
-  const interfaces = interfacesOf(network).map((i) => configInterface(i, defaults));
+  const interfaces = interfacesOf(network).map((i, n) => configInterface(i, modes[n] ?? defaults));
   return {
     dns: {
       hostName: network?.hostName || name,

@@ -55,8 +55,14 @@ function optionValue(key: string, value: string): VimObject {
 }
 
 export interface ConfigSpecOptions {
-  /** Name of the vSphere network the NICs connect to. */
+  /** Name of the vSphere network the NICs connect to (when the request names none for an interface). */
   network: string;
+  /** NIC backings by network name (resolved by the caller); a plain network backing by name otherwise. */
+  backings?: Map<string, VimObject>;
+}
+
+function backingFor(network: string, opts: ConfigSpecOptions): VimObject {
+  return opts.backings?.get(network) ?? { _typeName: 'VirtualEthernetCardNetworkBackingInfo', deviceName: network };
 }
 
 export function buildConfigSpec(req: VMCreateRequest, opts: ConfigSpecOptions): VimObject {
@@ -86,7 +92,7 @@ export function buildConfigSpec(req: VMCreateRequest, opts: ConfigSpecOptions): 
         ...settings,
         _typeName: type,
         key: -1000 - i,
-        backing: { _typeName: 'VirtualEthernetCardNetworkBackingInfo', deviceName: opts.network },
+        backing: backingFor(req.interfaceNetworks?.[i] ?? opts.network, opts),
         connectable: {
           _typeName: 'VirtualDeviceConnectInfo',
           startConnected: true,

@@ -7,7 +7,7 @@ import type { VSphereAPI } from '../../vsphere/api.js';
 import { VimFault } from '../../vsphere/faults.js';
 import type { PbmClient } from '../../vsphere/pbm.js';
 import type { RetrievedObject } from '../../vsphere/property-collector.js';
-import type { MoRef } from '../../vsphere/vim25/codec.js';
+import type { MoRef, VimObject } from '../../vsphere/vim25/codec.js';
 import { ProviderInputError } from '../interface.js';
 import type { ProviderConfig } from './config.js';
 
@@ -39,6 +39,7 @@ export class Placement {
   private readonly folders: Cache<MoRef> = new Map();
   private readonly datastores: Cache<MoRef[]> = new Map();
   private readonly guestIDs: Cache<Set<string>> = new Map();
+  private readonly backings: Cache<VimObject> = new Map();
 
   constructor(
     private readonly api: VSphereAPI,
@@ -72,6 +73,36 @@ export class Placement {
 
   async datacenterRef(): Promise<MoRef> {
     return (await this.datacenter()).obj;
+  }
+
+  /**
+   * The NIC backing for the vSphere network named `name`: a standard port group by name, a distributed port
+   * group by its switch's UUID and its key.
+   */
+  networkBacking(name: string): Promise<VimObject> {
+    return remembered(this.backings, name, async () => {
+      const networks = await this.api.pc.containerObjects(['Network', 'DistributedVirtualPortgroup'], ['name']);
+      const found = networks.find((n) => n.props.name === name);
+      if (!found) {
+        throw new ProviderInputError(
+          `vSphere network "${name}" does not exist (list them with govc ls /DC0/network)`,
+          'NetworkNotFound',
+        );
+      }
+      if (found.obj.type !== 'DistributedVirtualPortgroup') {
+        return { _typeName: 'VirtualEthernetCardNetworkBackingInfo', deviceName: name };
+      }
+      const pg = await this.api.pc.one(found.obj, ['key', 'config.distributedVirtualSwitch']);
+      const { uuid } = await this.api.pc.one(pg['config.distributedVirtualSwitch'] as MoRef, ['uuid']);
+      return {
+        _typeName: 'VirtualEthernetCardDistributedVirtualPortBackingInfo',
+        port: {
+          _typeName: 'DistributedVirtualSwitchPortConnection',
+          switchUuid: String(uuid),
+          portgroupKey: String(pg.key ?? found.obj.value),
+        },
+      };
+    });
   }
 
   /** The vSphere cluster of a zone. */

@@ -157,9 +157,16 @@ export class VSphereVMProvider implements VMProvider {
         ? s.placement.datastore(cluster, req.storagePolicyID, `${req.namespace}/${req.name}`)
         : Promise.resolve(undefined),
     ]);
+    // Each distinct network's NIC backing (a distributed port group needs its switch and key).
+    const names = new Set(req.interfaces.map((_, i) => req.interfaceNetworks?.[i] ?? s.conn.config.network));
+    const backings = new Map<string, VimObject>();
+    for (const name of names) backings.set(name, await s.placement.networkBacking(name));
     let xml: string;
     try {
-      xml = encodeDocument(buildConfigSpec(req, { network: s.conn.config.network }), 'VirtualMachineConfigSpec');
+      xml = encodeDocument(
+        buildConfigSpec(req, { network: s.conn.config.network, backings }),
+        'VirtualMachineConfigSpec',
+      );
     } catch (err) {
       if (err instanceof VimEncodeError) {
         throw new ProviderInputError(
