@@ -7,6 +7,7 @@ import { VirtualMachineController } from '../controllers/virtualmachine/controll
 import { VSphereVMProvider } from '../providers/vsphere/vms.js';
 import { VSphereDiskProvider } from '../providers/vsphere/disk-provider.js';
 import { VolumeProvisioner } from '../controllers/volumeprovisioner/controller.js';
+import { IPAMProvider } from '../controllers/ipam/controller.js';
 import { EventRecorder } from '../runtime/events.js';
 import { cachedConfigSource, readProviderConfig } from '../providers/vsphere/config-source.js';
 import { VSphereImageProvider } from '../providers/vsphere/images.js';
@@ -162,9 +163,9 @@ export async function managerCommand(argv: string[]): Promise<number> {
   const configSource = cachedConfigSource(() => readProviderConfig(kube, namespace));
   const controllers = new Set((stringFlag(args, 'controllers') ?? 'virtualmachine,virtualmachineimage').split(','));
   for (const c of controllers) {
-    if (!['virtualmachine', 'virtualmachineimage', 'volumeprovisioner'].includes(c))
+    if (!['virtualmachine', 'virtualmachineimage', 'volumeprovisioner', 'ipam'].includes(c))
       throw new Error(
-        `--controllers: unknown controller "${c}" (known: virtualmachine, virtualmachineimage, volumeprovisioner)`,
+        `--controllers: unknown controller "${c}" (known: virtualmachine, virtualmachineimage, volumeprovisioner, ipam)`,
       );
   }
   if (controllers.has('virtualmachineimage'))
@@ -203,6 +204,10 @@ export async function managerCommand(argv: string[]): Promise<number> {
         logger: logger.child({ controller: 'volumeprovisioner' }),
         registry: manager.registry,
       }),
+    );
+  if (controllers.has('ipam'))
+    manager.addLeaderElected(
+      new IPAMProvider({ client: kube, logger: logger.child({ controller: 'ipam' }), registry: manager.registry }),
     );
   await manager.run();
   await vmProvider.stop();

@@ -68,6 +68,7 @@ export function renderChartFiles(): Map<string, string> {
 export function renderManifests(): Map<string, string> {
   const files = new Map<string, string>();
   for (const [name, text] of renderCRDs()) files.set(path.join('crd', name), text);
+  for (const [name, text] of renderCRDs(true)) files.set(path.join('crd-contract', name), text);
   const hooks = webhookConfigurations('vmop', {
     kind: 'service',
     namespace: IN_CLUSTER.namespace,

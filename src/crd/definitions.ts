@@ -6,6 +6,15 @@ import { VirtualMachineSpec, VirtualMachineStatus } from '../api/v1alpha3/virtua
 import { VirtualMachineClassSpec } from '../api/v1alpha3/virtualmachineclass.js';
 import { VirtualMachineImageSpec, VirtualMachineImageStatus } from '../api/v1alpha3/virtualmachineimage.js';
 import { NETWORK_GROUP, NETWORK_VERSION, NetworkSpec, NetworkStatus } from '../api/vmop/network.js';
+import {
+  CAPI_IPAM_GROUP,
+  CAPI_IPAM_VERSION,
+  IPAddressClaimSpec,
+  IPAddressClaimStatus,
+  IPAddressSpec,
+  IPPoolSpec,
+  IPPoolStatus,
+} from '../api/vmop/ipam.js';
 
 export interface PrinterColumn {
   name: string;
@@ -29,6 +38,11 @@ export interface KindDefinition {
   group?: string;
   version?: string;
   categories?: string[];
+  /**
+   * A kind of another project's contract (Cluster API IPAM) that vmop uses but does not own: installed in the
+   * local environment, and written to config/crd-contract/ for clusters that lack it, never over theirs.
+   */
+  contract?: boolean;
 }
 
 export interface CustomResourceDefinition {
@@ -140,6 +154,65 @@ export const KINDS: KindDefinition[] = [
       { name: 'Port-Group', type: 'string', jsonPath: '.spec.portGroup' },
       { name: 'DHCP4', type: 'boolean', jsonPath: '.spec.dhcp4' },
       { name: 'Default', type: 'string', jsonPath: ".metadata.labels['vmop\\.dev/default-network']" },
+      age,
+    ],
+  },
+  {
+    kind: 'IPPool',
+    group: NETWORK_GROUP,
+    version: NETWORK_VERSION,
+    categories: ['vmop'],
+    plural: 'ippools',
+    singular: 'ippool',
+    scope: 'Namespaced',
+    shortNames: ['vmippool'],
+    description: 'Static addresses that vmop’s IPAM provider hands out to IPAddressClaims.',
+    spec: IPPoolSpec,
+    status: IPPoolStatus,
+    columns: [
+      { name: 'Prefix', type: 'integer', jsonPath: '.spec.prefix' },
+      { name: 'Gateway', type: 'string', jsonPath: '.spec.gateway' },
+      { name: 'Total', type: 'integer', jsonPath: '.status.total' },
+      { name: 'Used', type: 'integer', jsonPath: '.status.used' },
+      age,
+    ],
+  },
+  {
+    kind: 'IPAddressClaim',
+    group: CAPI_IPAM_GROUP,
+    version: CAPI_IPAM_VERSION,
+    contract: true,
+    categories: ['cluster-api'],
+    plural: 'ipaddressclaims',
+    singular: 'ipaddressclaim',
+    scope: 'Namespaced',
+    shortNames: [],
+    description: 'A request for an IP address from a pool (Cluster API IPAM contract).',
+    spec: IPAddressClaimSpec,
+    status: IPAddressClaimStatus,
+    columns: [
+      { name: 'Pool Name', type: 'string', jsonPath: '.spec.poolRef.name' },
+      { name: 'Pool Kind', type: 'string', jsonPath: '.spec.poolRef.kind' },
+      age,
+    ],
+  },
+  {
+    kind: 'IPAddress',
+    group: CAPI_IPAM_GROUP,
+    version: CAPI_IPAM_VERSION,
+    contract: true,
+    categories: ['cluster-api'],
+    plural: 'ipaddresses',
+    singular: 'ipaddress',
+    scope: 'Namespaced',
+    shortNames: [],
+    description: 'An IP address handed to a claim (Cluster API IPAM contract).',
+    spec: IPAddressSpec,
+    status: s.object({}, { description: 'No status.', preserveUnknownFields: true }),
+    columns: [
+      { name: 'Address', type: 'string', jsonPath: '.spec.address' },
+      { name: 'Pool Name', type: 'string', jsonPath: '.spec.poolRef.name' },
+      { name: 'Pool Kind', type: 'string', jsonPath: '.spec.poolRef.kind' },
       age,
     ],
   },

@@ -62,8 +62,11 @@ export async function startOperator(opts: OperatorOptions): Promise<boolean> {
         `127.0.0.1:${opts.webhookPort}`,
         '--webhook-cert-dir',
         certDir,
-        // The local environment provisions vSphere volumes itself (no vSphere CSI driver runs here).
-        ...(opts.volumeProvisioner ? ['--controllers', 'virtualmachine,virtualmachineimage,volumeprovisioner'] : []),
+        // The local environment provisions vSphere volumes itself (no vSphere CSI driver runs here) and serves
+        // its IP pools.
+        ...(opts.volumeProvisioner
+          ? ['--controllers', 'virtualmachine,virtualmachineimage,volumeprovisioner,ipam']
+          : []),
       ],
       logFile: logFile(opts.dir, 'manager'),
       pidFile: pid,

@@ -128,7 +128,8 @@ export function exampleObjects(): KubeObject[] {
       volumeBindingMode: 'Immediate',
     },
     storageClassAssociation(EXAMPLE_NAMESPACE, 'my-storage-class'),
-    // Two networks on vcsim's distributed port groups: DHCP (the namespace's default) and static addresses.
+    // Two networks on vcsim's distributed port groups: DHCP (the namespace's default) and static addresses
+    // from an IP pool.
     {
       apiVersion: NETWORK_API_VERSION,
       kind: 'Network',
@@ -137,9 +138,15 @@ export function exampleObjects(): KubeObject[] {
     },
     {
       apiVersion: NETWORK_API_VERSION,
+      kind: 'IPPool',
+      metadata: { name: 'static-pool', namespace: EXAMPLE_NAMESPACE },
+      spec: { addresses: ['192.168.128.10-192.168.128.250'], prefix: 24, gateway: '192.168.128.1' },
+    },
+    {
+      apiVersion: NETWORK_API_VERSION,
       kind: 'Network',
       metadata: { name: 'static', namespace: EXAMPLE_NAMESPACE },
-      spec: { portGroup: 'DC0_DVPG1' },
+      spec: { portGroup: 'DC0_DVPG1', ipPool: { name: 'static-pool' } },
     },
     ...userRBAC(),
   ];

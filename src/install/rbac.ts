@@ -6,7 +6,7 @@ import type { KubeObject } from '../runtime/kube-client.js';
 
 export const MANAGER_NAME = 'vmop-controller-manager';
 
-export type ControllerName = 'virtualmachine' | 'virtualmachineimage';
+export type ControllerName = 'virtualmachine' | 'virtualmachineimage' | 'ipam';
 /** What a rule is for: a controller, or the webhooks' certificate rotation (every replica). */
 export type Component = ControllerName | 'webhooks';
 
@@ -72,6 +72,48 @@ export const CLUSTER_RULES: Rule[] = [
     verbs: ['update'],
     why: 'image controller: image status from the library item and its OVF',
     usedBy: ['virtualmachineimage'],
+  },
+  {
+    apiGroups: ['ipam.cluster.x-k8s.io'],
+    resources: ['ipaddressclaims'],
+    verbs: ['list', 'watch', 'create', 'delete'],
+    why: 'VM controller: one IPAddressClaim per interface on a Network with an IP pool (create), released when the VM goes (delete); IPAM provider: claims to answer (list, watch)',
+    usedBy: ['virtualmachine', 'ipam'],
+  },
+  {
+    apiGroups: ['ipam.cluster.x-k8s.io'],
+    resources: ['ipaddresses'],
+    verbs: ['list', 'watch'],
+    why: "VM controller: the addresses its claims got; IPAM provider: a pool's addresses in use",
+    usedBy: ['virtualmachine', 'ipam'],
+  },
+  {
+    apiGroups: ['ipam.cluster.x-k8s.io'],
+    resources: ['ipaddresses'],
+    verbs: ['create', 'delete'],
+    why: 'IPAM provider (--controllers …,ipam): one IPAddress per allocated address (named after it), deleted when its claim goes',
+    usedBy: ['ipam'],
+  },
+  {
+    apiGroups: ['ipam.cluster.x-k8s.io'],
+    resources: ['ipaddressclaims/status'],
+    verbs: ['patch'],
+    why: "IPAM provider: a claim's addressRef and Ready condition (PoolExhausted, PoolNotFound, InvalidPool)",
+    usedBy: ['ipam'],
+  },
+  {
+    apiGroups: ['vmop.dev'],
+    resources: ['ippools'],
+    verbs: ['list', 'watch'],
+    why: 'IPAM provider: the pools it serves',
+    usedBy: ['ipam'],
+  },
+  {
+    apiGroups: ['vmop.dev'],
+    resources: ['ippools/status'],
+    verbs: ['patch'],
+    why: 'IPAM provider: total and used addresses of each pool',
+    usedBy: ['ipam'],
   },
   {
     apiGroups: ['vmop.dev'],

@@ -140,6 +140,19 @@ describe('least-privilege RBAC', () => {
       });
       const firstVersion = (await c.request<KubeObject>('GET', secretPath)).metadata.resourceVersion;
       const name = vmName('rbac');
+      // A static address through IPAM (the test run's manager serves the pool): claims made and released.
+      await c.create({
+        apiVersion: 'vmop.dev/v1alpha1',
+        kind: 'IPPool',
+        metadata: { name: 'pool', namespace: ns },
+        spec: { addresses: ['10.30.0.10-10.30.0.20'], prefix: 24, gateway: '10.30.0.1' },
+      });
+      await c.create({
+        apiVersion: 'vmop.dev/v1alpha1',
+        kind: 'Network',
+        metadata: { name: 'static', namespace: ns, labels: { 'vmop.dev/default-network': 'true' } },
+        spec: { portGroup: 'DC0_DVPG1', ipPool: { name: 'pool' } },
+      });
       // Cloud-Init user data from a Secret in the VM's namespace: read with the ServiceAccount's token too.
       await c.create({
         apiVersion: 'v1',

@@ -16,6 +16,20 @@ export const NetworkSpec = s.object(
     }),
     dhcp4: s.optional(s.boolean({ description: 'Guests get their IP4 addresses by DHCP on this network.' })),
     dhcp6: s.optional(s.boolean({ description: 'Guests get their IP6 addresses by DHCP on this network.' })),
+    ipPool: s.optional(
+      s.object(
+        {
+          apiGroup: s.optional(s.string({ description: 'API group of the pool; vmop.dev when omitted.' })),
+          kind: s.optional(s.string({ description: 'Kind of the pool; IPPool when omitted.' })),
+          name: s.string({ description: 'Name of the pool, in the Network’s namespace.' }),
+        },
+        {
+          description:
+            'Static addresses come from this pool through the Cluster API IPAM contract: one IPAddressClaim per ' +
+            'VM interface, answered by the pool’s provider (vmop’s own for IPPool).',
+        },
+      ),
+    ),
   },
   { description: 'A vSphere network for VirtualMachine interfaces.' },
 );

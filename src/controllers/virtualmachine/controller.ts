@@ -33,7 +33,9 @@ import {
   type NetworkSpecLike,
 } from './network-config.js';
 import { customizationSpec, type Identity } from './customization.js';
-import { resolveNetworks } from './networks.js';
+import { resolveNetworks, type InterfaceNetwork } from './networks.js';
+import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
+import type { IPAMResult } from './network-config.js';
 import { NETWORK_API_VERSION } from '../../api/vmop/network.js';
 import {
   BootstrapDataError,
@@ -57,6 +59,8 @@ import {
 const VOLUMES_READY = 'VirtualMachineVolumesReady';
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
 const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
+/** Marks the IPAddressClaims a VM's interfaces make (value: the VM's name). */
+const CLAIM_VM_LABEL = 'vmop.dev/virtualmachine';
 /** The Networks of the VM's interfaces exist (created VMs keep the networks they got). */
 const NETWORK_READY = 'VirtualMachineNetworkReady';
 /** Guest OS customization (LinuxPrep, Sysprep) as the guest reports it, as VM Operator names the condition. */
@@ -177,6 +181,9 @@ export class VirtualMachineController implements Runnable {
   private readonly networkConfig: Informer;
   /** vmop.dev Network objects, all namespaces. */
   private readonly networks: Informer;
+  /** Cluster API IPAM claims (those of VM interfaces) and addresses, all namespaces. */
+  private readonly claims: Informer;
+  private readonly ipAddresses: Informer;
   /** Soft power operations under way, by key: the state they aim at and when they were issued. */
   private readonly softOps = new Map<string, { target: PowerState; since: number }>();
   /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
@@ -205,6 +212,13 @@ export class VirtualMachineController implements Runnable {
       quotas: new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger }),
     };
     this.networks = new Informer(client, { apiVersion: NETWORK_API_VERSION, kind: 'Network', logger });
+    this.claims = new Informer(client, {
+      apiVersion: CAPI_IPAM_API_VERSION,
+      kind: 'IPAddressClaim',
+      labelSelector: CLAIM_VM_LABEL,
+      logger,
+    });
+    this.ipAddresses = new Informer(client, { apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddress', logger });
     this.networkConfig = new Informer(client, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -264,6 +278,24 @@ export class VirtualMachineController implements Runnable {
         dependency(this.caches.storageClasses, false),
         dependency(this.caches.quotas, true),
         dependency(this.networks, true),
+        // A claim answered (or refused), or its address, wakes the VM it belongs to.
+        {
+          informer: this.claims,
+          keys: (c) => {
+            const vm = (c.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
+            return vm ? [`${c.metadata.namespace}/${vm}`] : [];
+          },
+        },
+        {
+          informer: this.ipAddresses,
+          keys: (a) => {
+            const claim = this.claims.get(
+              `${a.metadata.namespace}/${(a.spec as { claimRef?: { name?: string } } | undefined)?.claimRef?.name}`,
+            );
+            const vm = (claim?.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
+            return vm ? [`${a.metadata.namespace}/${vm}`] : [];
+          },
+        },
         { informer: this.volumeCaches.claims, keys: (pvc) => claiming(pvc.metadata.namespace, pvc.metadata.name) },
         // The network defaults feed every VM's status.network.config.
         { informer: this.networkConfig, keys: () => this.vms.list().map(objectKey) },
@@ -349,12 +381,16 @@ export class VirtualMachineController implements Runnable {
       const deps = resolveDependencies(vm, this.caches);
       conditions.push(...deps.conditions);
       const nets = resolveNetworks(vm.metadata.namespace!, spec.network, this.networks);
+      // Static addresses first (VM Operator, too, creates a VM only once its interfaces are ready).
+      const ipam = 'error' in nets ? undefined : await this.claimAddresses(vm, nets.interfaces);
       conditions.push(
         'error' in nets
           ? fail(NETWORK_READY, nets.reason, nets.error)
-          : { type: NETWORK_READY, status: 'True', reason: 'True', message: '' },
+          : ipam!.pending
+            ? fail(NETWORK_READY, ipam!.pending.reason, ipam!.pending.message)
+            : { type: NETWORK_READY, status: 'True', reason: 'True', message: '' },
       );
-      if (!deps.cls || !deps.image || !deps.storage || 'error' in nets) {
+      if (!deps.cls || !deps.image || !deps.storage || 'error' in nets || ipam?.pending) {
         const missing = conditions.filter((c) => c.status !== 'True');
         for (const c of missing)
           this.event(
@@ -428,6 +464,7 @@ export class VirtualMachineController implements Runnable {
       spec.network,
       networkDefaults(this.networkConfig.get(`${this.opts.namespace ?? 'vmop-system'}/${NETWORK_CONFIGMAP}`)),
       'interfaces' in resolvedNets ? resolvedNets.interfaces.map((n) => n.modes) : [],
+      'interfaces' in resolvedNets ? this.addressesOf(vm, resolvedNets.interfaces) : [],
     );
     const power = await this.reconcilePower(key, vm, observed, justCreated, volumes.pending, networkConfig);
     if (power.bootstrap) conditions.push(power.bootstrap);
@@ -793,6 +830,97 @@ export class VirtualMachineController implements Runnable {
     );
   }
 
+  /** The IPAddressClaim of one interface of a VM. */
+  private claimName(vm: VM, iface: string): string {
+    return `${vm.metadata.name}-${iface}`;
+  }
+
+  /** What IPAM gave each interface whose Network has a pool (from the caches). */
+  private addressesOf(vm: VM, nets: InterfaceNetwork[]): (IPAMResult | undefined)[] {
+    const ns = vm.metadata.namespace!;
+    return interfacesOf(vm.spec?.network).map((iface, n) => {
+      if (!nets[n]?.pool) return undefined;
+      const claim = this.claims.get(`${ns}/${this.claimName(vm, iface.name)}`) as
+        (KubeObject & { status?: { addressRef?: { name?: string } } }) | undefined;
+      const ref = claim?.status?.addressRef?.name;
+      const address = ref
+        ? (this.ipAddresses.get(`${ns}/${ref}`) as
+            (KubeObject & { spec: { address: string; prefix: number; gateway?: string } }) | undefined)
+        : undefined;
+      if (!address) return undefined;
+      const v6 = address.spec.address.includes(':');
+      return {
+        addresses: [`${address.spec.address}/${address.spec.prefix}`],
+        ...(address.spec.gateway ? (v6 ? { gateway6: address.spec.gateway } : { gateway4: address.spec.gateway }) : {}),
+      };
+    });
+  }
+
+  /**
+   * Makes sure every interface whose Network has an IP pool has its IPAddressClaim (owned by the VM, so it
+   * goes with it), and says which are still waiting for an address and why.
+   */
+  private async claimAddresses(
+    vm: VM,
+    nets: InterfaceNetwork[],
+  ): Promise<{ pending?: { reason: string; message: string } }> {
+    const ns = vm.metadata.namespace!;
+    const waiting: { reason: string; message: string }[] = [];
+    for (const [n, iface] of interfacesOf(vm.spec?.network).entries()) {
+      const pool = nets[n]?.pool;
+      if (!pool) continue;
+      const name = this.claimName(vm, iface.name);
+      let claim = this.claims.get(`${ns}/${name}`) as
+        | (KubeObject & {
+            status?: {
+              addressRef?: { name?: string };
+              conditions?: { type: string; status: string; reason?: string; message?: string }[];
+            };
+          })
+        | undefined;
+      if (!claim) {
+        try {
+          claim = await this.opts.client.create({
+            apiVersion: CAPI_IPAM_API_VERSION,
+            kind: 'IPAddressClaim',
+            metadata: {
+              name,
+              namespace: ns,
+              labels: { [CLAIM_VM_LABEL]: vm.metadata.name! },
+              ownerReferences: [
+                {
+                  apiVersion: API_VERSION,
+                  kind: 'VirtualMachine',
+                  name: vm.metadata.name,
+                  uid: vm.metadata.uid,
+                  blockOwnerDeletion: true,
+                },
+              ],
+            },
+            spec: { poolRef: pool },
+          });
+        } catch (err) {
+          if (!(err instanceof KubeAPIError && err.statusCode === 409)) throw err;
+        }
+      }
+      if (this.addressesOf(vm, nets)[n]) continue;
+      const ready = claim?.status?.conditions?.find((c) => c.type === 'Ready');
+      waiting.push(
+        ready?.status === 'False'
+          ? {
+              reason: ready.reason ?? 'WaitingForIPAddress',
+              message: `interface ${iface.name}: ${ready.message ?? ''}`,
+            }
+          : {
+              reason: 'WaitingForIPAddress',
+              message: `interface ${iface.name}: waiting for an address from ${pool.kind} "${pool.name}" (IPAddressClaim ${name})`,
+            },
+      );
+    }
+    if (waiting.length === 0) return {};
+    return { pending: { reason: waiting[0]!.reason, message: waiting.map((w) => w.message).join('; ') } };
+  }
+
   /** Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a BootstrapDataError. */
   private secretReader(vm: VM): SecretReader {
     const ns = vm.metadata.namespace!;
@@ -892,6 +1020,19 @@ export class VirtualMachineController implements Runnable {
         await this.writeStatus(vm, {}, [fail(CONDITIONS.ready, 'DeleteFailed', msg)]).catch(() => undefined);
         throw err;
       }
+    }
+    // Its addresses go back to their pools now (the garbage collector would also do it, later).
+    for (const claim of this.claims.list()) {
+      const owner = (claim.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
+      if (claim.metadata.namespace !== vm.metadata.namespace || owner !== vm.metadata.name) continue;
+      await this.opts.client
+        .request(
+          'DELETE',
+          `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${claim.metadata.namespace}/ipaddressclaims/${claim.metadata.name}`,
+        )
+        .catch((err: unknown) => {
+          if (!(err instanceof KubeAPIError && err.notFound)) throw err;
+        });
     }
     await removeFinalizer(this.opts.client, vm, FINALIZER);
     this.softOps.delete(key);

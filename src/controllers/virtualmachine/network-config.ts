@@ -3,7 +3,7 @@
 // the operator's network ConfigMap (`vmop-network-config`); each interface from its spec, else from the network
 // it connects to. Until networks are Kubernetes objects, every interface connects to the default network,
 // whose DHCP modes the same ConfigMap states, unless it names a Network object (or its namespace has a default
-// one), whose modes apply; there is no IPAM yet, so an address or gateway comes only from the spec.
+// one), whose modes apply, and whose IP pool (through IPAM) gives addresses and gateways the spec does not.
 import type { KubeObject } from '../../runtime/kube-client.js';
 
 export const NETWORK_CONFIGMAP = 'vmop-network-config';
@@ -81,15 +81,22 @@ export interface NetworkModes {
   dhcp6: boolean;
 }
 
-function configInterface(spec: InterfaceSpecLike, net: NetworkModes): ConfigInterface {
+/** What IPAM gave an interface: addresses with prefix length, and the gateway of their network. */
+export interface IPAMResult {
+  addresses: string[];
+  gateway4?: string;
+  gateway6?: string;
+}
+
+function configInterface(spec: InterfaceSpecLike, net: NetworkModes, ipam?: IPAMResult): ConfigInterface {
   const dhcp4 = spec.dhcp4 === true || net.dhcp4;
   const dhcp6 = spec.dhcp6 === true || net.dhcp6;
-  // Addresses: the spec's; else IPAM's (none yet); none at all when the network does DHCP4 and DHCP6.
-  const addresses = nonEmpty(spec.addresses);
-  // Gateways: the spec's ("None" means none); else IPAM's (none yet, so none, as under DHCP).
+  // Addresses: the spec's; else IPAM's, unless the network does DHCP4 and DHCP6 (then none).
+  const addresses = nonEmpty(spec.addresses) ?? (net.dhcp4 && net.dhcp6 ? undefined : nonEmpty(ipam?.addresses));
+  // Gateways: the spec's ("None" means none); else IPAM's, unless the network does DHCP for that family.
   const gateway = (g: string | undefined) => (g && g !== 'None' ? g : undefined);
-  const gateway4 = gateway(spec.gateway4);
-  const gateway6 = gateway(spec.gateway6);
+  const gateway4 = spec.gateway4 ? gateway(spec.gateway4) : net.dhcp4 ? undefined : ipam?.gateway4;
+  const gateway6 = spec.gateway6 ? gateway(spec.gateway6) : net.dhcp6 ? undefined : ipam?.gateway6;
   // As in the spec's example, only the families that use DHCP are listed.
   const dhcp = {
     ...(dhcp4 ? { ip4: { enabled: true } } : {}),
@@ -118,10 +125,12 @@ export function intendedNetworkConfig(
   defaults: NetworkDefaults,
   /** The modes of each interface's network (Network objects); the ConfigMap's default network where missing. */
   modes: (NetworkModes | undefined)[] = [],
+  /** What IPAM gave each interface, where its network has a pool. */
+  ipam: (IPAMResult | undefined)[] = [],
 ): NetworkConfig {
   const nameservers = nonEmpty(network?.nameservers) ?? nonEmpty(defaults.nameservers);
   const searchDomains = nonEmpty(network?.searchDomains) ?? nonEmpty(defaults.searchDomains);
-  const interfaces = interfacesOf(network).map((i, n) => configInterface(i, modes[n] ?? defaults));
+  const interfaces = interfacesOf(network).map((i, n) => configInterface(i, modes[n] ?? defaults, ipam[n]));
   return {
     dns: {
       hostName: network?.hostName || name,

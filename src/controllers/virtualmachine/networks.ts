@@ -11,12 +11,19 @@ export interface InterfaceNetwork {
   name?: string;
   portGroup?: string;
   modes?: NetworkModes;
+  /** Where static addresses come from (an IPAM pool), when the Network has one. */
+  pool?: { apiGroup: string; kind: string; name: string };
 }
 
 type InterfaceRef = { network?: { apiVersion?: string; kind?: string; name: string } };
 
 interface NetworkObject extends KubeObject {
-  spec?: { portGroup?: string; dhcp4?: boolean; dhcp6?: boolean };
+  spec?: {
+    portGroup?: string;
+    dhcp4?: boolean;
+    dhcp6?: boolean;
+    ipPool?: { apiGroup?: string; kind?: string; name: string };
+  };
 }
 
 /** Each interface's network, or the error (worded for a condition) that stops the VM from being created. */
@@ -29,6 +36,15 @@ export function resolveNetworks(
     name: obj.metadata.name,
     portGroup: obj.spec?.portGroup,
     modes: { dhcp4: obj.spec?.dhcp4 === true, dhcp6: obj.spec?.dhcp6 === true },
+    ...(obj.spec?.ipPool
+      ? {
+          pool: {
+            apiGroup: obj.spec.ipPool.apiGroup ?? NETWORK_GROUP,
+            kind: obj.spec.ipPool.kind ?? 'IPPool',
+            name: obj.spec.ipPool.name,
+          },
+        }
+      : {}),
   });
   const defaults = (networks.list() as NetworkObject[])
     .filter(
