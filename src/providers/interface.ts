@@ -158,4 +158,8 @@ export interface VMProvider {
    * customization already pending is fine. Invalid input is a ProviderInputError.
    */
   customize(vm: ObservedVM, spec: Record<string, unknown>): Promise<void>;
+  /** The VM's vApp properties (vim25 VAppPropertyInfo objects: key, id, type, value, …). */
+  vAppProperties(vm: ObservedVM): Promise<Record<string, unknown>[]>;
+  /** Edits existing vApp properties (whole VAppPropertyInfo objects); waits for the reconfigure task. */
+  setVAppProperties(vm: ObservedVM, properties: Record<string, unknown>[]): Promise<void>;
 }

@@ -78,6 +78,10 @@ class StubbornGuests implements VMProvider {
   }
   async setExtraConfig() {}
   async customize() {}
+  async vAppProperties() {
+    return [];
+  }
+  async setVAppProperties() {}
 }
 
 describe('VM controller: TrySoft fallback', () => {

@@ -32,15 +32,22 @@ describe('generated manifests', () => {
     ]);
   });
 
-  it('renders one CRD per kind with v1alpha3 served and stored', () => {
+  it('renders one CRD per kind, each version served and stored; the IPAM contract apart', () => {
     const crds = [...renderManifests().entries()].filter(([name]) => name.startsWith('crd'));
-    assert.deepEqual(crds.map(([name]) => path.basename(name)).sort(), [
-      'clustervirtualmachineimages.vmoperator.vmware.com.yaml',
-      'virtualmachineclasses.vmoperator.vmware.com.yaml',
-      'virtualmachineimages.vmoperator.vmware.com.yaml',
-      'virtualmachines.vmoperator.vmware.com.yaml',
+    assert.deepEqual(crds.map(([name]) => name).sort(), [
+      path.join('crd-contract', 'ipaddressclaims.ipam.cluster.x-k8s.io.yaml'),
+      path.join('crd-contract', 'ipaddresses.ipam.cluster.x-k8s.io.yaml'),
+      path.join('crd', 'clustervirtualmachineimages.vmoperator.vmware.com.yaml'),
+      path.join('crd', 'ippools.vmop.dev.yaml'),
+      path.join('crd', 'networks.vmop.dev.yaml'),
+      path.join('crd', 'virtualmachineclasses.vmoperator.vmware.com.yaml'),
+      path.join('crd', 'virtualmachineimages.vmoperator.vmware.com.yaml'),
+      path.join('crd', 'virtualmachines.vmoperator.vmware.com.yaml'),
     ]);
-    for (const [, text] of crds) assert.match(text, /- name: v1alpha3\n\s+served: true\n\s+storage: true/);
+    for (const [name, text] of crds) {
+      const version = name.includes('vmoperator') ? 'v1alpha3' : name.includes('vmop.dev') ? 'v1alpha1' : 'v1beta1';
+      assert.match(text, new RegExp(`- name: ${version}\\n\\s+served: true\\n\\s+storage: true`), name);
+    }
   });
 
   it('renders both webhook configurations against the in-cluster Service, failing closed', () => {

@@ -137,6 +137,10 @@ interface VM extends KubeObject {
         sshAuthorizedKeys?: string[];
       };
       linuxPrep?: { hardwareClockIsUTC?: boolean; timeZone?: string };
+      vAppConfig?: {
+        properties?: { key: string; value?: { value?: string; from?: SecretRef } }[];
+        rawProperties?: string;
+      };
       sysprep?: {
         sysprep?: {
           guiUnattended?: { timeZone?: number };
@@ -580,10 +584,15 @@ export class VirtualMachineController implements Runnable {
     const customize =
       (spec.bootstrap?.linuxPrep || spec.bootstrap?.sysprep) && !vm.metadata.annotations?.[CUSTOMIZED_ANNOTATION];
     // Only from PoweredOff: a suspended VM resumes where it was, and vSphere reconfigures only powered-off VMs.
-    if (decision.op === 'powerOn' && observed.powerState === 'PoweredOff' && (spec.bootstrap?.cloudInit || customize)) {
+    if (
+      decision.op === 'powerOn' &&
+      observed.powerState === 'PoweredOff' &&
+      (spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig)
+    ) {
       try {
         if (spec.bootstrap?.cloudInit) await this.writeCloudInit(vm, observed, networkConfig);
-        else await this.customizeGuest(vm, observed, networkConfig);
+        else if (customize) await this.customizeGuest(vm, observed, networkConfig);
+        if (spec.bootstrap?.vAppConfig) await this.writeVAppProperties(vm, observed);
         bootstrap = { type: BOOTSTRAP_READY, status: 'True', reason: 'True', message: '' };
       } catch (err) {
         if (err instanceof ProviderInputError) {
@@ -921,20 +930,63 @@ export class VirtualMachineController implements Runnable {
     return { pending: { reason: waiting[0]!.reason, message: waiting.map((w) => w.message).join('; ') } };
   }
 
+  /**
+   * Sets the VM's vApp (OVF) properties from spec.bootstrap.vAppConfig — values, Secret keys, or every pair of
+   * a Secret (rawProperties) — before a power-on. Only properties the image defines can be set.
+   */
+  private async writeVAppProperties(vm: VM, observed: ObservedVM): Promise<void> {
+    const va = vm.spec!.bootstrap!.vAppConfig!;
+    const secret = this.secretReader(vm);
+    const wanted: [string, string][] = [];
+    if (va.rawProperties) {
+      const data = await this.secretData(vm.metadata.namespace!, va.rawProperties);
+      if (!data) {
+        throw new BootstrapDataError(
+          `spec.bootstrap.vAppConfig.rawProperties: Secret "${va.rawProperties}" not found in namespace ${vm.metadata.namespace}`,
+          'SecretNotFound',
+        );
+      }
+      for (const [k, v] of Object.entries(data)) wanted.push([k, Buffer.from(v, 'base64').toString('utf8')]);
+    }
+    for (const [i, p] of (va.properties ?? []).entries()) {
+      const value = p.value?.from
+        ? await secret(p.value.from, `spec.bootstrap.vAppConfig.properties[${i}].value.from`)
+        : (p.value?.value ?? '');
+      wanted.push([p.key, value]);
+    }
+    const props = await this.opts.provider.vAppProperties(observed);
+    const edits: Record<string, unknown>[] = [];
+    for (const [id, value] of wanted) {
+      const prop = props.find((p) => p.id === id);
+      if (!prop) {
+        const known = props.map((p) => String(p.id)).join(', ') || 'none';
+        throw new BootstrapDataError(
+          `spec.bootstrap.vAppConfig: "${id}" is not a vApp property of this VM (its image defines: ${known})`,
+          'UnknownVAppProperty',
+        );
+      }
+      if (prop.value !== value) edits.push({ ...prop, value });
+    }
+    if (edits.length > 0) await this.opts.provider.setVAppProperties(observed, edits);
+  }
+
+  /** A Secret's data in the namespace, or undefined when there is no such Secret. */
+  private async secretData(ns: string, name: string): Promise<Record<string, string> | undefined> {
+    const obj = await this.opts.client
+      .request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${name}`)
+      .catch((err: unknown) => {
+        if (err instanceof KubeAPIError && err.notFound) return undefined;
+        throw err;
+      });
+    return obj ? (obj.data ?? {}) : undefined;
+  }
+
   /** Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a BootstrapDataError. */
   private secretReader(vm: VM): SecretReader {
     const ns = vm.metadata.namespace!;
     const secrets = new Map<string, Record<string, string> | undefined>();
     return async (ref, field) => {
-      if (!secrets.has(ref.name)) {
-        const obj = await this.opts.client
-          .request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${ref.name}`)
-          .catch((err: unknown) => {
-            if (err instanceof KubeAPIError && err.notFound) return undefined;
-            throw err;
-          });
-        secrets.set(ref.name, obj ? (obj.data ?? {}) : undefined);
-      }
+      if (!secrets.has(ref.name)) secrets.set(ref.name, await this.secretData(ns, ref.name));
       const data = secrets.get(ref.name);
       if (!data)
         throw new BootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');

@@ -292,4 +292,30 @@ export class VSphereVMProvider implements VMProvider {
       throw err;
     }
   }
+
+  async vAppProperties(vm: ObservedVM): Promise<Record<string, unknown>[]> {
+    const { conn } = await this.current();
+    const { 'config.vAppConfig': vapp } = await conn.api.pc.one({ type: 'VirtualMachine', value: vm.id }, [
+      'config.vAppConfig',
+    ]);
+    return ((vapp as { property?: Record<string, unknown>[] } | undefined)?.property ?? []).map((p) => ({ ...p }));
+  }
+
+  async setVAppProperties(vm: ObservedVM, properties: Record<string, unknown>[]): Promise<void> {
+    const { conn } = await this.current();
+    await conn.api.reconfigure(
+      { type: 'VirtualMachine', value: vm.id },
+      {
+        _typeName: 'VirtualMachineConfigSpec',
+        vAppConfig: {
+          _typeName: 'VmConfigSpec',
+          property: properties.map((info) => ({
+            _typeName: 'VAppPropertySpec',
+            operation: 'edit',
+            info: { ...info, _typeName: 'VAppPropertyInfo' },
+          })),
+        },
+      },
+    );
+  }
 }
