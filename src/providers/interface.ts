@@ -158,6 +158,8 @@ export interface VMProvider {
    * customization already pending is fine. Invalid input is a ProviderInputError.
    */
   customize(vm: ObservedVM, spec: Record<string, unknown>): Promise<void>;
+  /** The guest's network adapters as VM Tools report them (vim25 GuestNicInfo objects). */
+  guestNICs(vm: ObservedVM): Promise<Record<string, unknown>[]>;
   /** The VM's vApp properties (vim25 VAppPropertyInfo objects: key, id, type, value, …). */
   vAppProperties(vm: ObservedVM): Promise<Record<string, unknown>[]>;
   /** Edits existing vApp properties (whole VAppPropertyInfo objects); waits for the reconfigure task. */

@@ -77,6 +77,22 @@ describe('VM controller: LinuxPrep and Sysprep', () => {
     });
     const wide = await kubectl(['get', 'vm', '-n', ns, name, '-o', 'wide', '--no-headers']);
     assert.match(wide.stdout, /192\.168\.0\.3/);
+    // And the adapters as VM Tools report them, named after the spec's interfaces.
+    const observed = await eventually('status.network.interfaces', async () => {
+      const o = await getVM(c, ns, name);
+      const list = (
+        o.status as {
+          network?: { interfaces?: { name?: string; ip?: { addresses?: { address?: string }[]; macAddr?: string } }[] };
+        }
+      ).network?.interfaces;
+      return list?.[0]?.ip?.addresses?.length ? list : undefined;
+    });
+    assert.equal(observed[0]!.name, 'eth0');
+    assert.ok(
+      observed[0]!.ip!.addresses!.some((a) => a.address?.startsWith('192.168.0.3')),
+      JSON.stringify(observed),
+    );
+    assert.match(observed[0]!.ip!.macAddr ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
     const marked = (obj.metadata as { annotations?: Record<string, string> }).annotations?.[
       'vmop.dev/guest-customized'
     ];

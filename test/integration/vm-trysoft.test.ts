@@ -78,6 +78,9 @@ class StubbornGuests implements VMProvider {
   }
   async setExtraConfig() {}
   async customize() {}
+  async guestNICs() {
+    return [];
+  }
   async vAppProperties() {
     return [];
   }

@@ -34,6 +34,7 @@ import {
 } from './network-config.js';
 import { customizationSpec, type Identity } from './customization.js';
 import { resolveNetworks, type InterfaceNetwork } from './networks.js';
+import { guestInterfaces } from './guest-network.js';
 import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import type { IPAMResult } from './network-config.js';
 import { NETWORK_API_VERSION } from '../../api/vmop/network.js';
@@ -497,6 +498,7 @@ export class VirtualMachineController implements Runnable {
       volumes: volumes.statuses,
       network: {
         ...((vm.status?.network as Record<string, unknown> | undefined) ?? {}),
+        ...(await this.observedInterfaces(vm, powered)),
         config: networkConfig,
         // Observed: the guest's primary address as VM Tools report it, by family.
         primaryIP4: powered.guestIP && !powered.guestIP.includes(':') ? powered.guestIP : undefined,
@@ -837,6 +839,19 @@ export class VirtualMachineController implements Runnable {
       'GuestCustomization',
       `${bootstrap.linuxPrep ? 'LinuxPrep' : 'Sysprep'} customization handed to vSphere for the first power-on`,
     );
+  }
+
+  /**
+   * status.network.interfaces from the guest's adapters, read from vSphere only when the guest's primary
+   * address differs from the one in status (so idle VMs cost no call).
+   */
+  private async observedInterfaces(vm: VM, observed: ObservedVM): Promise<{ interfaces?: unknown[] }> {
+    if (!observed.guestIP) return {};
+    const status = vm.status?.network as
+      { primaryIP4?: string; primaryIP6?: string; interfaces?: unknown[] } | undefined;
+    if (status?.interfaces && (status.primaryIP4 === observed.guestIP || status.primaryIP6 === observed.guestIP))
+      return {};
+    return { interfaces: guestInterfaces(vm.spec?.network, await this.opts.provider.guestNICs(observed)) };
   }
 
   /** The IPAddressClaim of one interface of a VM. */

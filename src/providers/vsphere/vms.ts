@@ -318,4 +318,10 @@ export class VSphereVMProvider implements VMProvider {
       },
     );
   }
+
+  async guestNICs(vm: ObservedVM): Promise<Record<string, unknown>[]> {
+    const { conn } = await this.current();
+    const { 'guest.net': net } = await conn.api.pc.one({ type: 'VirtualMachine', value: vm.id }, ['guest.net']);
+    return (net as Record<string, unknown>[] | undefined) ?? [];
+  }
 }
