@@ -5,7 +5,9 @@
 // vSphere changes arrive through the provider's change feed and are mapped back to keys by instance UUID.
 import { Gauge, type Registry } from 'prom-client';
 import { API_VERSION } from '../../api/v1alpha3/common.js';
-import { ZONE_LABEL, type PowerOpMode, type PowerState } from '../../api/v1alpha3/virtualmachine.js';
+import { ZONE_LABEL, type PowerState } from '../../api/v1alpha3/virtualmachine.js';
+import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
+import { NETWORK_API_VERSION } from '../../api/vmop/network.js';
 import {
   ProviderInputError,
   type ObservedVM,
@@ -17,142 +19,45 @@ import { Controller, type WatchSource } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { ensureFinalizer, removeFinalizer } from '../../runtime/finalizer.js';
 import { Informer, objectKey } from '../../runtime/informer.js';
-import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
+import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
-import { sameJSON, setCondition, updateStatus, type Condition } from '../../runtime/status.js';
+import { sameJSON, setCondition, updateStatus } from '../../runtime/status.js';
+import { CLAIM_VM_LABEL, InterfaceAddresses } from './addresses.js';
+import { GuestBootstrap } from './bootstrap.js';
+import { BootstrapDataError } from './cloud-init.js';
 import { CONDITIONS, resolveDependencies, type ConditionUpdate, type DependencyCaches } from './dependencies.js';
-import { decidePower, restartDue, restartOp } from './power.js';
-import { chooseZone } from './zone.js';
+import { guestInterfaces } from './guest-network.js';
 import {
   interfacesOf,
   intendedNetworkConfig,
   NETWORK_CONFIGMAP,
   networkDefaults,
   type NetworkConfig,
-  type NetworkSpecLike,
 } from './network-config.js';
-import { customizationSpec, type Identity } from './customization.js';
-import { resolveNetworks, type InterfaceNetwork } from './networks.js';
-import { guestInterfaces } from './guest-network.js';
-import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
-import type { IPAMResult } from './network-config.js';
-import { NETWORK_API_VERSION } from '../../api/vmop/network.js';
-import {
-  BootstrapDataError,
-  cloudInitMetadata,
-  decodeRawUserData,
-  guestInfo,
-  renderCloudConfig,
-  type CloudConfigLike,
-  type SecretReader,
-  type SecretRef,
-} from './cloud-init.js';
-import {
-  ATTACHED_DISKS_ANNOTATION,
-  recordedDisks,
-  resolveVolume,
-  type VolumeCaches,
-  type VolumeSpecLike,
-} from './volumes.js';
+import { resolveNetworks } from './networks.js';
+import { decidePower, restartDue, restartOp } from './power.js';
+import type { VM, VMStatus, VolumeStatus } from './types.js';
+import { ATTACHED_DISKS_ANNOTATION, recordedDisks, resolveVolume, type VolumeCaches } from './volumes.js';
+import { chooseZone } from './zone.js';
+
+export const FINALIZER = 'vmoperator.vmware.com/virtualmachine';
+export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** True when every PersistentVolumeClaim volume of the VM is attached. */
 const VOLUMES_READY = 'VirtualMachineVolumesReady';
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
 const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
-/** Marks the IPAddressClaims a VM's interfaces make (value: the VM's name). */
-const CLAIM_VM_LABEL = 'vmop.dev/virtualmachine';
 /** The Networks of the VM's interfaces exist (created VMs keep the networks they got). */
 const NETWORK_READY = 'VirtualMachineNetworkReady';
 /** Guest OS customization (LinuxPrep, Sysprep) as the guest reports it, as VM Operator names the condition. */
 const GUEST_CUSTOMIZATION = 'GuestCustomization';
-/** Set on the VM once its LinuxPrep/Sysprep customization was handed to vSphere (it is applied only once). */
-const CUSTOMIZED_ANNOTATION = 'vmop.dev/guest-customized';
 const CUSTOMIZATION_REASONS: Record<string, { status: 'True' | 'False'; reason: string }> = {
   TOOLSDEPLOYPKG_PENDING: { status: 'False', reason: 'GuestCustomizationPending' },
   TOOLSDEPLOYPKG_RUNNING: { status: 'False', reason: 'GuestCustomizationRunning' },
   TOOLSDEPLOYPKG_SUCCEEDED: { status: 'True', reason: 'True' },
   TOOLSDEPLOYPKG_FAILED: { status: 'False', reason: 'GuestCustomizationFailed' },
 };
-
-interface VolumeStatus {
-  name: string;
-  type: 'Managed';
-  attached: boolean;
-  diskUUID?: string;
-  limit?: string;
-  error?: string;
-}
-
-export const FINALIZER = 'vmoperator.vmware.com/virtualmachine';
-export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
-
-interface VMStatus {
-  uniqueID?: string;
-  instanceUUID?: string;
-  biosUUID?: string;
-  powerState?: PowerState;
-  host?: string;
-  zone?: string;
-  hardwareVersion?: number;
-  class?: { apiVersion: string; kind: string; name: string };
-  lastRestartTime?: string;
-  volumes?: VolumeStatus[];
-  conditions?: Condition[];
-  [key: string]: unknown;
-}
-
-interface VM extends KubeObject {
-  metadata: KubeObject['metadata'] & {
-    uid?: string;
-    deletionTimestamp?: string;
-    finalizers?: string[];
-    annotations?: Record<string, string>;
-  };
-  spec?: {
-    className?: string;
-    imageName?: string;
-    image?: { kind?: string; name?: string };
-    storageClass?: string;
-    powerState?: PowerState;
-    powerOffMode?: PowerOpMode;
-    suspendMode?: PowerOpMode;
-    restartMode?: PowerOpMode;
-    nextRestartTime?: string;
-    instanceUUID?: string;
-    biosUUID?: string;
-    guestID?: string;
-    network?: NetworkSpecLike & {
-      interfaces?: (NonNullable<NetworkSpecLike['interfaces']>[number] & {
-        guestDeviceName?: string;
-        mtu?: number;
-        routes?: { to: string; via: string; metric?: number }[];
-      })[];
-    };
-    volumes?: VolumeSpecLike[];
-    bootstrap?: {
-      cloudInit?: {
-        instanceID?: string;
-        cloudConfig?: CloudConfigLike;
-        rawCloudConfig?: SecretRef;
-        sshAuthorizedKeys?: string[];
-      };
-      linuxPrep?: { hardwareClockIsUTC?: boolean; timeZone?: string };
-      vAppConfig?: {
-        properties?: { key: string; value?: { value?: string; from?: SecretRef } }[];
-        rawProperties?: string;
-      };
-      sysprep?: {
-        sysprep?: {
-          guiUnattended?: { timeZone?: number };
-          userData?: { fullName?: string; orgName?: string };
-        };
-        rawSysprep?: SecretRef;
-      };
-    };
-  };
-  status?: VMStatus;
-}
 
 export interface VMControllerOptions {
   client: KubeClient;
@@ -189,6 +94,8 @@ export class VirtualMachineController implements Runnable {
   /** Cluster API IPAM claims (those of VM interfaces) and addresses, all namespaces. */
   private readonly claims: Informer;
   private readonly ipAddresses: Informer;
+  private readonly ipam: InterfaceAddresses;
+  private readonly bootstrap: GuestBootstrap;
   /** Soft power operations under way, by key: the state they aim at and when they were issued. */
   private readonly softOps = new Map<string, { target: PowerState; since: number }>();
   /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
@@ -224,6 +131,8 @@ export class VirtualMachineController implements Runnable {
       logger,
     });
     this.ipAddresses = new Informer(client, { apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddress', logger });
+    this.ipam = new InterfaceAddresses(client, this.claims, this.ipAddresses);
+    this.bootstrap = new GuestBootstrap(client, opts.provider, (...args) => this.event(...args));
     this.networkConfig = new Informer(client, {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -387,7 +296,7 @@ export class VirtualMachineController implements Runnable {
       conditions.push(...deps.conditions);
       const nets = resolveNetworks(vm.metadata.namespace!, spec.network, this.networks);
       // Static addresses first (VM Operator, too, creates a VM only once its interfaces are ready).
-      const ipam = 'error' in nets ? undefined : await this.claimAddresses(vm, nets.interfaces);
+      const ipam = 'error' in nets ? undefined : await this.ipam.claimAddresses(vm, nets.interfaces);
       conditions.push(
         'error' in nets
           ? fail(NETWORK_READY, nets.reason, nets.error)
@@ -469,7 +378,7 @@ export class VirtualMachineController implements Runnable {
       spec.network,
       networkDefaults(this.networkConfig.get(`${this.opts.namespace ?? 'vmop-system'}/${NETWORK_CONFIGMAP}`)),
       'interfaces' in resolvedNets ? resolvedNets.interfaces.map((n) => n.modes) : [],
-      'interfaces' in resolvedNets ? this.addressesOf(vm, resolvedNets.interfaces) : [],
+      'interfaces' in resolvedNets ? this.ipam.addressesOf(vm, resolvedNets.interfaces) : [],
     );
     const power = await this.reconcilePower(key, vm, observed, justCreated, volumes.pending, networkConfig);
     if (power.bootstrap) conditions.push(power.bootstrap);
@@ -583,8 +492,7 @@ export class VirtualMachineController implements Runnable {
     // Cloud-Init reads its data at boot: write it (with the NICs' MAC addresses) right before each power-on
     // from PoweredOff. LinuxPrep and Sysprep customize the guest once, before its first power-on.
     let bootstrap: ConditionUpdate | undefined;
-    const customize =
-      (spec.bootstrap?.linuxPrep || spec.bootstrap?.sysprep) && !vm.metadata.annotations?.[CUSTOMIZED_ANNOTATION];
+    const customize = this.bootstrap.needsCustomization(vm);
     // Only from PoweredOff: a suspended VM resumes where it was, and vSphere reconfigures only powered-off VMs.
     if (
       decision.op === 'powerOn' &&
@@ -592,9 +500,9 @@ export class VirtualMachineController implements Runnable {
       (spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig)
     ) {
       try {
-        if (spec.bootstrap?.cloudInit) await this.writeCloudInit(vm, observed, networkConfig);
-        else if (customize) await this.customizeGuest(vm, observed, networkConfig);
-        if (spec.bootstrap?.vAppConfig) await this.writeVAppProperties(vm, observed);
+        if (spec.bootstrap?.cloudInit) await this.bootstrap.writeCloudInit(vm, observed, networkConfig);
+        else if (customize) await this.bootstrap.customizeGuest(vm, observed, networkConfig);
+        if (spec.bootstrap?.vAppConfig) await this.bootstrap.writeVAppProperties(vm, observed);
         bootstrap = { type: BOOTSTRAP_READY, status: 'True', reason: 'True', message: '' };
       } catch (err) {
         if (err instanceof ProviderInputError) {
@@ -766,82 +674,6 @@ export class VirtualMachineController implements Runnable {
   }
 
   /**
-   * Writes the Cloud-Init metadata and user data into the VM's guestinfo ExtraConfig. Secrets are read from the
-   * VM's namespace; a missing one is a BootstrapDataError. User data never reaches logs, Events or status.
-   */
-  private async writeCloudInit(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
-    const spec = vm.spec!;
-    const ci = spec.bootstrap!.cloudInit!;
-    const secret = this.secretReader(vm);
-    let userData: string | undefined;
-    if (ci.rawCloudConfig) {
-      userData = decodeRawUserData(await secret(ci.rawCloudConfig, 'spec.bootstrap.cloudInit.rawCloudConfig'));
-    } else if (ci.cloudConfig) userData = await renderCloudConfig(ci.cloudConfig, secret);
-    const macs = await this.opts.provider.nicMACs(observed);
-    const interfaces = interfacesOf(spec.network).map((i, n) => {
-      const extra = i as {
-        guestDeviceName?: string;
-        mtu?: number;
-        routes?: { to: string; via: string; metric?: number }[];
-      };
-      return {
-        name: i.name,
-        guestDeviceName: extra.guestDeviceName,
-        mtu: extra.mtu,
-        routes: extra.routes,
-        config: networkConfig.interfaces?.[n] ?? { name: i.name },
-        mac: macs[n],
-      };
-    });
-    const metadata = cloudInitMetadata({
-      instanceID: ci.instanceID || spec.biosUUID!,
-      hostName: networkConfig.dns.hostName,
-      domainName: networkConfig.dns.domainName,
-      interfaces,
-      sshAuthorizedKeys: ci.sshAuthorizedKeys,
-    });
-    await this.opts.provider.setExtraConfig(observed, guestInfo(metadata, userData));
-  }
-
-  /**
-   * Hands the LinuxPrep or Sysprep customization to vSphere (CustomizeVM_Task, for the coming first power-on)
-   * and then marks the VM so it is never customized again. A manager that dies in between finds the
-   * customization still pending, which counts as done.
-   */
-  private async customizeGuest(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
-    const bootstrap = vm.spec!.bootstrap!;
-    let identity: Identity;
-    if (bootstrap.linuxPrep) {
-      identity = { kind: 'linuxPrep', ...bootstrap.linuxPrep };
-    } else {
-      const sp = bootstrap.sysprep!;
-      identity = sp.rawSysprep
-        ? {
-            kind: 'sysprep',
-            rawXML: decodeRawUserData(await this.secretReader(vm)(sp.rawSysprep, 'spec.bootstrap.sysprep.rawSysprep')),
-          }
-        : {
-            kind: 'sysprep',
-            timeZone: sp.sysprep?.guiUnattended?.timeZone,
-            fullName: sp.sysprep?.userData?.fullName,
-            orgName: sp.sysprep?.userData?.orgName,
-          };
-    }
-    const macs = await this.opts.provider.nicMACs(observed);
-    await this.opts.provider.customize(observed, customizationSpec(networkConfig, macs, identity));
-    await this.opts.client.request('PATCH', await this.opts.client.objectPath(vm), {
-      contentType: 'application/merge-patch+json',
-      body: { metadata: { annotations: { [CUSTOMIZED_ANNOTATION]: new Date().toISOString() } } },
-    });
-    this.event(
-      vm,
-      'Normal',
-      'GuestCustomization',
-      `${bootstrap.linuxPrep ? 'LinuxPrep' : 'Sysprep'} customization handed to vSphere for the first power-on`,
-    );
-  }
-
-  /**
    * status.network.interfaces from the guest's adapters, read from vSphere only when the guest's primary
    * address differs from the one in status (so idle VMs cost no call).
    */
@@ -852,165 +684,6 @@ export class VirtualMachineController implements Runnable {
     if (status?.interfaces && (status.primaryIP4 === observed.guestIP || status.primaryIP6 === observed.guestIP))
       return {};
     return { interfaces: guestInterfaces(vm.spec?.network, await this.opts.provider.guestNICs(observed)) };
-  }
-
-  /** The IPAddressClaim of one interface of a VM. */
-  private claimName(vm: VM, iface: string): string {
-    return `${vm.metadata.name}-${iface}`;
-  }
-
-  /** What IPAM gave each interface whose Network has a pool (from the caches). */
-  private addressesOf(vm: VM, nets: InterfaceNetwork[]): (IPAMResult | undefined)[] {
-    const ns = vm.metadata.namespace!;
-    return interfacesOf(vm.spec?.network).map((iface, n) => {
-      if (!nets[n]?.pool) return undefined;
-      const claim = this.claims.get(`${ns}/${this.claimName(vm, iface.name)}`) as
-        (KubeObject & { status?: { addressRef?: { name?: string } } }) | undefined;
-      const ref = claim?.status?.addressRef?.name;
-      const address = ref
-        ? (this.ipAddresses.get(`${ns}/${ref}`) as
-            (KubeObject & { spec: { address: string; prefix: number; gateway?: string } }) | undefined)
-        : undefined;
-      if (!address) return undefined;
-      const v6 = address.spec.address.includes(':');
-      return {
-        addresses: [`${address.spec.address}/${address.spec.prefix}`],
-        ...(address.spec.gateway ? (v6 ? { gateway6: address.spec.gateway } : { gateway4: address.spec.gateway }) : {}),
-      };
-    });
-  }
-
-  /**
-   * Makes sure every interface whose Network has an IP pool has its IPAddressClaim (owned by the VM, so it
-   * goes with it), and says which are still waiting for an address and why.
-   */
-  private async claimAddresses(
-    vm: VM,
-    nets: InterfaceNetwork[],
-  ): Promise<{ pending?: { reason: string; message: string } }> {
-    const ns = vm.metadata.namespace!;
-    const waiting: { reason: string; message: string }[] = [];
-    for (const [n, iface] of interfacesOf(vm.spec?.network).entries()) {
-      const pool = nets[n]?.pool;
-      if (!pool) continue;
-      const name = this.claimName(vm, iface.name);
-      let claim = this.claims.get(`${ns}/${name}`) as
-        | (KubeObject & {
-            status?: {
-              addressRef?: { name?: string };
-              conditions?: { type: string; status: string; reason?: string; message?: string }[];
-            };
-          })
-        | undefined;
-      if (!claim) {
-        try {
-          claim = await this.opts.client.create({
-            apiVersion: CAPI_IPAM_API_VERSION,
-            kind: 'IPAddressClaim',
-            metadata: {
-              name,
-              namespace: ns,
-              labels: { [CLAIM_VM_LABEL]: vm.metadata.name! },
-              ownerReferences: [
-                {
-                  apiVersion: API_VERSION,
-                  kind: 'VirtualMachine',
-                  name: vm.metadata.name,
-                  uid: vm.metadata.uid,
-                  blockOwnerDeletion: true,
-                },
-              ],
-            },
-            spec: { poolRef: pool },
-          });
-        } catch (err) {
-          if (!(err instanceof KubeAPIError && err.statusCode === 409)) throw err;
-        }
-      }
-      if (this.addressesOf(vm, nets)[n]) continue;
-      const ready = claim?.status?.conditions?.find((c) => c.type === 'Ready');
-      waiting.push(
-        ready?.status === 'False'
-          ? {
-              reason: ready.reason ?? 'WaitingForIPAddress',
-              message: `interface ${iface.name}: ${ready.message ?? ''}`,
-            }
-          : {
-              reason: 'WaitingForIPAddress',
-              message: `interface ${iface.name}: waiting for an address from ${pool.kind} "${pool.name}" (IPAddressClaim ${name})`,
-            },
-      );
-    }
-    if (waiting.length === 0) return {};
-    return { pending: { reason: waiting[0]!.reason, message: waiting.map((w) => w.message).join('; ') } };
-  }
-
-  /**
-   * Sets the VM's vApp (OVF) properties from spec.bootstrap.vAppConfig — values, Secret keys, or every pair of
-   * a Secret (rawProperties) — before a power-on. Only properties the image defines can be set.
-   */
-  private async writeVAppProperties(vm: VM, observed: ObservedVM): Promise<void> {
-    const va = vm.spec!.bootstrap!.vAppConfig!;
-    const secret = this.secretReader(vm);
-    const wanted: [string, string][] = [];
-    if (va.rawProperties) {
-      const data = await this.secretData(vm.metadata.namespace!, va.rawProperties);
-      if (!data) {
-        throw new BootstrapDataError(
-          `spec.bootstrap.vAppConfig.rawProperties: Secret "${va.rawProperties}" not found in namespace ${vm.metadata.namespace}`,
-          'SecretNotFound',
-        );
-      }
-      for (const [k, v] of Object.entries(data)) wanted.push([k, Buffer.from(v, 'base64').toString('utf8')]);
-    }
-    for (const [i, p] of (va.properties ?? []).entries()) {
-      const value = p.value?.from
-        ? await secret(p.value.from, `spec.bootstrap.vAppConfig.properties[${i}].value.from`)
-        : (p.value?.value ?? '');
-      wanted.push([p.key, value]);
-    }
-    const props = await this.opts.provider.vAppProperties(observed);
-    const edits: Record<string, unknown>[] = [];
-    for (const [id, value] of wanted) {
-      const prop = props.find((p) => p.id === id);
-      if (!prop) {
-        const known = props.map((p) => String(p.id)).join(', ') || 'none';
-        throw new BootstrapDataError(
-          `spec.bootstrap.vAppConfig: "${id}" is not a vApp property of this VM (its image defines: ${known})`,
-          'UnknownVAppProperty',
-        );
-      }
-      if (prop.value !== value) edits.push({ ...prop, value });
-    }
-    if (edits.length > 0) await this.opts.provider.setVAppProperties(observed, edits);
-  }
-
-  /** A Secret's data in the namespace, or undefined when there is no such Secret. */
-  private async secretData(ns: string, name: string): Promise<Record<string, string> | undefined> {
-    const obj = await this.opts.client
-      .request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${name}`)
-      .catch((err: unknown) => {
-        if (err instanceof KubeAPIError && err.notFound) return undefined;
-        throw err;
-      });
-    return obj ? (obj.data ?? {}) : undefined;
-  }
-
-  /** Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a BootstrapDataError. */
-  private secretReader(vm: VM): SecretReader {
-    const ns = vm.metadata.namespace!;
-    const secrets = new Map<string, Record<string, string> | undefined>();
-    return async (ref, field) => {
-      if (!secrets.has(ref.name)) secrets.set(ref.name, await this.secretData(ns, ref.name));
-      const data = secrets.get(ref.name);
-      if (!data)
-        throw new BootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');
-      const value = data[ref.key];
-      if (value === undefined) {
-        throw new BootstrapDataError(`${field}: Secret "${ref.name}" has no key "${ref.key}"`, 'SecretKeyNotFound');
-      }
-      return Buffer.from(value, 'base64').toString('utf8');
-    };
   }
 
   /** Writes the record of attached disks (volume name → disk ID) onto the VM; returns the stored VM. */

@@ -1,0 +1,179 @@
+// Guest bootstrap right before a power-on: Cloud-Init data into guestinfo ExtraConfig, a LinuxPrep/Sysprep
+// customization handed to vSphere once, and vApp properties — with the Secrets they name read from the VM's
+// namespace. Missing input is a BootstrapDataError (or ProviderInputError from vSphere) the controller turns
+// into a condition; user data never reaches logs, Events or status.
+import type { EventRecorder } from '../../runtime/events.js';
+import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
+import type { ObservedVM, VMProvider } from '../../providers/interface.js';
+import {
+  BootstrapDataError,
+  cloudInitMetadata,
+  decodeRawUserData,
+  guestInfo,
+  renderCloudConfig,
+  type SecretReader,
+} from './cloud-init.js';
+import { customizationSpec, type Identity } from './customization.js';
+import { interfacesOf, type NetworkConfig } from './network-config.js';
+import type { VM } from './types.js';
+
+/** Set on the VM once its LinuxPrep/Sysprep customization was handed to vSphere (it is applied only once). */
+export const CUSTOMIZED_ANNOTATION = 'vmop.dev/guest-customized';
+
+export class GuestBootstrap {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly provider: VMProvider,
+    private readonly event: (...args: Parameters<EventRecorder['record']>) => void,
+  ) {}
+
+  /** LinuxPrep or Sysprep is asked for and has not been handed to vSphere yet. */
+  needsCustomization(vm: VM): boolean {
+    const b = vm.spec?.bootstrap;
+    return !!(b?.linuxPrep || b?.sysprep) && !vm.metadata.annotations?.[CUSTOMIZED_ANNOTATION];
+  }
+
+  /**
+   * Writes the Cloud-Init metadata and user data into the VM's guestinfo ExtraConfig. Secrets are read from the
+   * VM's namespace; a missing one is a BootstrapDataError. User data never reaches logs, Events or status.
+   */
+  async writeCloudInit(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
+    const spec = vm.spec!;
+    const ci = spec.bootstrap!.cloudInit!;
+    const secret = this.secretReader(vm);
+    let userData: string | undefined;
+    if (ci.rawCloudConfig) {
+      userData = decodeRawUserData(await secret(ci.rawCloudConfig, 'spec.bootstrap.cloudInit.rawCloudConfig'));
+    } else if (ci.cloudConfig) userData = await renderCloudConfig(ci.cloudConfig, secret);
+    const macs = await this.provider.nicMACs(observed);
+    const interfaces = interfacesOf(spec.network).map((i, n) => {
+      const extra = i as {
+        guestDeviceName?: string;
+        mtu?: number;
+        routes?: { to: string; via: string; metric?: number }[];
+      };
+      return {
+        name: i.name,
+        guestDeviceName: extra.guestDeviceName,
+        mtu: extra.mtu,
+        routes: extra.routes,
+        config: networkConfig.interfaces?.[n] ?? { name: i.name },
+        mac: macs[n],
+      };
+    });
+    const metadata = cloudInitMetadata({
+      instanceID: ci.instanceID || spec.biosUUID!,
+      hostName: networkConfig.dns.hostName,
+      domainName: networkConfig.dns.domainName,
+      interfaces,
+      sshAuthorizedKeys: ci.sshAuthorizedKeys,
+    });
+    await this.provider.setExtraConfig(observed, guestInfo(metadata, userData));
+  }
+
+  /**
+   * Hands the LinuxPrep or Sysprep customization to vSphere (CustomizeVM_Task, for the coming first power-on)
+   * and then marks the VM so it is never customized again. A manager that dies in between finds the
+   * customization still pending, which counts as done.
+   */
+  async customizeGuest(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
+    const bootstrap = vm.spec!.bootstrap!;
+    let identity: Identity;
+    if (bootstrap.linuxPrep) {
+      identity = { kind: 'linuxPrep', ...bootstrap.linuxPrep };
+    } else {
+      const sp = bootstrap.sysprep!;
+      identity = sp.rawSysprep
+        ? {
+            kind: 'sysprep',
+            rawXML: decodeRawUserData(await this.secretReader(vm)(sp.rawSysprep, 'spec.bootstrap.sysprep.rawSysprep')),
+          }
+        : {
+            kind: 'sysprep',
+            timeZone: sp.sysprep?.guiUnattended?.timeZone,
+            fullName: sp.sysprep?.userData?.fullName,
+            orgName: sp.sysprep?.userData?.orgName,
+          };
+    }
+    const macs = await this.provider.nicMACs(observed);
+    await this.provider.customize(observed, customizationSpec(networkConfig, macs, identity));
+    await this.client.request('PATCH', await this.client.objectPath(vm), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { [CUSTOMIZED_ANNOTATION]: new Date().toISOString() } } },
+    });
+    this.event(
+      vm,
+      'Normal',
+      'GuestCustomization',
+      `${bootstrap.linuxPrep ? 'LinuxPrep' : 'Sysprep'} customization handed to vSphere for the first power-on`,
+    );
+  }
+
+  /**
+   * Sets the VM's vApp (OVF) properties from spec.bootstrap.vAppConfig — values, Secret keys, or every pair of
+   * a Secret (rawProperties) — before a power-on. Only properties the image defines can be set.
+   */
+  async writeVAppProperties(vm: VM, observed: ObservedVM): Promise<void> {
+    const va = vm.spec!.bootstrap!.vAppConfig!;
+    const secret = this.secretReader(vm);
+    const wanted: [string, string][] = [];
+    if (va.rawProperties) {
+      const data = await this.secretData(vm.metadata.namespace!, va.rawProperties);
+      if (!data) {
+        throw new BootstrapDataError(
+          `spec.bootstrap.vAppConfig.rawProperties: Secret "${va.rawProperties}" not found in namespace ${vm.metadata.namespace}`,
+          'SecretNotFound',
+        );
+      }
+      for (const [k, v] of Object.entries(data)) wanted.push([k, Buffer.from(v, 'base64').toString('utf8')]);
+    }
+    for (const [i, p] of (va.properties ?? []).entries()) {
+      const value = p.value?.from
+        ? await secret(p.value.from, `spec.bootstrap.vAppConfig.properties[${i}].value.from`)
+        : (p.value?.value ?? '');
+      wanted.push([p.key, value]);
+    }
+    const props = await this.provider.vAppProperties(observed);
+    const edits: Record<string, unknown>[] = [];
+    for (const [id, value] of wanted) {
+      const prop = props.find((p) => p.id === id);
+      if (!prop) {
+        const known = props.map((p) => String(p.id)).join(', ') || 'none';
+        throw new BootstrapDataError(
+          `spec.bootstrap.vAppConfig: "${id}" is not a vApp property of this VM (its image defines: ${known})`,
+          'UnknownVAppProperty',
+        );
+      }
+      if (prop.value !== value) edits.push({ ...prop, value });
+    }
+    if (edits.length > 0) await this.provider.setVAppProperties(observed, edits);
+  }
+
+  /** A Secret's data in the namespace, or undefined when there is no such Secret. */
+  private async secretData(ns: string, name: string): Promise<Record<string, string> | undefined> {
+    const obj = await this.client
+      .request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${name}`)
+      .catch((err: unknown) => {
+        if (err instanceof KubeAPIError && err.notFound) return undefined;
+        throw err;
+      });
+    return obj ? (obj.data ?? {}) : undefined;
+  }
+
+  /** Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a BootstrapDataError. */
+  private secretReader(vm: VM): SecretReader {
+    const ns = vm.metadata.namespace!;
+    const secrets = new Map<string, Record<string, string> | undefined>();
+    return async (ref, field) => {
+      if (!secrets.has(ref.name)) secrets.set(ref.name, await this.secretData(ns, ref.name));
+      const data = secrets.get(ref.name);
+      if (!data)
+        throw new BootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');
+      const value = data[ref.key];
+      if (value === undefined) {
+        throw new BootstrapDataError(`${field}: Secret "${ref.name}" has no key "${ref.key}"`, 'SecretKeyNotFound');
+      }
+      return Buffer.from(value, 'base64').toString('utf8');
+    };
+  }
+}
