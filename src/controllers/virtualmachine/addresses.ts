@@ -106,4 +106,20 @@ export class InterfaceAddresses {
     if (waiting.length === 0) return {};
     return { pending: { reason: waiting[0]!.reason, message: waiting.map((w) => w.message).join('; ') } };
   }
+
+  /** Deletes the VM's claims, which gives their addresses back to their pools. */
+  async release(vm: VM): Promise<void> {
+    for (const claim of this.claims.list()) {
+      const owner = (claim.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
+      if (claim.metadata.namespace !== vm.metadata.namespace || owner !== vm.metadata.name) continue;
+      await this.client
+        .request(
+          'DELETE',
+          `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${claim.metadata.namespace}/ipaddressclaims/${claim.metadata.name}`,
+        )
+        .catch((err: unknown) => {
+          if (!(err instanceof KubeAPIError && err.notFound)) throw err;
+        });
+    }
+  }
 }

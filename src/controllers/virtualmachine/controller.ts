@@ -37,15 +37,14 @@ import {
 } from './network-config.js';
 import { resolveNetworks } from './networks.js';
 import { decidePower, restartDue, restartOp } from './power.js';
-import type { VM, VMStatus, VolumeStatus } from './types.js';
-import { ATTACHED_DISKS_ANNOTATION, recordedDisks, resolveVolume, type VolumeCaches } from './volumes.js';
+import type { VM, VMStatus } from './types.js';
+import type { VolumeCaches } from './volumes.js';
+import { VolumeAttacher } from './volume-attacher.js';
 import { chooseZone } from './zone.js';
 
 export const FINALIZER = 'vmoperator.vmware.com/virtualmachine';
 export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
 
-/** True when every PersistentVolumeClaim volume of the VM is attached. */
-const VOLUMES_READY = 'VirtualMachineVolumesReady';
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
 const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
 /** The Networks of the VM's interfaces exist (created VMs keep the networks they got). */
@@ -95,6 +94,7 @@ export class VirtualMachineController implements Runnable {
   private readonly claims: Informer;
   private readonly ipAddresses: Informer;
   private readonly ipam: InterfaceAddresses;
+  private readonly volumes: VolumeAttacher;
   private readonly bootstrap: GuestBootstrap;
   /** Soft power operations under way, by key: the state they aim at and when they were issued. */
   private readonly softOps = new Map<string, { target: PowerState; since: number }>();
@@ -145,6 +145,7 @@ export class VirtualMachineController implements Runnable {
       volumes: new Informer(client, { apiVersion: 'v1', kind: 'PersistentVolume', logger }),
       quotas: this.caches.quotas,
     };
+    this.volumes = new VolumeAttacher(client, opts.provider, this.volumeCaches, (...args) => this.event(...args));
     // vSphere reports changes by managed object ID (status.uniqueID) and instance UUID; either leads back to
     // the key (the ID also when vcsim reports an instance UUID that a deploy's reconfigure has replaced).
     this.vms.on((event, vm, old) => {
@@ -369,7 +370,7 @@ export class VirtualMachineController implements Runnable {
     if (spec.guestID) conditions.push({ type: CONDITIONS.guestID, status: 'True', reason: 'True', message: '' });
     conditions.push({ type: CONDITIONS.created, status: 'True', reason: 'True', message: '' });
 
-    const volumes = await this.reconcileVolumes(vm, observed);
+    const volumes = await this.volumes.reconcile(vm, observed);
     vm = volumes.vm;
     if (volumes.condition) conditions.push(volumes.condition);
     const resolvedNets = resolveNetworks(vm.metadata.namespace!, spec.network, this.networks);
@@ -579,101 +580,6 @@ export class VirtualMachineController implements Runnable {
   }
 
   /**
-   * Attaches the disks of the VM's PersistentVolumeClaim volumes and detaches those of volumes that left the
-   * spec. The record of attached disks (an annotation) is written before an attach and after a detach.
-   * Returns the VM as stored, status.volumes, what is still pending (for the power-on), and the condition.
-   */
-  private async reconcileVolumes(
-    vm: VM,
-    observed: ObservedVM,
-  ): Promise<{
-    vm: VM;
-    statuses?: VolumeStatus[];
-    pending: string[];
-    condition?: ConditionUpdate;
-    requeueAfterMs?: number;
-  }> {
-    const ns = vm.metadata.namespace!;
-    const specVolumes = (vm.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim);
-    let recorded = recordedDisks(vm.metadata.annotations);
-    if (specVolumes.length === 0 && Object.keys(recorded).length === 0) {
-      // Nothing to attach or detach (and no vSphere call for the many VMs without volumes).
-      return { vm, pending: [], statuses: undefined };
-    }
-    const provider = this.opts.provider;
-    const resolved = specVolumes.map((v) => resolveVolume(ns, v, this.volumeCaches));
-    const inSpec = new Set(specVolumes.map((v) => v.name));
-    const wanted = new Map(resolved.flatMap((r) => ('diskID' in r ? [[r.name, r.diskID] as const] : [])));
-    for (const [name, id] of Object.entries(recorded)) {
-      // Detach a volume that left the spec, or whose claim now points at another disk. One that cannot be
-      // resolved for the moment (its claim is being recreated, say) stays as it is.
-      if (wanted.get(name) === id || (inSpec.has(name) && !wanted.has(name))) continue;
-      try {
-        await provider.detachDisk(observed, id);
-      } catch (err) {
-        this.event(
-          vm,
-          'Warning',
-          'VolumeDetachFailed',
-          `detaching disk ${id} (volume ${name}) failed: ${message(err)}; retrying`,
-        );
-        throw err;
-      }
-      this.event(vm, 'Normal', 'VolumeDetached', `detached disk ${id} of volume ${name}`);
-      const { [name]: _gone, ...rest } = recorded;
-      recorded = rest;
-      vm = await this.recordDisks(vm, recorded);
-    }
-    const statuses: VolumeStatus[] = [];
-    const pending: string[] = [];
-    let failed = false;
-    for (const r of resolved) {
-      if (!('diskID' in r)) {
-        statuses.push({ name: r.name, type: 'Managed', attached: false, error: r.error });
-        pending.push(`${r.name}: ${r.error}`);
-        continue;
-      }
-      if (recorded[r.name] !== r.diskID) {
-        recorded = { ...recorded, [r.name]: r.diskID };
-        vm = await this.recordDisks(vm, recorded);
-      }
-      let attachment = await provider.diskAttachment(observed, r.diskID);
-      if (!attachment.attached) {
-        try {
-          await provider.attachDisk(observed, r.diskID);
-          this.event(
-            vm,
-            'Normal',
-            'VolumeAttached',
-            `attached disk ${r.diskID} of claim ${r.claim} as volume ${r.name}`,
-          );
-          attachment = await provider.diskAttachment(observed, r.diskID);
-        } catch (err) {
-          const error = `attaching disk ${r.diskID} failed: ${message(err)}`;
-          this.event(vm, 'Warning', 'VolumeAttachFailed', `${error}; retrying`);
-          statuses.push({ name: r.name, type: 'Managed', attached: false, error });
-          pending.push(`${r.name}: ${error}`);
-          failed = true;
-          continue;
-        }
-      }
-      statuses.push({
-        name: r.name,
-        type: 'Managed',
-        attached: attachment.attached,
-        ...(attachment.diskUUID ? { diskUUID: attachment.diskUUID } : {}),
-        ...(r.limit ? { limit: r.limit } : {}),
-      });
-      if (!attachment.attached) pending.push(`${r.name}: disk ${r.diskID} is not attached yet`);
-    }
-    const condition: ConditionUpdate =
-      pending.length === 0
-        ? { type: VOLUMES_READY, status: 'True', reason: 'True', message: '' }
-        : fail(VOLUMES_READY, 'VolumesPending', pending.join('; '));
-    return { vm, statuses, pending, condition, ...(failed ? { requeueAfterMs: 10_000 } : {}) };
-  }
-
-  /**
    * status.network.interfaces from the guest's adapters, read from vSphere only when the guest's primary
    * address differs from the one in status (so idle VMs cost no call).
    */
@@ -684,15 +590,6 @@ export class VirtualMachineController implements Runnable {
     if (status?.interfaces && (status.primaryIP4 === observed.guestIP || status.primaryIP6 === observed.guestIP))
       return {};
     return { interfaces: guestInterfaces(vm.spec?.network, await this.opts.provider.guestNICs(observed)) };
-  }
-
-  /** Writes the record of attached disks (volume name → disk ID) onto the VM; returns the stored VM. */
-  private async recordDisks(vm: VM, disks: Record<string, string>): Promise<VM> {
-    const value = Object.keys(disks).length > 0 ? JSON.stringify(disks) : null;
-    return this.opts.client.request<VM>('PATCH', await this.opts.client.objectPath(vm), {
-      contentType: 'application/merge-patch+json',
-      body: { metadata: { annotations: { [ATTACHED_DISKS_ANNOTATION]: value } } },
-    });
   }
 
   /** The VM's zone: its label, or a chosen one that is then written as the label (returns the stored object). */
@@ -743,14 +640,7 @@ export class VirtualMachineController implements Runnable {
         const observed = await this.opts.provider.findVM(spec.instanceUUID);
         if (observed) {
           // The volumes' disks belong to their claims: detach them so they outlive the VM.
-          let recorded = recordedDisks(vm.metadata.annotations);
-          for (const [name, id] of Object.entries(recorded)) {
-            await this.opts.provider.detachDisk(observed, id);
-            this.event(vm, 'Normal', 'VolumeDetached', `detached disk ${id} of volume ${name}`);
-            const { [name]: _gone, ...rest } = recorded;
-            recorded = rest;
-            vm = await this.recordDisks(vm, recorded);
-          }
+          vm = await this.volumes.detachAll(vm, observed);
           await this.opts.provider.destroyVM(observed);
           this.event(vm, 'Normal', 'Deleted', `destroyed vSphere VM ${observed.id}`);
         }
@@ -762,18 +652,7 @@ export class VirtualMachineController implements Runnable {
       }
     }
     // Its addresses go back to their pools now (the garbage collector would also do it, later).
-    for (const claim of this.claims.list()) {
-      const owner = (claim.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
-      if (claim.metadata.namespace !== vm.metadata.namespace || owner !== vm.metadata.name) continue;
-      await this.opts.client
-        .request(
-          'DELETE',
-          `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${claim.metadata.namespace}/ipaddressclaims/${claim.metadata.name}`,
-        )
-        .catch((err: unknown) => {
-          if (!(err instanceof KubeAPIError && err.notFound)) throw err;
-        });
-    }
+    await this.ipam.release(vm);
     await removeFinalizer(this.opts.client, vm, FINALIZER);
     this.softOps.delete(key);
     this.zoneChoices.delete(key);

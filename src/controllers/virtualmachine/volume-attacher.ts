@@ -1,0 +1,143 @@
+// Attaching and detaching the disks of a VM's PersistentVolumeClaim volumes: the disks attached are recorded
+// on the VirtualMachine (annotation, written before an attach and after a detach), so a volume removed from the
+// spec is detached even when its claim is gone, and a manager restart between a vSphere task and the status
+// write neither repeats an attach nor loses a detach.
+import type { ObservedVM, VMProvider } from '../../providers/interface.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import type { KubeClient } from '../../runtime/kube-client.js';
+import type { ConditionUpdate } from './dependencies.js';
+import type { VM, VolumeStatus } from './types.js';
+import { ATTACHED_DISKS_ANNOTATION, recordedDisks, resolveVolume, type VolumeCaches } from './volumes.js';
+
+/** True when every PersistentVolumeClaim volume of the VM is attached. */
+export const VOLUMES_READY = 'VirtualMachineVolumesReady';
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class VolumeAttacher {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly provider: VMProvider,
+    private readonly caches: VolumeCaches,
+    private readonly event: (...args: Parameters<EventRecorder['record']>) => void,
+  ) {}
+
+  /**
+   * Attaches the disks of the VM's PersistentVolumeClaim volumes and detaches those of volumes that left the
+   * spec. The record of attached disks (an annotation) is written before an attach and after a detach.
+   * Returns the VM as stored, status.volumes, what is still pending (for the power-on), and the condition.
+   */
+  async reconcile(
+    vm: VM,
+    observed: ObservedVM,
+  ): Promise<{
+    vm: VM;
+    statuses?: VolumeStatus[];
+    pending: string[];
+    condition?: ConditionUpdate;
+    requeueAfterMs?: number;
+  }> {
+    const ns = vm.metadata.namespace!;
+    const specVolumes = (vm.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim);
+    let recorded = recordedDisks(vm.metadata.annotations);
+    if (specVolumes.length === 0 && Object.keys(recorded).length === 0) {
+      // Nothing to attach or detach (and no vSphere call for the many VMs without volumes).
+      return { vm, pending: [], statuses: undefined };
+    }
+    const provider = this.provider;
+    const resolved = specVolumes.map((v) => resolveVolume(ns, v, this.caches));
+    const inSpec = new Set(specVolumes.map((v) => v.name));
+    const wanted = new Map(resolved.flatMap((r) => ('diskID' in r ? [[r.name, r.diskID] as const] : [])));
+    for (const [name, id] of Object.entries(recorded)) {
+      // Detach a volume that left the spec, or whose claim now points at another disk. One that cannot be
+      // resolved for the moment (its claim is being recreated, say) stays as it is.
+      if (wanted.get(name) === id || (inSpec.has(name) && !wanted.has(name))) continue;
+      try {
+        await provider.detachDisk(observed, id);
+      } catch (err) {
+        this.event(
+          vm,
+          'Warning',
+          'VolumeDetachFailed',
+          `detaching disk ${id} (volume ${name}) failed: ${message(err)}; retrying`,
+        );
+        throw err;
+      }
+      this.event(vm, 'Normal', 'VolumeDetached', `detached disk ${id} of volume ${name}`);
+      const { [name]: _gone, ...rest } = recorded;
+      recorded = rest;
+      vm = await this.record(vm, recorded);
+    }
+    const statuses: VolumeStatus[] = [];
+    const pending: string[] = [];
+    let failed = false;
+    for (const r of resolved) {
+      if (!('diskID' in r)) {
+        statuses.push({ name: r.name, type: 'Managed', attached: false, error: r.error });
+        pending.push(`${r.name}: ${r.error}`);
+        continue;
+      }
+      if (recorded[r.name] !== r.diskID) {
+        recorded = { ...recorded, [r.name]: r.diskID };
+        vm = await this.record(vm, recorded);
+      }
+      let attachment = await provider.diskAttachment(observed, r.diskID);
+      if (!attachment.attached) {
+        try {
+          await provider.attachDisk(observed, r.diskID);
+          this.event(
+            vm,
+            'Normal',
+            'VolumeAttached',
+            `attached disk ${r.diskID} of claim ${r.claim} as volume ${r.name}`,
+          );
+          attachment = await provider.diskAttachment(observed, r.diskID);
+        } catch (err) {
+          const error = `attaching disk ${r.diskID} failed: ${message(err)}`;
+          this.event(vm, 'Warning', 'VolumeAttachFailed', `${error}; retrying`);
+          statuses.push({ name: r.name, type: 'Managed', attached: false, error });
+          pending.push(`${r.name}: ${error}`);
+          failed = true;
+          continue;
+        }
+      }
+      statuses.push({
+        name: r.name,
+        type: 'Managed',
+        attached: attachment.attached,
+        ...(attachment.diskUUID ? { diskUUID: attachment.diskUUID } : {}),
+        ...(r.limit ? { limit: r.limit } : {}),
+      });
+      if (!attachment.attached) pending.push(`${r.name}: disk ${r.diskID} is not attached yet`);
+    }
+    const condition: ConditionUpdate =
+      pending.length === 0
+        ? { type: VOLUMES_READY, status: 'True', reason: 'True', message: '' }
+        : { type: VOLUMES_READY, status: 'False', reason: 'VolumesPending', message: pending.join('; ') };
+    return { vm, statuses, pending, condition, ...(failed ? { requeueAfterMs: 10_000 } : {}) };
+  }
+
+  /** Detaches every recorded disk (before the VM is destroyed); returns the VM as stored. */
+  async detachAll(vm: VM, observed: ObservedVM): Promise<VM> {
+    let recorded = recordedDisks(vm.metadata.annotations);
+    for (const [name, id] of Object.entries(recorded)) {
+      await this.provider.detachDisk(observed, id);
+      this.event(vm, 'Normal', 'VolumeDetached', `detached disk ${id} of volume ${name}`);
+      const { [name]: _gone, ...rest } = recorded;
+      recorded = rest;
+      vm = await this.record(vm, recorded);
+    }
+    return vm;
+  }
+
+  /** Writes the record of attached disks (volume name → disk ID) onto the VM; returns the stored VM. */
+  private async record(vm: VM, disks: Record<string, string>): Promise<VM> {
+    const value = Object.keys(disks).length > 0 ? JSON.stringify(disks) : null;
+    return this.client.request<VM>('PATCH', await this.client.objectPath(vm), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { [ATTACHED_DISKS_ANNOTATION]: value } } },
+    });
+  }
+}
