@@ -13,7 +13,7 @@ import { VSphereAPI } from '../../src/vsphere/api.js';
 import { VapiClient } from '../../src/vsphere/rest.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { CLUSTER_RULES, grantedPermissions, NAMESPACE_RULES } from '../../src/install/rbac.js';
-import { scrape } from '../support/metrics.js';
+import { apiUsage } from '../support/metrics.js';
 import { client, ground, kubectl, testNamespace } from '../support/ground.js';
 import { vcsimBase, vcsimCA, vimClient } from '../support/vsphere.js';
 import { eventually } from '../support/vms.js';
@@ -138,11 +138,7 @@ describe('image controller', () => {
   it('used every permission the generated roles grant the image controller alone (after the tests above)', async () => {
     // The test manager's requests are counted by RBAC verb and resource. Permissions the image controller
     // shares with the VM controller (leases among them) are checked by the RBAC test.
-    const used = new Set(
-      (await scrape(ground().managerHealthPort)).samples
-        .filter((x) => x.name === 'vmop_kube_api_requests_total' && /^[24]/.test(x.labels.code ?? '') && x.value > 0)
-        .map((x) => `${x.labels.group}/${x.labels.resource}:${x.labels.verb}`),
-    );
+    const { used } = await apiUsage(ground().managerHealthPort);
     assert.deepEqual(
       grantedPermissions(RULES, 'virtualmachineimage').filter(
         (p) => !used.has(p) && !grantedPermissions(RULES, 'virtualmachine').includes(p),

@@ -23,25 +23,9 @@ import { webhookConfigurations, type WebhookConfigurationObject } from '../../sr
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
-import { scrape } from '../support/metrics.js';
+import { apiUsage, scrape } from '../support/metrics.js';
 import { patchVM, vmPath } from '../support/vm.js';
 import { eventually, getVM, vm, vmName, vmNamespace, waitForGone, waitForPower } from '../support/vms.js';
-
-/**
- * The "group/resource:verb" a manager's requests needed (answered ones: 2xx or 4xx), and those the API server
- * refused with 403 Forbidden, from its /metrics.
- */
-async function apiUsage(port: number): Promise<{ used: Set<string>; forbidden: string[] }> {
-  const used = new Set<string>();
-  const forbidden: string[] = [];
-  for (const { name, labels, value } of (await scrape(port)).samples) {
-    if (name !== 'vmop_kube_api_requests_total' || !value) continue;
-    const permission = `${labels.group}/${labels.resource}:${labels.verb}`;
-    if (/^[24]/.test(labels.code ?? '')) used.add(permission);
-    if (labels.code === '403') forbidden.push(permission);
-  }
-  return { used, forbidden };
-}
 
 describe('least-privilege RBAC', () => {
   let c: KubeClient;

@@ -10,19 +10,25 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, govc, ground } from '../support/ground.js';
-import { condition, eventsFor, eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
+import { client, govcCollect, ground } from '../support/ground.js';
+import {
+  condition,
+  eventsFor,
+  eventually,
+  getVM,
+  vm,
+  vmName,
+  vmNamespace,
+  vmNICs,
+  waitForPower,
+} from '../support/vms.js';
 
 async function guestinfo(
   ns: string,
   name: string,
 ): Promise<{ metadata: unknown; userdata?: string; raw: Record<string, string> }> {
-  const r = await govc(['object.collect', '-json', `/DC0/vm/${ns}/${name}`, 'config.extraConfig']);
-  assert.equal(r.code, 0, r.stderr);
-  const [prop] = JSON.parse(r.stdout) as {
-    val: { _value?: { key: string; value: string }[] } | { key: string; value: string }[];
-  }[];
-  const list = (Array.isArray(prop!.val) ? prop!.val : (prop!.val._value ?? [])) as { key: string; value: string }[];
+  const props = await govcCollect(`/DC0/vm/${ns}/${name}`, ['config.extraConfig']);
+  const list = (props['config.extraConfig'] as { key: string; value: string }[] | undefined) ?? [];
   const raw = Object.fromEntries(list.map((o) => [o.key, o.value]));
   const decode = (key: string) => gunzipSync(Buffer.from(raw[key]!, 'base64')).toString('utf8');
   assert.equal(raw['guestinfo.metadata.encoding'], 'gzip+base64');
@@ -34,17 +40,7 @@ async function guestinfo(
 }
 
 async function macs(ns: string, name: string): Promise<string[]> {
-  const r = await govc(['object.collect', '-json', `/DC0/vm/${ns}/${name}`, 'config.hardware.device']);
-  assert.equal(r.code, 0, r.stderr);
-  const [prop] = JSON.parse(r.stdout) as { val: { _value?: unknown[] } | unknown[] }[];
-  const devices = (Array.isArray(prop!.val) ? prop!.val : (prop!.val._value ?? [])) as {
-    key: number;
-    macAddress?: string;
-  }[];
-  return devices
-    .filter((d) => d.macAddress)
-    .sort((a, b) => a.key - b.key)
-    .map((d) => d.macAddress!.toLowerCase());
+  return (await vmNICs(ns, name)).map((d) => d.macAddress!.toLowerCase());
 }
 
 describe('VM controller: Cloud-Init', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { storageClassAssociation } from '../../src/devenv/seed.js';
-import { client, govc } from '../support/ground.js';
+import { client, govc, govcCollect } from '../support/ground.js';
 import { API } from '../support/vm.js';
 import {
   condition,
@@ -23,19 +23,6 @@ import {
   waitForCondition,
   waitForPower,
 } from '../support/vms.js';
-
-/** `govc object.collect -json` of some properties, as name → value. */
-async function collect(path: string, props: string[]): Promise<Record<string, unknown>> {
-  const r = await govc(['object.collect', '-json', path, ...props]);
-  assert.equal(r.code, 0, r.stderr);
-  const list = JSON.parse(r.stdout) as { name: string; val: unknown }[];
-  return Object.fromEntries(
-    list.map((p) => [
-      p.name,
-      typeof p.val === 'object' && p.val !== null && '_value' in p.val ? (p.val as { _value: unknown })._value : p.val,
-    ]),
-  );
-}
 
 async function ethernetTypes(path: string): Promise<string[]> {
   const r = await govc(['device.ls', '-vm', path]);
@@ -99,7 +86,7 @@ describe('VM controller: create', () => {
       assert.match(r.stdout, new RegExp(`Name:\\s+${name}\\n`));
       assert.match(r.stdout, new RegExp(`Path:\\s+/DC0/vm/${ns}/${name}\\n`));
     }
-    const props = await collect(`/DC0/vm/${ns}/${name}`, [
+    const props = await govcCollect(`/DC0/vm/${ns}/${name}`, [
       'config.hardware.numCPU',
       'config.hardware.memoryMB',
       'config.cpuAllocation',
@@ -138,7 +125,7 @@ describe('VM controller: create', () => {
     const name = vmName('nsimage');
     await c.create(vm(ns, name));
     await waitForPower(c, ns, name, 'PoweredOn');
-    const props = await collect(`/DC0/vm/${ns}/${name}`, ['config.guestId']);
+    const props = await govcCollect(`/DC0/vm/${ns}/${name}`, ['config.guestId']);
     assert.equal(props['config.guestId'], 'ubuntu64Guest');
     const created = await eventually('Created event', async () =>
       (await eventsFor(c, ns, name)).find((e) => e.reason === 'Created'),
@@ -242,7 +229,7 @@ describe('VM controller: create', () => {
     const good = vmName('goodguest');
     await c.create(vm(ns, good, { guestID: 'rhel9_64Guest' }));
     await waitForPower(c, ns, good, 'PoweredOn');
-    const props = await collect(`/DC0/vm/${ns}/${good}`, ['config.guestId']);
+    const props = await govcCollect(`/DC0/vm/${ns}/${good}`, ['config.guestId']);
     assert.equal(props['config.guestId'], 'rhel9_64Guest');
   });
 });

@@ -5,25 +5,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, govc, kubectl } from '../support/ground.js';
+import { client, govcCollect, kubectl } from '../support/ground.js';
 import { patchVM } from '../support/vm.js';
 import { condition, eventsFor, eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
 
-async function guest(ns: string, name: string): Promise<Record<string, unknown>> {
-  const r = await govc([
-    'object.collect',
-    '-json',
-    `/DC0/vm/${ns}/${name}`,
+function guest(ns: string, name: string): Promise<Record<string, unknown>> {
+  return govcCollect(`/DC0/vm/${ns}/${name}`, [
     'guest.hostName',
     'guest.ipAddress',
     'guest.customizationInfo',
     'guest.net',
   ]);
-  assert.equal(r.code, 0, r.stderr);
-  const props = JSON.parse(r.stdout) as { name: string; val: unknown }[];
-  // Arrays come wrapped as {_typeName, _value}.
-  const unwrap = (v: unknown) => (v && typeof v === 'object' && '_value' in v ? (v as { _value: unknown })._value : v);
-  return Object.fromEntries(props.map((p) => [p.name, unwrap(p.val)]));
 }
 
 describe('VM controller: LinuxPrep and Sysprep', () => {

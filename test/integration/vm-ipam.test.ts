@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { CLUSTER_RULES, grantedPermissions, NAMESPACE_RULES } from '../../src/install/rbac.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, ground } from '../support/ground.js';
-import { scrape } from '../support/metrics.js';
+import { apiUsage } from '../support/metrics.js';
 import { vmPath } from '../support/vm.js';
 import { condition, eventually, getVM, vm, vmNamespace, waitForGone, type VMObject } from '../support/vms.js';
 
@@ -135,11 +135,7 @@ describe('VM controller: IPAM', () => {
   );
 
   it('used every permission the generated roles grant the IPAM provider alone (after the tests above)', async () => {
-    const used = new Set(
-      (await scrape(ground().managerHealthPort)).samples
-        .filter((x) => x.name === 'vmop_kube_api_requests_total' && /^[24]/.test(x.labels.code ?? '') && x.value > 0)
-        .map((x) => `${x.labels.group}/${x.labels.resource}:${x.labels.verb}`),
-    );
+    const { used } = await apiUsage(ground().managerHealthPort);
     const rules = [...CLUSTER_RULES, ...NAMESPACE_RULES];
     assert.deepEqual(
       grantedPermissions(rules, 'ipam').filter((p) => !used.has(p)),

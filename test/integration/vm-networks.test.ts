@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, govc } from '../support/ground.js';
-import { condition, eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
+import { condition, eventually, getVM, vm, vmName, vmNamespace, vmNICs, waitForPower } from '../support/vms.js';
 
 function network(ns: string, name: string, spec: Record<string, unknown>, isDefault = false): KubeObject {
   return {
@@ -19,18 +19,7 @@ function network(ns: string, name: string, spec: Record<string, unknown>, isDefa
 
 /** The port group keys of the VM's NICs, in device order. */
 async function nicPortGroups(ns: string, name: string): Promise<string[]> {
-  const r = await govc(['object.collect', '-json', `/DC0/vm/${ns}/${name}`, 'config.hardware.device']);
-  assert.equal(r.code, 0, r.stderr);
-  const [prop] = JSON.parse(r.stdout) as { val: { _value?: unknown[] } | unknown[] }[];
-  const devices = (Array.isArray(prop!.val) ? prop!.val : (prop!.val._value ?? [])) as {
-    key: number;
-    macAddress?: string;
-    backing?: { port?: { portgroupKey?: string }; deviceName?: string };
-  }[];
-  return devices
-    .filter((d) => d.macAddress)
-    .sort((a, b) => a.key - b.key)
-    .map((d) => d.backing?.port?.portgroupKey ?? d.backing?.deviceName ?? '?');
+  return (await vmNICs(ns, name)).map((d) => d.backing?.port?.portgroupKey ?? d.backing?.deviceName ?? '?');
 }
 
 /** The managed object ID of a vSphere network (the port group key of a distributed port group). */

@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, govc } from '../support/ground.js';
+import { client, govcCollect } from '../support/ground.js';
 import { condition, eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
 
 async function vappProperties(ns: string, name: string): Promise<Record<string, string>> {
-  const r = await govc(['object.collect', '-json', `/DC0/vm/${ns}/${name}`, 'config.vAppConfig']);
-  assert.equal(r.code, 0, r.stderr);
-  const [prop] = JSON.parse(r.stdout) as { val: { property?: { id: string; value?: string }[] } }[];
-  return Object.fromEntries((prop!.val.property ?? []).map((p) => [p.id, p.value ?? '']));
+  const props = await govcCollect(`/DC0/vm/${ns}/${name}`, ['config.vAppConfig']);
+  const vapp = props['config.vAppConfig'] as { property?: { id: string; value?: string }[] } | undefined;
+  return Object.fromEntries((vapp?.property ?? []).map((p) => [p.id, p.value ?? '']));
 }
 
 describe('VM controller: vApp properties', () => {

@@ -72,6 +72,22 @@ export function govc(args: string[]): Promise<CommandResult> {
   return exec(g.tools.govc, args, { GOVC_URL: g.govcURL, GOVC_INSECURE: '1', GOVC_DATACENTER: 'DC0' });
 }
 
+/**
+ * Properties of one vSphere object as govc reads them (`object.collect -json`), by property path; arrays,
+ * which govc wraps as {_typeName, _value}, come unwrapped.
+ */
+export async function govcCollect(path: string, props: string[]): Promise<Record<string, unknown>> {
+  const r = await govc(['object.collect', '-json', path, ...props]);
+  if (r.code !== 0) throw new Error(`govc object.collect ${path} failed: ${r.stderr}`);
+  const list = JSON.parse(r.stdout) as { name: string; val: unknown }[];
+  return Object.fromEntries(
+    list.map((p) => [
+      p.name,
+      typeof p.val === 'object' && p.val !== null && '_value' in p.val ? (p.val as { _value: unknown })._value : p.val,
+    ]),
+  );
+}
+
 /** Creates a namespace with a unique name for one test. */
 export async function testNamespace(prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;

@@ -23,3 +23,19 @@ export async function scrape(port: number): Promise<{ samples: Sample[]; types: 
   }
   return { samples, types };
 }
+
+/**
+ * The "group/resource:verb" a manager's requests needed (answered ones: 2xx or 4xx), and those the API server
+ * refused with 403 Forbidden, from its /metrics (vmop_kube_api_requests_total).
+ */
+export async function apiUsage(port: number): Promise<{ used: Set<string>; forbidden: string[] }> {
+  const used = new Set<string>();
+  const forbidden: string[] = [];
+  for (const { name, labels, value } of (await scrape(port)).samples) {
+    if (name !== 'vmop_kube_api_requests_total' || !value) continue;
+    const permission = `${labels.group}/${labels.resource}:${labels.verb}`;
+    if (/^[24]/.test(labels.code ?? '')) used.add(permission);
+    if (labels.code === '403') forbidden.push(permission);
+  }
+  return { used, forbidden };
+}

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { storageClassAssociation } from '../../src/devenv/seed.js';
-import { client, govc, testNamespace } from './ground.js';
+import { client, govc, govcCollect, testNamespace } from './ground.js';
 import { API, vmObject, vmPath } from './vm.js';
 
 export const PHOTON_IMAGE = 'vmi-3044b59f15d847781';
@@ -199,4 +199,18 @@ export async function readyImage(
       },
     },
   });
+}
+
+export interface NICDevice {
+  key: number;
+  macAddress?: string;
+  backing?: { port?: { portgroupKey?: string }; deviceName?: string };
+}
+
+/** The network adapters of a test VM as govc reads them, in device order (the order of its interfaces). */
+export async function vmNICs(namespace: string, name: string): Promise<NICDevice[]> {
+  const props = await govcCollect(`/DC0/vm/${namespace}/${name}`, ['config.hardware.device']);
+  return ((props['config.hardware.device'] as NICDevice[] | undefined) ?? [])
+    .filter((d) => d.macAddress)
+    .sort((a, b) => a.key - b.key);
 }
