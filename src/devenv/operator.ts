@@ -2,7 +2,7 @@
 // manager process in the background, and the webhook configurations that point the API server at it.
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { KubeAPIError, type KubeClient, type KubeObject } from '../runtime/kube-client.js';
+import type { KubeClient, KubeObject } from '../runtime/kube-client.js';
 import { webhookConfigurations } from '../webhooks/configuration.js';
 import { httpStatus, logFile, pidFile } from './ground.js';
 import { ensurePKI, ensureServingCert } from './pki.js';
@@ -104,8 +104,6 @@ export async function installWebhooks(
 /** Deletes the webhook configurations `installWebhooks` made (none there is fine). */
 export async function removeWebhooks(client: KubeClient, prefix: string): Promise<void> {
   for (const cfg of webhookConfigurations(prefix, { kind: 'url', baseURL: 'https://127.0.0.1', caBundle: '' })) {
-    await client.delete(cfg as unknown as KubeObject).catch((err: unknown) => {
-      if (!(err instanceof KubeAPIError && err.notFound)) throw err;
-    });
+    await client.deleteIfPresent(cfg as unknown as KubeObject);
   }
 }

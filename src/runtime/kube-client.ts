@@ -186,6 +186,14 @@ export class KubeClient {
     await this.request('DELETE', await this.objectPath(obj));
   }
 
+  /** Deletes the object (or the one at `path`); one that is already gone is fine. */
+  async deleteIfPresent(target: string | Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<void> {
+    const path = typeof target === 'string' ? target : await this.objectPath(target);
+    await this.request('DELETE', path).catch((err: unknown) => {
+      if (!(err instanceof KubeAPIError && err.notFound)) throw err;
+    });
+  }
+
   /** Server-side apply of `obj` as `fieldManager` (forcing ownership of conflicting fields). */
   async apply<T extends KubeObject>(obj: T, fieldManager = 'vmop'): Promise<T> {
     return this.request<T>('PATCH', await this.objectPath(obj), {

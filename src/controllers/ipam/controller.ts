@@ -205,14 +205,9 @@ export class IPAMProvider implements Runnable {
   }
 
   private async deleteAddress(a: Address): Promise<void> {
-    await this.opts.client
-      .request(
-        'DELETE',
-        `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${a.metadata.namespace}/ipaddresses/${a.metadata.name}`,
-      )
-      .catch((err: unknown) => {
-        if (!(err instanceof KubeAPIError && err.notFound)) throw err;
-      });
+    await this.opts.client.deleteIfPresent(
+      `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${a.metadata.namespace}/ipaddresses/${a.metadata.name}`,
+    );
     this.opts.logger.info({ address: a.spec.address, pool: a.spec.poolRef.name }, 'address released');
   }
 

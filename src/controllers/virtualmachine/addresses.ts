@@ -52,6 +52,8 @@ export class InterfaceAddresses {
   async claimAddresses(vm: VM, nets: InterfaceNetwork[]): Promise<{ pending?: { reason: string; message: string } }> {
     const ns = vm.metadata.namespace!;
     const waiting: { reason: string; message: string }[] = [];
+    // What the caches already hold (a claim created below is answered in a later round).
+    const given = this.addressesOf(vm, nets);
     for (const [n, iface] of interfacesOf(vm.spec?.network).entries()) {
       const pool = nets[n]?.pool;
       if (!pool) continue;
@@ -89,7 +91,7 @@ export class InterfaceAddresses {
           if (!(err instanceof KubeAPIError && err.statusCode === 409)) throw err;
         }
       }
-      if (this.addressesOf(vm, nets)[n]) continue;
+      if (given[n]) continue;
       const ready = claim?.status?.conditions?.find((c) => c.type === 'Ready');
       waiting.push(
         ready?.status === 'False'
@@ -112,14 +114,9 @@ export class InterfaceAddresses {
     for (const claim of this.claims.list()) {
       const owner = (claim.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
       if (claim.metadata.namespace !== vm.metadata.namespace || owner !== vm.metadata.name) continue;
-      await this.client
-        .request(
-          'DELETE',
-          `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${claim.metadata.namespace}/ipaddressclaims/${claim.metadata.name}`,
-        )
-        .catch((err: unknown) => {
-          if (!(err instanceof KubeAPIError && err.notFound)) throw err;
-        });
+      await this.client.deleteIfPresent(
+        `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${claim.metadata.namespace}/ipaddressclaims/${claim.metadata.name}`,
+      );
     }
   }
 }

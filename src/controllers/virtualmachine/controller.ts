@@ -292,10 +292,11 @@ export class VirtualMachineController implements Runnable {
     }
     let className = vm.status?.class?.name;
     let justCreated = false;
+    // Each interface's Network: for creating the VM, and for its intended network config on every round.
+    const nets = resolveNetworks(vm.metadata.namespace!, spec.network, this.networks);
     if (!observed) {
       const deps = resolveDependencies(vm, this.caches);
       conditions.push(...deps.conditions);
-      const nets = resolveNetworks(vm.metadata.namespace!, spec.network, this.networks);
       // Static addresses first (VM Operator, too, creates a VM only once its interfaces are ready).
       const ipam = 'error' in nets ? undefined : await this.ipam.claimAddresses(vm, nets.interfaces);
       conditions.push(
@@ -373,13 +374,12 @@ export class VirtualMachineController implements Runnable {
     const volumes = await this.volumes.reconcile(vm, observed);
     vm = volumes.vm;
     if (volumes.condition) conditions.push(volumes.condition);
-    const resolvedNets = resolveNetworks(vm.metadata.namespace!, spec.network, this.networks);
     const networkConfig = intendedNetworkConfig(
       vm.metadata.name!,
       spec.network,
       networkDefaults(this.networkConfig.get(`${this.opts.namespace ?? 'vmop-system'}/${NETWORK_CONFIGMAP}`)),
-      'interfaces' in resolvedNets ? resolvedNets.interfaces.map((n) => n.modes) : [],
-      'interfaces' in resolvedNets ? this.ipam.addressesOf(vm, resolvedNets.interfaces) : [],
+      'interfaces' in nets ? nets.interfaces.map((n) => n.modes) : [],
+      'interfaces' in nets ? this.ipam.addressesOf(vm, nets.interfaces) : [],
     );
     const power = await this.reconcilePower(key, vm, observed, justCreated, volumes.pending, networkConfig);
     if (power.bootstrap) conditions.push(power.bootstrap);

@@ -186,9 +186,7 @@ export class ImageSync implements Runnable {
     }
     for (const [name] of existing) {
       if (desired.has(name)) continue;
-      await client.request('DELETE', `${path}/${name}`).catch((err: unknown) => {
-        if (!(err instanceof KubeAPIError && err.notFound)) throw err;
-      });
+      await client.deleteIfPresent(`${path}/${name}`);
       logger.info({ kind, name, namespace }, 'image removed: its library item is gone or no longer bound');
     }
   }

@@ -197,8 +197,6 @@ export class VolumeProvisioner implements Runnable {
     }
     if (pv.status?.phase !== 'Released') return;
     // The claim is gone: delete the object; the finalizer above deletes the disk first.
-    await this.opts.client.request('DELETE', path).catch((err: unknown) => {
-      if (!(err instanceof KubeAPIError && err.notFound)) throw err;
-    });
+    await this.opts.client.deleteIfPresent(path);
   }
 }
