@@ -201,7 +201,11 @@ describe('VM controller: power', () => {
       10_000,
     );
     assert.ok(Date.now() - t0 < 10_000);
-    const ev = await powerEvents(c, ns, name);
+    // The Event is recorded without holding up the reconcile, so it may land just after the power-on.
+    const ev = await eventually('powerOn event', async () => {
+      const list = await powerEvents(c, ns, name);
+      return list.includes('powerOn (PoweredOff → PoweredOn)') ? list : undefined;
+    });
     assert.ok(ev.includes('powerOn (PoweredOff → PoweredOn)'), ev.join('; '));
   });
 
