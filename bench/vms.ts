@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { httpStatus } from '../src/devenv/ground.js';
-import { freePorts } from '../src/devenv/processes.js';
+import { httpStatus, pidFile } from '../src/devenv/ground.js';
+import { freePorts, livePid } from '../src/devenv/processes.js';
 import {
   kubeConfigFrom,
   OPERATOR_NAMESPACE,
@@ -21,10 +21,11 @@ import { readProviderConfig } from '../src/providers/vsphere/config-source.js';
 import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
 import { Placement } from '../src/providers/vsphere/placement.js';
 import { VSphereSession } from '../src/providers/vsphere/session.js';
+import { Informer } from '../src/runtime/informer.js';
 import { KubeClient, type KubeObject } from '../src/runtime/kube-client.js';
 import { ChangeFeed } from '../src/vsphere/change-feed.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
-import { VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
+import { HOST_PATHS, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
 import { table } from './stats.js';
 
@@ -70,13 +71,56 @@ async function peakRSSMiB(pid: number): Promise<number> {
   return kb / 1024;
 }
 
+/** SIGTERM, then SIGKILL if it has not exited within 15 s. */
+async function stopProcess(child: ReturnType<typeof spawn>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; clock ticks are 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds per process of the run, to see where a phase's time went on a machine of few cores. */
+class CPUAccount {
+  private readonly pids = new Map<string, number>();
+
+  async add(name: string, pid: number | undefined): Promise<void> {
+    if (pid) this.pids.set(name, pid);
+  }
+
+  async sample(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const [name, pid] of this.pids) out.set(name, await cpuSeconds(pid));
+    return out;
+  }
+
+  static line(before: Map<string, number>, after: Map<string, number>): string {
+    return [...after]
+      .filter(([, s]) => Number.isFinite(s)) // a process that has exited
+      .map(([name, s]) => `${name} ${(s - (before.get(name) ?? 0)).toFixed(1)}`)
+      .join(', ');
+  }
+}
+
 export async function benchVMs(): Promise<void> {
   const n = flag('vms', 200);
   const concurrency = flag('concurrency', 8);
-  // The session's own manager leaves the benchmark's VMs to the benchmark's manager.
-  process.env.VMOP_VM_SELECTOR = `!${LABEL}`;
   console.log(`${n} VMs, concurrency ${concurrency}; starting a local control plane and vcsim ...`);
-  const session = await startSession({ prefix: 'vmop-bench-vms', webhookPrefix: 'vmop-bench-vms' });
+  // The session's own manager serves the webhooks and mirrors the images, but runs no VM controller: its change
+  // feed would be a second operator watching the same vCenter, in every phase of the measurement.
+  const session = await startSession({
+    prefix: 'vmop-bench-vms',
+    webhookPrefix: 'vmop-bench-vms',
+    controllers: ['virtualmachineimage'],
+  });
   const kube = new KubeClient(kubeConfigFrom(session.ground.kubeconfig, 'admin'));
   const vsphere = new VSphereSession();
   let manager: ReturnType<typeof spawn> | undefined;
@@ -92,6 +136,10 @@ export async function benchVMs(): Promise<void> {
       if (!itemID) await new Promise((r) => setTimeout(r, 200));
     }
     if (!itemID) throw new Error(`ClusterVirtualMachineImage ${PHOTON} did not appear`);
+    const cpu = new CPUAccount();
+    for (const name of ['vcsim', 'kube-apiserver', 'etcd', 'kube-controller-manager', 'manager'])
+      await cpu.add(name === 'manager' ? 'session manager' : name, await livePid(pidFile(session.dir, name)));
+    await cpu.add('benchmark', process.pid);
 
     // Floor: the operator's vSphere work for one VM, done directly.
     const { config, credentials } = await readProviderConfig(kube, OPERATOR_NAMESPACE);
@@ -100,9 +148,13 @@ export async function benchVMs(): Promise<void> {
     const cluster = await placement.cluster('zone-a');
     const folder = await placement.folder('bench-floor');
     const dc = await placement.datacenterRef();
+    const destroyAll = (refs: MoRef[]) =>
+      pool(refs.length, concurrency, async (i) => {
+        await conn.api.powerOff(refs[i]!);
+        await conn.api.destroy(refs[i]!);
+      });
     /** The operator's vSphere work for N VMs, done directly; the VMs are destroyed again afterwards. */
-    const floor = async (label: string): Promise<{ seconds: number; deployMs: number }> => {
-      let deployMs = 0;
+    const floor = async (label: string): Promise<{ seconds: number }> => {
       const refs: MoRef[] = [];
       const t0 = Date.now();
       await pool(n, concurrency, async (i) => {
@@ -125,7 +177,6 @@ export async function benchVMs(): Promise<void> {
           { network: config.network },
         );
         const datastore = await placement.datastore(cluster, VSAN_DEFAULT_POLICY_ID, `bench-floor/${name}`);
-        const t = performance.now();
         const id = await conn.rest.deployOVF(
           itemID!,
           { resourcePoolId: (cluster.props.resourcePool as MoRef).value, folderId: folder.value },
@@ -136,38 +187,45 @@ export async function benchVMs(): Promise<void> {
             vmConfigSpecXML: encodeDocument(spec, 'VirtualMachineConfigSpec'),
           },
         );
-        deployMs += performance.now() - t;
         const ref: MoRef = { type: 'VirtualMachine', value: id };
         refs.push(ref);
-        await conn.api.pc.one(ref, ['name', 'runtime.powerState', 'runtime.host']);
+        await conn.api.pc.one(ref, VM_PATHS);
         await conn.api.powerOn(ref);
       });
       const seconds = (Date.now() - t0) / 1000;
       // Gone again, so every phase starts from the same inventory size.
-      await pool(refs.length, concurrency, async (i) => {
-        await conn.api.powerOff(refs[i]!);
-        await conn.api.destroy(refs[i]!);
-      });
-      return { seconds, deployMs: deployMs / n };
+      await destroyAll(refs);
+      return { seconds };
     };
-    const bare = await floor('floor');
-    console.log(
-      `floor: ${n} VMs directly in ${bare.seconds.toFixed(1)} s (deploy call ${bare.deployMs.toFixed(0)} ms)`,
-    );
-    // The operator keeps one property-collector change feed over all VMs; vcsim re-reads a whole view for
-    // every change it reports, which real vCenter does not. The same feed beside the floor shows that share.
-    const feed = new ChangeFeed(conn.api.client, {
-      types: ['VirtualMachine', 'HostSystem'],
-      paths: VM_PATHS,
-      onUpdates: () => undefined,
-    });
-    feed.start();
-    const withFeed = await floor('floorfeed');
-    await feed.stop();
-    console.log(
-      `floor with the change feed: ${withFeed.seconds.toFixed(1)} s (deploy call ${withFeed.deployMs.toFixed(0)} ms); now through the operator ...`,
-    );
-    const floorSeconds = bare.seconds;
+    /** One phase, timed, with the CPU each process spent in it. */
+    const phase = async <T extends { seconds: number }>(label: string, run: () => Promise<T>): Promise<T> => {
+      const before = await cpu.sample();
+      const result = await run();
+      console.log(`${label}: ${result.seconds.toFixed(1)} s; CPU s: ${CPUAccount.line(before, await cpu.sample())}`);
+      return result;
+    };
+    // The operator keeps a property-collector change feed over all VMs open (drift detection needs it), so the
+    // floor keeps the same feed open: it is one of the operator's vSphere operations. vcsim pays for it far
+    // more than vCenter does (it re-collects the whole view for each change anywhere in its inventory), so
+    // the floor without it is printed too.
+    const withFeed = async (label: string) => {
+      const feed = new ChangeFeed(conn.api.client, {
+        types: ['VirtualMachine', 'HostSystem'],
+        paths: VM_PATHS,
+        pathsByType: { HostSystem: HOST_PATHS },
+        onUpdates: () => undefined,
+      });
+      feed.start();
+      try {
+        return await floor(label);
+      } finally {
+        await feed.stop();
+      }
+    };
+    const bare = await phase('floor without the change feed', () => floor('bare'));
+    // vcsim slows down as its history grows, so the floor is taken before and after the operator's run.
+    const floorBefore = await phase('floor', () => withFeed('floor'));
+    console.log('now through the operator ...');
 
     // Through the operator: a manager of our own, only the VM controller, only the benchmark's VMs.
     const ns = `bench-${randomUUID().slice(0, 6)}`;
@@ -202,14 +260,37 @@ export async function benchVMs(): Promise<void> {
       ],
       { stdio: ['ignore', process.env.VMOP_BENCH_MANAGER_LOG ? 'inherit' : 'ignore', 'inherit'] },
     );
-    const ready = () => httpStatus(`http://127.0.0.1:${health}/readyz`).catch(() => 0);
-    for (let i = 0; i < 300 && (await ready()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
-    if ((await ready()) !== 200) {
+    const healthy = () => httpStatus(`http://127.0.0.1:${health}/readyz`).catch(() => 0);
+    for (let i = 0; i < 300 && (await healthy()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    if ((await healthy()) !== 200) {
       throw new Error(
         `the benchmark's manager did not become ready (exit code ${manager.exitCode}); rerun with VMOP_BENCH_MANAGER_LOG=1`,
       );
     }
+    await cpu.add('benchmark manager', manager.pid);
     const before = await metrics(health);
+    const cpu0 = await cpu.sample();
+    type VM = KubeObject & {
+      status?: { powerState?: string; conditions?: { type: string; status: string }[] };
+    };
+    const watch = new Informer<VM>(kube, { apiVersion: API, kind: 'VirtualMachine', namespace: ns });
+    const isReady = (v: VM) =>
+      v.status?.powerState === 'PoweredOn' &&
+      v.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    const ready = new Set<string>();
+    const allReady = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${ready.size}/${n} VMs ready after 30 min`)), 30 * 60_000);
+      timer.unref();
+      watch.on((event, vm) => {
+        if (event !== 'delete' && isReady(vm)) ready.add(vm.metadata.name!);
+        if (ready.size === n) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    watch.start();
+    await watch.waitForSync();
     const start = Date.now();
     await pool(n, 32, async (i) => {
       await kube.create({
@@ -220,21 +301,14 @@ export async function benchVMs(): Promise<void> {
       });
     });
     const createdSeconds = (Date.now() - start) / 1000;
-    let done = 0;
-    for (;;) {
-      const list = await kube.request<{
-        items: { status?: { powerState?: string; conditions?: { type: string; status: string }[] } }[];
-      }>('GET', `/apis/${API}/namespaces/${ns}/virtualmachines`);
-      done = list.items.filter(
-        (v) =>
-          v.status?.powerState === 'PoweredOn' &&
-          v.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-      ).length;
-      if (done === n) break;
-      if (Date.now() - start > 30 * 60_000) throw new Error(`only ${done}/${n} VMs ready after 30 min`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    // Counted from a watch, not by listing every VM again and again: the lists would cost the API server more
+    // CPU than the operator itself on a machine of two cores.
+    await allReady;
     const operatorSeconds = (Date.now() - start) / 1000;
+    await watch.stop();
+    console.log(
+      `through the operator: ${operatorSeconds.toFixed(1)} s; CPU s: ${CPUAccount.line(cpu0, await cpu.sample())}`,
+    );
     // Let the last status writes and their echo reconciles finish before counting.
     await new Promise((r) => setTimeout(r, 2000));
     const after = await metrics(health);
@@ -251,6 +325,15 @@ export async function benchVMs(): Promise<void> {
           .join('\n'),
       );
     }
+    // The operator's VMs go (its manager first, so that it does not recreate them), and the floor again. The
+    // manager stops as it would in a cluster, so that its change feed leaves vcsim with it.
+    await stopProcess(manager);
+    const nsFolder = await placement.folder(ns);
+    const left = await conn.api.pc.containerObjects(['VirtualMachine'], ['name'], { container: nsFolder });
+    await destroyAll(left.map((o) => o.obj));
+    console.log(`destroyed the operator's ${left.length} VMs`);
+    const floorAfter = await phase('floor again', () => withFeed('again'));
+    const floorSeconds = (floorBefore.seconds + floorAfter.seconds) / 2;
     const ratio = operatorSeconds / floorSeconds;
     const vsphereCalls = (after.soap - before.soap + after.rest - before.rest) / n;
     const apiCalls = (after.kube - before.kube) / n;
@@ -258,12 +341,21 @@ export async function benchVMs(): Promise<void> {
       table(
         ['figure', 'measured', 'target'],
         [
-          [`floor: ${n} VMs with the vSphere client directly (s)`, floorSeconds, '-'],
-          ['floor with the same change feed running (s)', withFeed.seconds, '-'],
+          [
+            `floor: ${n} VMs, the operator's vSphere operations and change feed directly, mean of before/after (s)`,
+            floorSeconds,
+            '-',
+          ],
+          [
+            '  before / after the run through the operator (s)',
+            `${floorBefore.seconds.toFixed(1)} / ${floorAfter.seconds.toFixed(1)}`,
+            '',
+          ],
           [`through the operator: apply → all PoweredOn and Ready (s)`, operatorSeconds, '-'],
           [`  of which creating the ${n} objects through the API server and webhooks (s)`, createdSeconds, '-'],
           ['ratio operator / floor', ratio, n <= 200 ? '≤ 1.3' : '-'],
-          ['ratio operator / floor with the change feed', operatorSeconds / withFeed.seconds, '-'],
+          ['floor without the change feed (s)', bare.seconds, '-'],
+          ['ratio operator / floor without the change feed', operatorSeconds / bare.seconds, '-'],
           ['vSphere calls per VM (SOAP + REST)', vsphereCalls, '≤ 15'],
           [
             '  of which SOAP / REST',
@@ -277,7 +369,7 @@ export async function benchVMs(): Promise<void> {
     );
     failed = false;
   } finally {
-    manager?.kill('SIGKILL');
+    if (manager) await stopProcess(manager);
     await vsphere.close().catch(() => undefined);
     kube.close();
     await session.stop({ keep: failed });

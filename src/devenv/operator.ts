@@ -18,6 +18,8 @@ export interface OperatorOptions {
   webhookPort: number;
   /** Run the volume provisioner for vSphere storage classes (a cluster without the vSphere CSI driver). */
   volumeProvisioner?: boolean;
+  /** The manager's --controllers, instead of the set `volumeProvisioner` picks. */
+  controllers?: string[];
 }
 
 /** Issues the webhook serving certificate (for 127.0.0.1) into `<dir>/webhook-certs/tls.{crt,key}`. */
@@ -64,9 +66,11 @@ export async function startOperator(opts: OperatorOptions): Promise<boolean> {
         certDir,
         // The local environment provisions vSphere volumes itself (no vSphere CSI driver runs here) and serves
         // its IP pools.
-        ...(opts.volumeProvisioner
-          ? ['--controllers', 'virtualmachine,virtualmachineimage,volumeprovisioner,ipam']
-          : []),
+        ...(opts.controllers
+          ? ['--controllers', opts.controllers.join(',')]
+          : opts.volumeProvisioner
+            ? ['--controllers', 'virtualmachine,virtualmachineimage,volumeprovisioner,ipam']
+            : []),
       ],
       logFile: logFile(opts.dir, 'manager'),
       pidFile: pid,

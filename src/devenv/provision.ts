@@ -26,6 +26,8 @@ export interface ProvisionOptions {
   webhookPrefix: string;
   /** See OperatorOptions.volumeProvisioner. */
   volumeProvisioner?: boolean;
+  /** See OperatorOptions.controllers. */
+  controllers?: string[];
   progress?: Progress;
 }
 
@@ -46,6 +48,7 @@ export async function provision(opts: ProvisionOptions): Promise<{ managerStarte
       healthPort: opts.healthPort,
       webhookPort: opts.webhookPort,
       volumeProvisioner: opts.volumeProvisioner,
+      controllers: opts.controllers,
     });
     if (managerStarted) say('started manager');
     await installWebhooks(client, opts.webhookPrefix, dir, opts.webhookPort);

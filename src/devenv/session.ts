@@ -23,6 +23,8 @@ export async function startSession(opts: {
   prefix: string;
   webhookPrefix: string;
   progress?: Progress;
+  /** The session manager's controllers (default: all of them). */
+  controllers?: string[];
 }): Promise<Session> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `${opts.prefix}-`));
   const [etcd, etcdPeer, apiserver, vcsim, health, webhook] = (await freePorts(6)) as [
@@ -52,6 +54,7 @@ export async function startSession(opts: {
       webhookPort: webhook,
       webhookPrefix: opts.webhookPrefix,
       volumeProvisioner: true,
+      controllers: opts.controllers,
     });
     return { dir, ground, managerHealthPort: health, webhookPort: webhook, webhookPrefix: opts.webhookPrefix, stop };
   } catch (err) {

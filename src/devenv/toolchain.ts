@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { fixedGovmomi, VCSIM_FIX_ID } from './vcsim-fix.js';
 
 const run = promisify(execFile);
 
@@ -30,6 +31,8 @@ interface ToolPin {
   ldflags: string;
   /** Rough first-build time on a 2-core machine, for the progress message. */
   estimate: string;
+  /** Build against govmomi with vcsim's lock-order fix (see vcsim-fix.ts). */
+  fixedGovmomi?: boolean;
 }
 
 const K8S = 'v1.35.4';
@@ -97,6 +100,7 @@ export const PINS: Record<ToolName, ToolPin> = {
     versionText: '-uuid-seed',
     ldflags: '-s -w',
     estimate: '1-3 minutes',
+    fixedGovmomi: true,
   },
   govc: {
     module: 'govmomi',
@@ -146,7 +150,8 @@ function moduleHash(module: string): string {
 
 export function cachedPath(tool: ToolName): string {
   const pin = PINS[tool];
-  return path.join(cacheDir(), `${pin.module}-${pin.version}-${moduleHash(pin.module)}`, tool);
+  const fix = pin.fixedGovmomi ? `-${VCSIM_FIX_ID}` : '';
+  return path.join(cacheDir(), `${pin.module}-${pin.version}-${moduleHash(pin.module)}${fix}`, tool);
 }
 
 async function isExecutable(file: string): Promise<boolean> {
@@ -217,6 +222,9 @@ export async function buildTool(tool: ToolName, progress: Progress): Promise<voi
     );
   }
   progress(`building ${tool} ${pin.version} from Go modules (first time only, about ${pin.estimate})...`);
+  const modfile = pin.fixedGovmomi
+    ? ['-modfile', (await fixedGovmomi(go, moduleDir, pin.version, cacheDir())).modfile]
+    : [];
   const started = Date.now();
   const ticker = setInterval(() => {
     progress(`  still building ${tool}: ${Math.round((Date.now() - started) / 1000)}s`);
@@ -224,7 +232,7 @@ export async function buildTool(tool: ToolName, progress: Progress): Promise<voi
   try {
     const output: string[] = [];
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(go, ['build', '-trimpath', '-ldflags', pin.ldflags, '-o', tmp, pin.pkg], {
+      const child = spawn(go, ['build', ...modfile, '-trimpath', '-ldflags', pin.ldflags, '-o', tmp, pin.pkg], {
         cwd: moduleDir,
         env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
-// The mutating webhook through the real API server: defaults on create, the spec's spellings, restart by
-// `nextRestartTime: now`, and UUIDs that only privileged accounts may choose.
+// The mutating webhook through the real API server: defaults and the finalizer on create, the spec's
+// spellings, restart by `nextRestartTime: now`, and UUIDs that only privileged accounts may choose.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
@@ -36,6 +36,15 @@ describe('VirtualMachine mutation', () => {
     assert.notEqual(spec.instanceUUID, spec.biosUUID);
     assert.deepEqual(spec.network?.interfaces, [{ name: 'eth0' }]);
     assert.equal(spec.bootstrap?.cloudInit?.instanceID, spec.biosUUID);
+  });
+
+  it("puts the operator's finalizer on a new VM once, beside the user's own", async () => {
+    const plain = await admin.create(vmObject(ns, 'fin-plain'));
+    assert.deepEqual(plain.metadata.finalizers, ['vmoperator.vmware.com/virtualmachine']);
+    const own = vmObject(ns, 'fin-own');
+    own.metadata.finalizers = ['example.com/keep', 'vmoperator.vmware.com/virtualmachine'];
+    const kept = await admin.create(own);
+    assert.deepEqual(kept.metadata.finalizers, ['example.com/keep', 'vmoperator.vmware.com/virtualmachine']);
   });
 
   it('adds no interface when networking is disabled, and keeps given interfaces', async () => {

@@ -12,6 +12,9 @@ export type PowerOpMode = (typeof POWER_OP_MODES)[number];
 /** Label that pins a VM to an availability zone. */
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
+/** Holds a VirtualMachine until the operator has removed its VM from vSphere. */
+export const VM_FINALIZER = 'vmoperator.vmware.com/virtualmachine';
+
 const powerOpMode = (what: string) =>
   s.optional(
     s.enum(POWER_OP_MODES, {

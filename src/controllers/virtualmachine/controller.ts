@@ -5,7 +5,7 @@
 // vSphere changes arrive through the provider's change feed and are mapped back to keys by instance UUID.
 import { Gauge, type Registry } from 'prom-client';
 import { API_VERSION } from '../../api/v1alpha3/common.js';
-import { ZONE_LABEL, type PowerState } from '../../api/v1alpha3/virtualmachine.js';
+import { VM_FINALIZER, ZONE_LABEL, type PowerState } from '../../api/v1alpha3/virtualmachine.js';
 import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import { NETWORK_API_VERSION } from '../../api/vmop/network.js';
 import {
@@ -42,7 +42,9 @@ import type { VolumeCaches } from './volumes.js';
 import { VolumeAttacher } from './volume-attacher.js';
 import { chooseZone } from './zone.js';
 
-export const FINALIZER = 'vmoperator.vmware.com/virtualmachine';
+// The mutating webhook puts it on every new VM (saving each create a write and its echo); the reconcile adds it
+// too, for VMs created while no webhook ran.
+export const FINALIZER = VM_FINALIZER;
 export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */

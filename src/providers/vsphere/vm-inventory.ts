@@ -21,7 +21,7 @@ export const VM_PATHS = [
   'guest.customizationInfo',
   'guest.ipAddress',
 ];
-const HOST_PATHS = ['name', 'parent'];
+export const HOST_PATHS = ['name', 'parent'];
 
 const POWER: Record<string, VMPowerState> = {
   poweredOn: 'PoweredOn',
@@ -123,7 +123,7 @@ export class VMInventory {
     };
   }
 
-  private apply(updates: ObjectUpdate[], initial: boolean): void {
+  private apply(updates: ObjectUpdate[], initial: boolean, fromFeed = true): void {
     if (initial) {
       this.vms.clear();
       this.hosts.clear();
@@ -157,6 +157,7 @@ export class VMInventory {
       if (typeof uuid === 'string' && uuid) this.byInstanceUUID.set(uuid.toLowerCase(), id);
       changed.set(id, typeof uuid === 'string' && uuid ? uuid : undefined);
     }
+    if (!fromFeed) return;
     if (!this.synced) this.onSynced?.(this.vms.size);
     this.synced = true;
     for (const [id, instanceUUID] of changed) this.onChange({ id, instanceUUID });
@@ -165,6 +166,8 @@ export class VMInventory {
   /**
    * Records properties read directly from vSphere. vcsim does not report every property a deploy's
    * reconfigure changes (the instance UUID among them), so what the provider reads wins over the feed.
+   * Listeners are not told (the reconcile that read it has it already; telling them would only queue that
+   * VM's reconcile once more), and the cache does not count as synced for it.
    */
   learn(id: string, props: Record<string, unknown>): void {
     this.apply(
@@ -175,6 +178,7 @@ export class VMInventory {
           changeSet: Object.entries(props).map(([name, val]) => ({ name, op: 'assign' as const, val })),
         },
       ],
+      false,
       false,
     );
   }

@@ -1,9 +1,11 @@
 // Mutation of VirtualMachines on create and update: canonical spellings of power states and modes, the
 // defaults VM Operator sets (power state, instance and BIOS UUIDs, the default interface, the Cloud-Init
-// instance ID), and `nextRestartTime: now` turned into a timestamp. It also refuses the inputs that only the
-// raw request shows: UUIDs set by unprivileged users and nextRestartTime values other than "now".
+// instance ID), the operator's finalizer on new VMs, and `nextRestartTime: now` turned into a timestamp. It
+// also refuses the inputs that only the raw request shows: UUIDs set by unprivileged users and
+// nextRestartTime values other than "now".
 import { randomUUID } from 'node:crypto';
 import { isPlainObject, type FieldError } from '../../api/schema.js';
+import { VM_FINALIZER } from '../../api/v1alpha3/virtualmachine.js';
 import { canonicalPowerOpMode, canonicalPowerState } from './spellings.js';
 
 export interface MutationInput {
@@ -110,6 +112,10 @@ export function mutateVirtualMachine(input: MutationInput): MutationResult {
   normalizeSpellings(spec);
   if (input.operation === 'CREATE') {
     mutateCreate(spec, input, errors);
+    // On from the start: the controller would otherwise write it before its first vSphere call.
+    const metadata = child(vm, 'metadata');
+    const finalizers = Array.isArray(metadata.finalizers) ? metadata.finalizers : [];
+    if (!finalizers.includes(VM_FINALIZER)) metadata.finalizers = [...finalizers, VM_FINALIZER];
   } else {
     const old = isPlainObject(input.oldObject) && isPlainObject(input.oldObject.spec) ? input.oldObject.spec : {};
     mutateUpdate(spec, old, input, errors);
