@@ -222,14 +222,16 @@ export async function buildTool(tool: ToolName, progress: Progress): Promise<voi
     );
   }
   progress(`building ${tool} ${pin.version} from Go modules (first time only, about ${pin.estimate})...`);
-  const modfile = pin.fixedGovmomi
-    ? ['-modfile', (await fixedGovmomi(go, moduleDir, pin.version, cacheDir())).modfile]
-    : [];
   const started = Date.now();
   const ticker = setInterval(() => {
     progress(`  still building ${tool}: ${Math.round((Date.now() - started) / 1000)}s`);
   }, 30_000);
   try {
+    const modfile: string[] = [];
+    if (pin.fixedGovmomi) {
+      await fixedGovmomi(go, moduleDir, pin.version, cacheDir(), `${tmp}.mod`);
+      modfile.push('-modfile', `${tmp}.mod`);
+    }
     const output: string[] = [];
     const code = await new Promise<number>((resolve, reject) => {
       const child = spawn(go, ['build', ...modfile, '-trimpath', '-ldflags', pin.ldflags, '-o', tmp, pin.pkg], {
@@ -253,5 +255,7 @@ export async function buildTool(tool: ToolName, progress: Progress): Promise<voi
   } finally {
     clearInterval(ticker);
     await rm(tmp, { force: true });
+    await rm(`${tmp}.mod`, { force: true });
+    await rm(`${tmp}.sum`, { force: true });
   }
 }

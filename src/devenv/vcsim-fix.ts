@@ -11,13 +11,12 @@
 // vmware/govmomi#4109 (merged 2026-08); no release served by the Go module proxy has it yet, so the local
 // ground applies the same idea to v0.56.0. Only the locking changes; what the simulator reports does not.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, cp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-
-export const VCSIM_FIX_ID = 'filter-mark-lockfree';
 
 /** The edits, each an exact text that must occur once in v0.56.0's simulator/property_filter.go. */
 const EDITS: { find: string; replace: string }[] = [
@@ -32,6 +31,9 @@ const EDITS: { find: string; replace: string }[] = [
     replace: '\tif !f.sync.Swap(false) {\n\t\treturn\n\t}\n\tctx.WithLock(f, func() {\n\t\t{\n',
   },
 ];
+
+/** Names the fix in cache folders; it changes with the edits, so a changed fix is never taken from the cache. */
+export const VCSIM_FIX_ID = `filter-mark-lockfree-${createHash('sha256').update(JSON.stringify(EDITS)).digest('hex').slice(0, 8)}`;
 
 /** Applies the fix to the text of property_filter.go; throws when the text is not the one it was made for. */
 export function fixPropertyFilter(source: string): string {
@@ -65,15 +67,17 @@ async function makeWritable(dir: string): Promise<void> {
 }
 
 /**
- * A fixed copy of the govmomi module that `moduleDir` requires, under `cacheDir` (made once), and a go.mod
- * beside it for `go build -modfile` that replaces the module with the copy.
+ * Makes a fixed copy of the govmomi module that `moduleDir` requires, under `cacheDir` (once), and writes
+ * `modfile` (NAME.mod, with NAME.sum beside it, as `go build -modfile` wants): the module's go.mod with the
+ * govmomi module replaced by the copy.
  */
 export async function fixedGovmomi(
   go: string,
   moduleDir: string,
   version: string,
   cacheDir: string,
-): Promise<{ modfile: string }> {
+  modfile: string,
+): Promise<void> {
   const fixed = path.join(cacheDir, 'src', `govmomi-${version}-${VCSIM_FIX_ID}`);
   if (!(await exists(fixed))) {
     const { stdout } = await run(go, ['mod', 'download', '-json', `github.com/vmware/govmomi@${version}`], {
@@ -94,10 +98,7 @@ export async function fixedGovmomi(
       if (!(await exists(fixed))) throw err;
     });
   }
-  // -modfile wants NAME.mod with NAME.sum beside it.
-  const modfile = path.join(cacheDir, 'src', `govmomi-${version}-${VCSIM_FIX_ID}.mod`);
   const goMod = await readFile(path.join(moduleDir, 'go.mod'), 'utf8');
   await writeFile(modfile, `${goMod}\nreplace github.com/vmware/govmomi => ${fixed}\n`);
   await cp(path.join(moduleDir, 'go.sum'), modfile.replace(/\.mod$/, '.sum'));
-  return { modfile };
 }

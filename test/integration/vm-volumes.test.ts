@@ -208,13 +208,18 @@ describe('VM controller: PersistentVolumeClaim volumes', () => {
     });
     try {
       await c.create(pvc(ns, 'elsewhere', other));
-      const ev = await eventually('ProvisioningFailed event', async () => {
+      // kube-controller-manager's volume binder may say ProvisioningFailed first ("storageclass ... not found",
+      // before its cache has the new class): the provisioner's own Event is the one that names the rule.
+      const refusal = new RegExp(`StorageClass "${other}" is not associated with namespace ${ns}`);
+      const ev = await eventually('ProvisioningFailed event naming the association rule', async () => {
         const list = await c.request<{
           items: { reason: string; message: string; involvedObject: { name: string } }[];
         }>('GET', `/api/v1/namespaces/${ns}/events`);
-        return list.items.find((e) => e.reason === 'ProvisioningFailed' && e.involvedObject.name === 'elsewhere');
+        return list.items.find(
+          (e) => e.reason === 'ProvisioningFailed' && e.involvedObject.name === 'elsewhere' && refusal.test(e.message),
+        );
       });
-      assert.match(ev.message, new RegExp(`StorageClass "${other}" is not associated with namespace ${ns}`));
+      assert.match(ev.message, refusal);
       const name = vmName('assoc');
       await c.create(vm(ns, name, { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'elsewhere' } }] }));
       const obj = await eventually('volume error', async () => {
