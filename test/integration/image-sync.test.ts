@@ -67,7 +67,11 @@ describe('image controller', () => {
 
   /** A status lost (or edited by hand) is read from the item again; a deleted item takes its image along. */
   async function loseStatusThenItem(imagePath: string, item: string): Promise<void> {
-    const mirrored = await c.request<KubeObject & { status?: { providerItemID?: string } }>('GET', imagePath);
+    // The controller creates the object, then writes its status: wait for both.
+    const mirrored = await eventually('image with its status', async () => {
+      const o = await c.request<KubeObject & { status?: { providerItemID?: string } }>('GET', imagePath);
+      return o.status?.providerItemID ? o : undefined;
+    });
     assert.equal(mirrored.status?.providerItemID, item);
     await c.request('PUT', `${imagePath}/status`, { body: { ...mirrored, status: {} } });
     await eventually('status restored', async () => {
@@ -89,13 +93,12 @@ describe('image controller', () => {
     const ovf = await readFile(path.join(repoRoot(), 'config', 'images', 'ubuntu-24.04.ovf'), 'utf8');
     const item = await rest.importOVF(lib, `extra-${Date.now()}`, ovf);
     const imagePath = `/apis/vmoperator.vmware.com/v1alpha3/clustervirtualmachineimages/${imageResourceName(item)}`;
-    await eventually('cluster image listed', () =>
-      c.request('GET', imagePath).then(
-        () => true,
-        () => undefined,
-      ),
-    );
-    await loseStatusThenItem(imagePath, item);
+    try {
+      await loseStatusThenItem(imagePath, item);
+    } finally {
+      // Gone again even when the test fails: other tests list the shared cluster library.
+      await rest.deleteItem(item).catch(() => undefined);
+    }
   });
 
   it('mirrors a library bound to a namespace as VirtualMachineImages, and drops an item deleted in vSphere', async () => {
