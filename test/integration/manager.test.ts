@@ -75,7 +75,7 @@ describe('vmop manager', () => {
 
   it('reports not ready while the API server cannot be reached', async () => {
     const [port, dead] = (await freePorts(2)) as [number, number];
-    const { writeFile, mkdtemp } = await import('node:fs/promises');
+    const { writeFile, mkdtemp, rm } = await import('node:fs/promises');
     const os = await import('node:os');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-mgr-'));
     const kubeconfig = path.join(dir, 'kubeconfig');
@@ -84,13 +84,18 @@ describe('vmop manager', () => {
       `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:${dead}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: x\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n`,
     );
     const m = startManager(['--kubeconfig', kubeconfig, '--health-addr', `127.0.0.1:${port}`]);
-    const base = `http://127.0.0.1:${port}`;
-    await waitUntil(async () => (await get(`${base}/healthz`)).status === 200, 20_000);
-    const ready = await get(`${base}/readyz`);
-    assert.equal(ready.status, 503);
-    assert.match(ready.body, /^apiserver: /);
-    m.child.kill('SIGTERM');
-    assert.equal(await m.exited, 0);
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitUntil(async () => (await get(`${base}/healthz`)).status === 200, 20_000);
+      const ready = await get(`${base}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.match(ready.body, /^apiserver: /);
+      m.child.kill('SIGTERM');
+      assert.equal(await m.exited, 0);
+    } finally {
+      m.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits with a clear message when the kubeconfig does not exist', async () => {

@@ -1,7 +1,7 @@
 // config/ must hold exactly what the code generates; `vmop manifests --check` fails when it does not.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -19,17 +19,21 @@ describe('generated manifests', () => {
 
   it('detects a hand-edited CRD file and a missing one', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-crd-'));
-    await cp(CONFIG_DIR(), dir, { recursive: true });
-    const vmFile = path.join(dir, 'crd', 'virtualmachines.vmoperator.vmware.com.yaml');
-    await writeFile(
-      vmFile,
-      (await readFile(vmFile, 'utf8')).replace('shortNames:\n      - vm', 'shortNames:\n      - v'),
-    );
-    await writeFile(path.join(dir, 'webhook', 'manifests.yaml'), '');
-    assert.deepEqual((await staleManifests(dir)).sort(), [
-      path.join('crd', 'virtualmachines.vmoperator.vmware.com.yaml'),
-      path.join('webhook', 'manifests.yaml'),
-    ]);
+    try {
+      await cp(CONFIG_DIR(), dir, { recursive: true });
+      const vmFile = path.join(dir, 'crd', 'virtualmachines.vmoperator.vmware.com.yaml');
+      await writeFile(
+        vmFile,
+        (await readFile(vmFile, 'utf8')).replace('shortNames:\n      - vm', 'shortNames:\n      - v'),
+      );
+      await writeFile(path.join(dir, 'webhook', 'manifests.yaml'), '');
+      assert.deepEqual((await staleManifests(dir)).sort(), [
+        path.join('crd', 'virtualmachines.vmoperator.vmware.com.yaml'),
+        path.join('webhook', 'manifests.yaml'),
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('renders one CRD per kind, each version served and stored; the IPAM contract apart', () => {

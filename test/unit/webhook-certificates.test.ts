@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -44,23 +44,27 @@ describe('webhook certificates', () => {
     assert.equal(serving.checkHost('evil.example.com'), undefined);
 
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-cert-'));
-    await writeFile(path.join(dir, 'ca.crt'), data['ca.crt']);
-    await writeFile(path.join(dir, 'tls.crt'), data['tls.crt']);
-    const verify = await run('openssl', [
-      'verify',
-      '-CAfile',
-      path.join(dir, 'ca.crt'),
-      '-purpose',
-      'sslserver',
-      '-verify_hostname',
-      'vmop-webhook-service.vmop-system.svc',
-      path.join(dir, 'tls.crt'),
-    ]);
-    assert.match(verify.stdout, /tls\.crt: OK/);
-    const text = (await run('openssl', ['x509', '-noout', '-text', '-in', path.join(dir, 'tls.crt')])).stdout;
-    assert.match(text, /Version: 3/);
-    assert.match(text, /TLS Web Server Authentication/);
-    assert.match(text, /X509v3 Authority Key Identifier/);
+    try {
+      await writeFile(path.join(dir, 'ca.crt'), data['ca.crt']);
+      await writeFile(path.join(dir, 'tls.crt'), data['tls.crt']);
+      const verify = await run('openssl', [
+        'verify',
+        '-CAfile',
+        path.join(dir, 'ca.crt'),
+        '-purpose',
+        'sslserver',
+        '-verify_hostname',
+        'vmop-webhook-service.vmop-system.svc',
+        path.join(dir, 'tls.crt'),
+      ]);
+      assert.match(verify.stdout, /tls\.crt: OK/);
+      const text = (await run('openssl', ['x509', '-noout', '-text', '-in', path.join(dir, 'tls.crt')])).stdout;
+      assert.match(text, /Version: 3/);
+      assert.match(text, /TLS Web Server Authentication/);
+      assert.match(text, /X509v3 Authority Key Identifier/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves TLS that a client trusting only the CA accepts, and a client checking another name refuses', async () => {
