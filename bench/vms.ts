@@ -1,8 +1,10 @@
 // The VM controller at scale: N VirtualMachines applied at once, timed until all are PoweredOn and Ready
 // through a manager process of the benchmark's own (VM controller only), against the floor — the same vSphere
-// operations (look-up by instance UUID, OVF deploy with the ConfigSpec, read-back, power on)
-// issued directly with vmop's vSphere client at the same concurrency. Prints the ratio, vSphere and API calls
-// per VM, and the manager's peak RSS. `npm run bench vms -- --vms 1000 --concurrency 8`.
+// operations (look-up by instance UUID, OVF deploy with the ConfigSpec, read-back, power on, and the change
+// feed the operator keeps open) issued directly with vmop's vSphere client at the same concurrency, before and
+// after the operator's run. Prints the ratio (and the floor without the feed), vSphere and API calls per VM,
+// the manager's peak RSS and each process's CPU seconds per phase.
+// `npm run bench vms -- --vms 1000 --concurrency 8`.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
