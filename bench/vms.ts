@@ -27,7 +27,7 @@ import { Informer } from '../src/runtime/informer.js';
 import { KubeClient, type KubeObject } from '../src/runtime/kube-client.js';
 import { ChangeFeed } from '../src/vsphere/change-feed.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
-import { HOST_PATHS, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
+import { FEED_SHAPE, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
 import { table } from './stats.js';
 
@@ -94,7 +94,7 @@ async function cpuSeconds(pid: number): Promise<number> {
 class CPUAccount {
   private readonly pids = new Map<string, number>();
 
-  async add(name: string, pid: number | undefined): Promise<void> {
+  add(name: string, pid: number | undefined): void {
     if (pid) this.pids.set(name, pid);
   }
 
@@ -140,8 +140,8 @@ export async function benchVMs(): Promise<void> {
     if (!itemID) throw new Error(`ClusterVirtualMachineImage ${PHOTON} did not appear`);
     const cpu = new CPUAccount();
     for (const name of ['vcsim', 'kube-apiserver', 'etcd', 'kube-controller-manager', 'manager'])
-      await cpu.add(name === 'manager' ? 'session manager' : name, await livePid(pidFile(session.dir, name)));
-    await cpu.add('benchmark', process.pid);
+      cpu.add(name === 'manager' ? 'session manager' : name, await livePid(pidFile(session.dir, name)));
+    cpu.add('benchmark', process.pid);
 
     // Floor: the operator's vSphere work for one VM, done directly.
     const { config, credentials } = await readProviderConfig(kube, OPERATOR_NAMESPACE);
@@ -212,12 +212,7 @@ export async function benchVMs(): Promise<void> {
     // more than vCenter does (it re-collects the whole view for each change anywhere in its inventory), so
     // the floor without it is printed too.
     const withFeed = async (label: string) => {
-      const feed = new ChangeFeed(conn.api.client, {
-        types: ['VirtualMachine', 'HostSystem'],
-        paths: VM_PATHS,
-        pathsByType: { HostSystem: HOST_PATHS },
-        onUpdates: () => undefined,
-      });
+      const feed = new ChangeFeed(conn.api.client, { ...FEED_SHAPE, onUpdates: () => undefined });
       feed.start();
       try {
         return await floor(label);
@@ -270,9 +265,8 @@ export async function benchVMs(): Promise<void> {
         `the benchmark's manager did not become ready (exit code ${manager.exitCode}); rerun with VMOP_BENCH_MANAGER_LOG=1`,
       );
     }
-    await cpu.add('benchmark manager', manager.pid);
+    cpu.add('benchmark manager', manager.pid);
     const before = await metrics(health);
-    const cpu0 = await cpu.sample();
     type VM = KubeObject & {
       status?: { powerState?: string; conditions?: { type: string; status: string }[] };
     };
@@ -294,24 +288,27 @@ export async function benchVMs(): Promise<void> {
     });
     watch.start();
     await watch.waitForSync();
-    const start = Date.now();
-    await pool(n, 32, async (i) => {
-      await kube.create({
-        apiVersion: API,
-        kind: 'VirtualMachine',
-        metadata: { name: `vm-${i}`, namespace: ns, labels: { [LABEL]: ns, 'topology.kubernetes.io/zone': 'zone-a' } },
-        spec: { className: 'bench-class', imageName: PHOTON, storageClass: 'my-storage-class' },
+    const { seconds: operatorSeconds, createdSeconds } = await phase('through the operator', async () => {
+      const start = Date.now();
+      await pool(n, 32, async (i) => {
+        await kube.create({
+          apiVersion: API,
+          kind: 'VirtualMachine',
+          metadata: {
+            name: `vm-${i}`,
+            namespace: ns,
+            labels: { [LABEL]: ns, 'topology.kubernetes.io/zone': 'zone-a' },
+          },
+          spec: { className: 'bench-class', imageName: PHOTON, storageClass: 'my-storage-class' },
+        });
       });
+      const created = (Date.now() - start) / 1000;
+      // Counted from a watch, not by listing every VM again and again: the lists would cost the API server more
+      // CPU than the operator itself on a machine of two cores.
+      await allReady;
+      return { seconds: (Date.now() - start) / 1000, createdSeconds: created };
     });
-    const createdSeconds = (Date.now() - start) / 1000;
-    // Counted from a watch, not by listing every VM again and again: the lists would cost the API server more
-    // CPU than the operator itself on a machine of two cores.
-    await allReady;
-    const operatorSeconds = (Date.now() - start) / 1000;
     await watch.stop();
-    console.log(
-      `through the operator: ${operatorSeconds.toFixed(1)} s; CPU s: ${CPUAccount.line(cpu0, await cpu.sample())}`,
-    );
     // Let the last status writes and their echo reconciles finish before counting.
     await new Promise((r) => setTimeout(r, 2000));
     const after = await metrics(health);

@@ -42,9 +42,6 @@ import type { VolumeCaches } from './volumes.js';
 import { VolumeAttacher } from './volume-attacher.js';
 import { chooseZone } from './zone.js';
 
-// The mutating webhook puts it on every new VM (saving each create a write and its echo); the reconcile adds it
-// too, for VMs created while no webhook ran.
-export const FINALIZER = VM_FINALIZER;
 export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
@@ -266,7 +263,9 @@ export class VirtualMachineController implements Runnable {
       return;
     }
     if (cached.metadata.deletionTimestamp) return this.cleanup(cached);
-    let vm = await ensureFinalizer(this.opts.client, cached, FINALIZER);
+    // The mutating webhook puts it on every new VM (saving each create a write and its echo); this is for VMs
+    // created while no webhook ran.
+    let vm = await ensureFinalizer(this.opts.client, cached, VM_FINALIZER);
     const spec = vm.spec ?? {};
     if (!spec.instanceUUID || !spec.biosUUID) {
       await this.writeStatus(vm, {}, [
@@ -632,7 +631,7 @@ export class VirtualMachineController implements Runnable {
   }
 
   private async cleanup(vm: VM): Promise<void> {
-    if (!(vm.metadata.finalizers ?? []).includes(FINALIZER)) return;
+    if (!(vm.metadata.finalizers ?? []).includes(VM_FINALIZER)) return;
     const key = objectKey(vm);
     const spec = vm.spec ?? {};
     if (spec.instanceUUID) {
@@ -655,7 +654,7 @@ export class VirtualMachineController implements Runnable {
     }
     // Its addresses go back to their pools now (the garbage collector would also do it, later).
     await this.ipam.release(vm);
-    await removeFinalizer(this.opts.client, vm, FINALIZER);
+    await removeFinalizer(this.opts.client, vm, VM_FINALIZER);
     this.softOps.delete(key);
     this.zoneChoices.delete(key);
   }

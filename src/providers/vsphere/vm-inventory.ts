@@ -2,7 +2,7 @@
 // power state, host and UUIDs from here instead of asking vSphere, and every change vSphere reports is passed
 // on (by instance UUID) so the controller reconciles the VM it belongs to. Out-of-band changes (a VM powered
 // off with govc) therefore reach the controller within a WaitForUpdatesEx round trip.
-import { ChangeFeed } from '../../vsphere/change-feed.js';
+import { ChangeFeed, type ChangeFeedOptions } from '../../vsphere/change-feed.js';
 import type { VimClient } from '../../vsphere/client.js';
 import type { ObjectUpdate } from '../../vsphere/property-collector.js';
 import type { MoRef } from '../../vsphere/vim25/codec.js';
@@ -21,7 +21,14 @@ export const VM_PATHS = [
   'guest.customizationInfo',
   'guest.ipAddress',
 ];
-export const HOST_PATHS = ['name', 'parent'];
+const HOST_PATHS = ['name', 'parent'];
+
+/** What the inventory's change feed watches (the benchmark's floor opens the same feed). */
+export const FEED_SHAPE: Pick<ChangeFeedOptions, 'types' | 'paths' | 'pathsByType'> = {
+  types: ['VirtualMachine', 'HostSystem'],
+  paths: VM_PATHS,
+  pathsByType: { HostSystem: HOST_PATHS },
+};
 
 const POWER: Record<string, VMPowerState> = {
   poweredOn: 'PoweredOn',
@@ -76,9 +83,7 @@ export class VMInventory {
     onError?: (err: unknown) => void,
   ) {
     this.feed = new ChangeFeed(client, {
-      types: ['VirtualMachine', 'HostSystem'],
-      paths: VM_PATHS,
-      pathsByType: { HostSystem: HOST_PATHS },
+      ...FEED_SHAPE,
       onUpdates: (updates, initial) => this.apply(updates, initial),
       onError: (err) => {
         this.synced = false;
