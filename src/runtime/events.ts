@@ -3,8 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './logger.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
+import { apiPath } from './api-path.js';
+import { bounded } from './status.js';
 
 export type EventType = 'Normal' | 'Warning';
+
+/** Event messages are cut to this length (they quote names and values from objects). */
+export const MAX_EVENT_MESSAGE = 1024;
 
 interface CoreEvent extends KubeObject {
   count?: number;
@@ -28,14 +33,16 @@ export class EventRecorder {
     message: string,
   ): Promise<void> {
     const ns = obj.metadata.namespace ?? 'default';
+    message = bounded(message, MAX_EVENT_MESSAGE);
     const dedupe = `${ns}/${obj.metadata.name}/${obj.metadata.uid}/${type}/${reason}/${message}`;
     const now = new Date().toISOString();
     try {
       const existing = this.recent.get(dedupe);
       if (existing) {
         try {
-          const ev = await this.client.request<CoreEvent>('GET', `/api/v1/namespaces/${ns}/events/${existing}`);
-          await this.client.request('PATCH', `/api/v1/namespaces/${ns}/events/${existing}`, {
+          const path = apiPath({ apiVersion: 'v1', resource: 'events', namespace: ns, name: existing });
+          const ev = await this.client.request<CoreEvent>('GET', path);
+          await this.client.request('PATCH', path, {
             contentType: 'application/merge-patch+json',
             body: { count: (ev.count ?? 1) + 1, lastTimestamp: now },
           });
@@ -45,7 +52,7 @@ export class EventRecorder {
         }
       }
       const name = `${obj.metadata.name}.${randomBytes(8).toString('hex')}`;
-      await this.client.request('POST', `/api/v1/namespaces/${ns}/events`, {
+      await this.client.request('POST', apiPath({ apiVersion: 'v1', resource: 'events', namespace: ns }), {
         body: {
           apiVersion: 'v1',
           kind: 'Event',

@@ -3,6 +3,7 @@
 // cache on a resync period so level-triggered reconcilers see every object again now and then.
 import type { Logger } from './logger.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
+import type { APIPath } from './api-path.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
 
@@ -142,7 +143,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   /** Lists everything, replaces the cache (emitting adds, updates and deletes), returns the list's version. */
-  private async relist(path: string): Promise<string> {
+  private async relist(path: APIPath): Promise<string> {
     this.stats.lists++;
     const list = await this.client.request<{ metadata: { resourceVersion: string }; items: T[] }>('GET', path, {
       query: { labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector },

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { apiPath, memberPath, subresourcePath, type APIPath } from './api-path.js';
 
 export interface KubeObject {
   apiVersion: string;
@@ -62,7 +63,7 @@ export class KubeClient {
   private readonly agent: https.Agent | http.Agent;
   private readonly discovery = new Map<string, Promise<APIResource[]>>();
   /** Sees every request (method, path, HTTP status; 0 when it failed before an answer) and every watch. */
-  onRequest?: (req: { method: string; path: string; status: number; watch?: boolean }) => void;
+  onRequest?: (req: { method: string; path: APIPath; status: number; watch?: boolean }) => void;
 
   constructor(private readonly kc: KubeConfig) {
     const cluster = kc.getCurrentCluster();
@@ -76,11 +77,14 @@ export class KubeClient {
   /** The URL, the options with the kubeconfig's credentials and TLS, and the module for one request. */
   private async prepare(
     method: string,
-    path: string,
+    path: APIPath,
     query: Record<string, string | undefined>,
     accept = 'application/json',
   ) {
     const url = new URL(this.server + path);
+    // Defence in depth: the URL parser resolves dot segments; a path it changes is not the one that was built.
+    if (!url.pathname.endsWith(path))
+      throw new Error(`refusing request path ${JSON.stringify(path)}: it is not canonical`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const options: https.RequestOptions = { method, headers: { Accept: accept } };
     await this.kc.applyToHTTPSOptions(options);
@@ -89,7 +93,7 @@ export class KubeClient {
   }
 
   /** Sends one request; resolves with the parsed JSON body, rejects with KubeAPIError on a non-2xx answer. */
-  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  async request<T = unknown>(method: string, path: APIPath, opts: RequestOptions = {}): Promise<T> {
     let status = 0;
     try {
       return await this.send<T>(method, path, opts, (s) => (status = s));
@@ -98,7 +102,12 @@ export class KubeClient {
     }
   }
 
-  private async send<T>(method: string, path: string, opts: RequestOptions, onStatus: (s: number) => void): Promise<T> {
+  private async send<T>(
+    method: string,
+    path: APIPath,
+    opts: RequestOptions,
+    onStatus: (s: number) => void,
+  ): Promise<T> {
     const { url, options, lib } = await this.prepare(method, path, opts.query ?? {}, opts.accept);
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     if (body !== undefined) {
@@ -145,8 +154,7 @@ export class KubeClient {
   private resources(apiVersion: string): Promise<APIResource[]> {
     let found = this.discovery.get(apiVersion);
     if (!found) {
-      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-      found = this.request<{ resources: APIResource[] }>('GET', path).then((r) => r.resources);
+      found = this.request<{ resources: APIResource[] }>('GET', apiPath({ apiVersion })).then((r) => r.resources);
       found.catch(() => this.discovery.delete(apiVersion));
       this.discovery.set(apiVersion, found);
     }
@@ -159,22 +167,24 @@ export class KubeClient {
   }
 
   /** The REST path of a kind's collection (namespace optional for namespaced kinds: all namespaces). */
-  async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
+  async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<APIPath> {
     const resource = (await this.resources(apiVersion)).find((r) => r.kind === kind && !r.name.includes('/'));
     if (!resource) throw new Error(`the API server does not serve kind ${kind} in ${apiVersion}`);
-    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    return resource.namespaced && namespace
-      ? `${base}/namespaces/${namespace}/${resource.name}`
-      : `${base}/${resource.name}`;
+    return apiPath({ apiVersion, resource: resource.name, namespace: resource.namespaced ? namespace : undefined });
   }
 
-  async objectPath(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<string> {
+  /** The REST path of the object (or of its subresource, e.g. "status"). */
+  async objectPath(obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>, subresource?: string): Promise<APIPath> {
     if (!obj.metadata.name) throw new Error(`${obj.kind} without metadata.name`);
-    return `${await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace)}/${obj.metadata.name}`;
+    const path = memberPath(
+      await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace),
+      obj.metadata.name,
+    );
+    return subresource ? subresourcePath(path, subresource) : path;
   }
 
   async get<T extends KubeObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
-    return this.request<T>('GET', `${await this.collectionPath(apiVersion, kind, namespace)}/${name}`);
+    return this.request<T>('GET', memberPath(await this.collectionPath(apiVersion, kind, namespace), name));
   }
 
   async create<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
@@ -187,7 +197,7 @@ export class KubeClient {
   }
 
   /** Deletes the object (or the one at `path`); one that is already gone is fine. */
-  async deleteIfPresent(target: string | Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<void> {
+  async deleteIfPresent(target: APIPath | Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): Promise<void> {
     const path = typeof target === 'string' ? target : await this.objectPath(target);
     await this.request('DELETE', path).catch((err: unknown) => {
       if (!(err instanceof KubeAPIError && err.notFound)) throw err;
@@ -209,7 +219,7 @@ export class KubeClient {
    * rejects with a KubeAPIError of status 410 so the caller can relist.
    */
   async watch(
-    path: string,
+    path: APIPath,
     query: Record<string, string | undefined>,
     onEvent: (event: WatchEvent) => void,
     signal?: AbortSignal,

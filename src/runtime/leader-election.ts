@@ -3,6 +3,7 @@
 // leader that cannot renew within the renew deadline gives up. Only the leader runs the controllers.
 import type { Logger } from './logger.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
+import { apiPath, memberPath } from './api-path.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -51,7 +52,7 @@ export class LeaderElector {
   /** One attempt to acquire or renew; true when this candidate holds the lease afterwards. */
   async tryAcquireOrRenew(now = new Date()): Promise<boolean> {
     const { namespace, name, identity } = this.opts;
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+    const path = apiPath({ apiVersion: 'coordination.k8s.io/v1', resource: 'leases', namespace });
     const spec = {
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.leaseDuration / 1000),
@@ -59,7 +60,7 @@ export class LeaderElector {
     };
     let lease: Lease;
     try {
-      lease = await this.client.request<Lease>('GET', `${path}/${name}`);
+      lease = await this.client.request<Lease>('GET', memberPath(path, name));
     } catch (err) {
       if (!(err instanceof KubeAPIError && err.notFound)) throw err;
       try {
@@ -92,7 +93,7 @@ export class LeaderElector {
       },
     };
     try {
-      await this.client.request('PUT', `${path}/${name}`, { body: next });
+      await this.client.request('PUT', memberPath(path, name), { body: next });
       return true;
     } catch (err) {
       if (err instanceof KubeAPIError && err.conflict) return false;
@@ -139,7 +140,7 @@ export class LeaderElector {
   /** Gives the lease up (on a clean shutdown), so another candidate takes over at once. */
   async release(): Promise<void> {
     const { namespace, name, identity } = this.opts;
-    const path = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`;
+    const path = apiPath({ apiVersion: 'coordination.k8s.io/v1', resource: 'leases', namespace, name });
     const lease = await this.client.request<Lease>('GET', path);
     if (lease.spec?.holderIdentity !== identity) return;
     await this.client.request('PUT', path, {

@@ -1,6 +1,7 @@
 // Writing status through the status subresource: read the latest object, apply the change to its status,
 // PUT it with that resourceVersion, and on a conflict read again and retry (a few times).
 import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
+import { subresourcePath } from './api-path.js';
 
 export async function updateStatus<T extends KubeObject & { status?: unknown }>(
   client: KubeClient,
@@ -14,7 +15,7 @@ export async function updateStatus<T extends KubeObject & { status?: unknown }>(
     const next = { ...latest, status: change((latest.status ?? {}) as NonNullable<T['status']>, latest) };
     if (sameJSON(next.status, latest.status)) return latest;
     try {
-      return await client.request<T>('PUT', `${path}/status`, { body: next });
+      return await client.request<T>('PUT', subresourcePath(path, 'status'), { body: next });
     } catch (err) {
       if (!(err instanceof KubeAPIError && err.conflict) || i >= attempts) throw err;
     }
@@ -30,6 +31,14 @@ export interface Condition {
   observedGeneration?: number;
 }
 
+/** Condition messages are cut to this length: the API refuses more than 32,768, and names in them are input. */
+export const MAX_CONDITION_MESSAGE = 4096;
+
+/** `text` cut to `max` characters, with a mark that it was cut. */
+export function bounded(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 15)}… (truncated)`;
+}
+
 /** Sets a condition in a list, keeping lastTransitionTime when the status does not change. */
 export function setCondition(
   conditions: Condition[] | undefined,
@@ -41,6 +50,8 @@ export function setCondition(
   const prev = i >= 0 ? list[i] : undefined;
   const next: Condition = {
     ...c,
+    reason: bounded(c.reason, 1024),
+    message: bounded(c.message, MAX_CONDITION_MESSAGE),
     lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString(),
   };
   if (i >= 0) list[i] = next;

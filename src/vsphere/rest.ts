@@ -138,7 +138,7 @@ export class VapiClient {
   }
 
   getLibrary(id: string): Promise<Library> {
-    return this.call<Library>('GET', `/com/vmware/content/library/id:${id}`);
+    return this.call<Library>('GET', `/com/vmware/content/library/id:${encodeURIComponent(id)}`);
   }
 
   async findLibrary(name: string): Promise<string | undefined> {
@@ -158,7 +158,7 @@ export class VapiClient {
   }
 
   deleteLibrary(id: string): Promise<void> {
-    return this.call<void>('DELETE', `/com/vmware/content/local-library/id:${id}`);
+    return this.call<void>('DELETE', `/com/vmware/content/local-library/id:${encodeURIComponent(id)}`);
   }
 
   // Items
@@ -173,7 +173,7 @@ export class VapiClient {
   }
 
   getItem(id: string): Promise<LibraryItem> {
-    return this.call<LibraryItem>('GET', `/com/vmware/content/library/item/id:${id}`);
+    return this.call<LibraryItem>('GET', `/com/vmware/content/library/item/id:${encodeURIComponent(id)}`);
   }
 
   createItem(libraryId: string, name: string, type = 'ovf'): Promise<string> {
@@ -183,7 +183,7 @@ export class VapiClient {
   }
 
   deleteItem(id: string): Promise<void> {
-    return this.call<void>('DELETE', `/com/vmware/content/library/item/id:${id}`);
+    return this.call<void>('DELETE', `/com/vmware/content/library/item/id:${encodeURIComponent(id)}`);
   }
 
   /** The files of an item (name, size). */
@@ -202,7 +202,7 @@ export class VapiClient {
     try {
       const file = await this.call<{ upload_endpoint: { uri: string } }>(
         'POST',
-        `/com/vmware/content/library/item/updatesession/file/id:${session}`,
+        `/com/vmware/content/library/item/updatesession/file/id:${encodeURIComponent(session)}`,
         { file_spec: { name: `${name}.ovf`, source_type: 'PUSH', size: Buffer.byteLength(ovf) } },
         { '~action': 'add' },
       );
@@ -212,13 +212,23 @@ export class VapiClient {
         headers: { [SESSION_HEADER]: this.session ?? '', 'Content-Type': 'application/octet-stream' },
       });
       if (res.status < 200 || res.status >= 300) throw errorOf(res.status, res.body, 'upload of the OVF descriptor');
-      await this.call('POST', `/com/vmware/content/library/item/update-session/id:${session}`, undefined, {
-        '~action': 'complete',
-      });
+      await this.call(
+        'POST',
+        `/com/vmware/content/library/item/update-session/id:${encodeURIComponent(session)}`,
+        undefined,
+        {
+          '~action': 'complete',
+        },
+      );
     } catch (err) {
-      await this.call('POST', `/com/vmware/content/library/item/update-session/id:${session}`, undefined, {
-        '~action': 'fail',
-      }).catch(() => undefined);
+      await this.call(
+        'POST',
+        `/com/vmware/content/library/item/update-session/id:${encodeURIComponent(session)}`,
+        undefined,
+        {
+          '~action': 'fail',
+        },
+      ).catch(() => undefined);
       throw err;
     }
     return itemId;
@@ -232,13 +242,13 @@ export class VapiClient {
     try {
       await this.call(
         'POST',
-        `/com/vmware/content/library/item/downloadsession/file/id:${session}`,
+        `/com/vmware/content/library/item/downloadsession/file/id:${encodeURIComponent(session)}`,
         { file_name: fileName },
         { '~action': 'prepare' },
       );
       const info = await this.call<{ download_endpoint?: { uri: string } }>(
         'POST',
-        `/com/vmware/content/library/item/downloadsession/file/id:${session}`,
+        `/com/vmware/content/library/item/downloadsession/file/id:${encodeURIComponent(session)}`,
         { file_name: fileName },
         { '~action': 'get' },
       );
@@ -251,9 +261,10 @@ export class VapiClient {
       if (res.status !== 200) throw errorOf(res.status, res.body, `download of ${fileName}`);
       return res.body;
     } finally {
-      await this.call('DELETE', `/com/vmware/content/library/item/download-session/id:${session}`).catch(
-        () => undefined,
-      );
+      await this.call(
+        'DELETE',
+        `/com/vmware/content/library/item/download-session/id:${encodeURIComponent(session)}`,
+      ).catch(() => undefined);
     }
   }
 
@@ -265,7 +276,7 @@ export class VapiClient {
       error?: { errors?: { error?: { messages?: { default_message?: string }[] } }[] };
     }>(
       'POST',
-      `/com/vmware/vcenter/ovf/library-item/id:${itemId}`,
+      `/com/vmware/vcenter/ovf/library-item/id:${encodeURIComponent(itemId)}`,
       {
         target: { resource_pool_id: target.resourcePoolId, folder_id: target.folderId, host_id: target.hostId },
         deployment_spec: {

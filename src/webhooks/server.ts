@@ -13,6 +13,16 @@ import type { Handler } from './handlers.js';
 
 /** Larger than any object the API server stores (etcd's default request limit is 1.5 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/**
+ * Bounds on what unauthenticated clients can make the server hold: requests being read or answered at once,
+ * and request bytes buffered across all of them. Beyond either, a request is refused with 429 at once; the
+ * API server retries webhook calls, a flood of half-sent bodies gets nowhere.
+ */
+export const MAX_CONCURRENT_REQUESTS = 64;
+export const MAX_BUFFERED_BYTES = 24 * 1024 * 1024;
+/** A request must be whole within this time (the API server gives a webhook at most 30 s). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const HEADERS_TIMEOUT_MS = 10_000;
 
 export interface WebhookServerOptions {
   host: string;
@@ -26,6 +36,8 @@ export interface WebhookServerOptions {
   registry?: Registry;
   /** How often to look for a renewed certificate. */
   certCheckIntervalMs?: number;
+  /** Overrides of the bounds above (tests). */
+  limits?: { concurrentRequests?: number; bufferedBytes?: number; requestTimeoutMs?: number };
 }
 
 /** A serving certificate and its key, PEM. */
@@ -126,46 +138,85 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       })
     : undefined;
 
-  const server = https.createServer(await source.current(), (req, res) => {
-    const started = process.hrtime.bigint();
-    const pathname = (req.url ?? '/').split('?')[0] ?? '/';
-    const handler = opts.handlers[pathname];
-    const finish = (r: Reply) => {
-      res.writeHead(r.status, { 'Content-Type': 'application/json' });
-      res.end(r.body);
-      requests?.inc({ path: pathname, verdict: r.verdict });
-      latency?.observe({ path: pathname }, Number(process.hrtime.bigint() - started) / 1e9);
-    };
-    if (!handler) return finish(reply(404, `no webhook at ${pathname}`));
-    if (req.method !== 'POST') return finish(reply(405, 'admission reviews are POSTed'));
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) {
-      req.resume();
-      return finish(reply(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        done = true;
-        finish(reply(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+  const maxInFlight = opts.limits?.concurrentRequests ?? MAX_CONCURRENT_REQUESTS;
+  const maxBuffered = opts.limits?.bufferedBytes ?? MAX_BUFFERED_BYTES;
+  let inFlight = 0;
+  let buffered = 0;
+  const requestTimeout = opts.limits?.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const server = https.createServer(
+    {
+      ...(await source.current()),
+      requestTimeout,
+      headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+    },
+    (req, res) => {
+      const started = process.hrtime.bigint();
+      const pathname = (req.url ?? '/').split('?')[0] ?? '/';
+      const handler = Object.hasOwn(opts.handlers, pathname) ? opts.handlers[pathname] : undefined;
+      // The path is the client's input: only the served paths become label values, so unknown paths cannot
+      // grow the metric series.
+      const label = handler ? pathname : 'other';
+      const finish = (r: Reply) => {
+        if (!res.headersSent) {
+          res.writeHead(r.status, { 'Content-Type': 'application/json' });
+          res.end(r.body);
+        }
+        requests?.inc({ path: label, verdict: r.verdict });
+        latency?.observe({ path: label }, Number(process.hrtime.bigint() - started) / 1e9);
+      };
+      if (!handler) return finish(reply(404, 'no webhook at this path'));
+      if (req.method !== 'POST') return finish(reply(405, 'admission reviews are POSTed'));
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > MAX_BODY_BYTES) {
+        req.resume();
+        return finish(reply(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+      }
+      if (inFlight >= maxInFlight) {
+        res.setHeader('Retry-After', '1');
+        finish(reply(429, 'too many admission requests at once; retry'));
         req.destroy();
         return;
       }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      finish(handleBody(Buffer.concat(chunks), handler));
-    });
-    req.on('error', () => {
-      done = true;
-    });
-  });
+      inFlight++;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      // Gives back this request's share of the bounds, once, however it ends.
+      const release = () => {
+        if (done) return;
+        done = true;
+        inFlight--;
+        buffered -= size;
+        chunks.length = 0;
+      };
+      const refuse = (r: Reply) => {
+        release();
+        finish(r);
+        req.destroy();
+      };
+      req.on('data', (chunk: Buffer) => {
+        if (done) return;
+        if (size + chunk.length > MAX_BODY_BYTES) {
+          return refuse(reply(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+        }
+        if (buffered + chunk.length > maxBuffered) {
+          res.setHeader('Retry-After', '1');
+          return refuse(reply(429, 'the admission server is holding too many request bodies; retry'));
+        }
+        size += chunk.length;
+        buffered += chunk.length;
+        chunks.push(chunk);
+      });
+      req.on('end', () => {
+        if (done) return;
+        const body = Buffer.concat(chunks);
+        release();
+        finish(handleBody(body, handler));
+      });
+      req.on('error', release);
+      req.on('close', release);
+    },
+  );
 
   source.onChange((pair) => server.setSecureContext(pair));
 

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { client, kubectl, testNamespace } from '../support/ground.js';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
+import { rawPath } from '../support/vm.js';
 
 const API = 'vmoperator.vmware.com/v1alpha3';
 
@@ -71,7 +72,7 @@ describe('CRDs on the real API server', () => {
   it('the Table API gives vmclass CPU and MEMORY columns with their values', async () => {
     const table = await c.request<{ columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }>(
       'GET',
-      `/apis/vmoperator.vmware.com/v1alpha3/namespaces/${ns}/virtualmachineclasses`,
+      rawPath(`/apis/vmoperator.vmware.com/v1alpha3/namespaces/${ns}/virtualmachineclasses`),
       { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
     );
     assert.deepEqual(
@@ -82,7 +83,7 @@ describe('CRDs on the real API server', () => {
   });
 
   it('images show display name, type, image version, OS name and version, hardware version', async () => {
-    await c.request('PATCH', `/apis/${API}/namespaces/${ns}/virtualmachineimages/vmi-abc/status`, {
+    await c.request('PATCH', rawPath(`/apis/${API}/namespaces/${ns}/virtualmachineimages/vmi-abc/status`), {
       contentType: 'application/merge-patch+json',
       body: {
         status: {
@@ -131,13 +132,13 @@ describe('CRDs on the real API server', () => {
 
   it('writes status only through the status subresource', async () => {
     const path = `/apis/${API}/namespaces/${ns}/virtualmachines/my-vm`;
-    const viaMain = await c.request<{ status?: { powerState?: string } }>('PATCH', path, {
+    const viaMain = await c.request<{ status?: { powerState?: string } }>('PATCH', rawPath(path), {
       contentType: 'application/merge-patch+json',
       body: { status: { powerState: 'PoweredOff' } },
     });
     // (The VM controller may have written conditions by now; the patched field must not be there.)
     assert.equal(viaMain.status?.powerState, undefined);
-    const viaStatus = await c.request<{ status?: { powerState?: string } }>('PATCH', `${path}/status`, {
+    const viaStatus = await c.request<{ status?: { powerState?: string } }>('PATCH', rawPath(`${path}/status`), {
       contentType: 'application/merge-patch+json',
       body: { status: { powerState: 'PoweredOff' } },
     });

@@ -17,6 +17,7 @@ import { apiUsage } from '../support/metrics.js';
 import { client, ground, kubectl, testNamespace } from '../support/ground.js';
 import { vcsimBase, vcsimCA, vimClient } from '../support/vsphere.js';
 import { eventually } from '../support/vms.js';
+import { rawPath } from '../support/vm.js';
 
 const RULES = [...CLUSTER_RULES, ...NAMESPACE_RULES];
 
@@ -69,18 +70,18 @@ describe('image controller', () => {
   async function loseStatusThenItem(imagePath: string, item: string): Promise<void> {
     // The controller creates the object, then writes its status: wait for both.
     const mirrored = await eventually('image with its status', async () => {
-      const o = await c.request<KubeObject & { status?: { providerItemID?: string } }>('GET', imagePath);
+      const o = await c.request<KubeObject & { status?: { providerItemID?: string } }>('GET', rawPath(imagePath));
       return o.status?.providerItemID ? o : undefined;
     });
     assert.equal(mirrored.status?.providerItemID, item);
-    await c.request('PUT', `${imagePath}/status`, { body: { ...mirrored, status: {} } });
+    await c.request('PUT', rawPath(`${imagePath}/status`), { body: { ...mirrored, status: {} } });
     await eventually('status restored', async () => {
-      const o = await c.request<{ status?: { providerItemID?: string } }>('GET', imagePath);
+      const o = await c.request<{ status?: { providerItemID?: string } }>('GET', rawPath(imagePath));
       return o.status?.providerItemID === item ? true : undefined;
     });
     await rest.deleteItem(item);
     const exists = () =>
-      c.request('GET', imagePath).then(
+      c.request('GET', rawPath(imagePath)).then(
         () => true,
         () => false,
       );
@@ -112,7 +113,7 @@ describe('image controller', () => {
     const ovf = await readFile(path.join(repoRoot(), 'config', 'images', 'ubuntu-24.04.ovf'), 'utf8');
     const item = await rest.importOVF(lib, 'team-ubuntu', ovf);
     const name = imageResourceName(item);
-    await c.request('PATCH', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/vmop-content-libraries`, {
+    await c.request('PATCH', rawPath(`/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/vmop-content-libraries`), {
       contentType: 'application/merge-patch+json',
       body: { data: { [`namespace.${ns}`]: libName } },
     });
@@ -130,7 +131,7 @@ describe('image controller', () => {
       );
       assert.notEqual((await kubectl(['get', 'vmi', '-n', ns, name])).code, 0);
     } finally {
-      await c.request('PATCH', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/vmop-content-libraries`, {
+      await c.request('PATCH', rawPath(`/api/v1/namespaces/${OPERATOR_NAMESPACE}/configmaps/vmop-content-libraries`), {
         contentType: 'application/merge-patch+json',
         body: { data: { [`namespace.${ns}`]: null } },
       });

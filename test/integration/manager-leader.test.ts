@@ -30,7 +30,8 @@ import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL } from '../support/manager.js';
 import { scrape } from '../support/metrics.js';
 import { vm, vmNamespace, vspherePowerState, waitForPower } from '../support/vms.js';
-import { vmPath } from '../support/vm.js';
+import { API, vmPath, rawPath } from '../support/vm.js';
+import { apiPath } from '../../src/runtime/api-path.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -161,14 +162,17 @@ describe('manager: two replicas with the manifests settings', () => {
           await c
             .request<{ spec?: { holderIdentity?: string } }>(
               'GET',
-              `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/vmop-controller-manager`,
+              rawPath(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/vmop-controller-manager`),
             )
             .catch(() => undefined)
         )?.spec?.holderIdentity;
       const secret = async () =>
         (
           await c
-            .request<{ data: Record<string, string> }>('GET', `/api/v1/namespaces/vmop-system/secrets/${secretName}`)
+            .request<{ data: Record<string, string> }>(
+              'GET',
+              rawPath(`/api/v1/namespaces/vmop-system/secrets/${secretName}`),
+            )
             .catch(() => undefined)
         )?.data;
       // Our webhook configurations (no caBundle: the managers fill it in), for this namespace only.
@@ -228,7 +232,7 @@ describe('manager: two replicas with the manifests settings', () => {
         const until = Date.now() + 35_000;
         for (let i = 0; Date.now() < until; i++) {
           try {
-            await c.request('POST', vmPath(ns, '').replace(/\/$/, ''), {
+            await c.request('POST', apiPath({ apiVersion: API, resource: 'virtualmachines', namespace: ns }), {
               body: vm(ns, `dry-${i}`),
               query: { dryRun: 'All' },
             });

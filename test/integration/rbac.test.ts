@@ -24,7 +24,7 @@ import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
 import { apiUsage, scrape } from '../support/metrics.js';
-import { patchVM, vmPath } from '../support/vm.js';
+import { patchVM, vmPath, rawPath } from '../support/vm.js';
 import { eventually, getVM, vm, vmName, vmNamespace, waitForGone, waitForPower } from '../support/vms.js';
 
 describe('least-privilege RBAC', () => {
@@ -49,7 +49,7 @@ describe('least-privilege RBAC', () => {
       for (const doc of YAML.parseAllDocuments(manifest)) await c.apply(doc.toJSON() as KubeObject);
       const tr = await c.request<{ status: { token: string } }>(
         'POST',
-        `/api/v1/namespaces/vmop-system/serviceaccounts/${MANAGER_NAME}/token`,
+        rawPath(`/api/v1/namespaces/vmop-system/serviceaccounts/${MANAGER_NAME}/token`),
         { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } } },
       );
       const server = /server: (\S+)/.exec(await readFile(g.kubeconfig, 'utf8'))![1]!;
@@ -94,7 +94,7 @@ describe('least-privilege RBAC', () => {
       );
       for (const cfg of configs) await c.apply(cfg as unknown as KubeObject);
       const secretPath = `/api/v1/namespaces/vmop-system/secrets/${WEBHOOK_CERT_SECRET}`;
-      await c.request('DELETE', secretPath).catch(() => undefined); // so the manager creates it
+      await c.request('DELETE', rawPath(secretPath)).catch(() => undefined); // so the manager creates it
       mgr = await startOwnManager({
         id: ns,
         kubeconfig,
@@ -122,7 +122,7 @@ describe('least-privilege RBAC', () => {
         }
         return true;
       });
-      const firstVersion = (await c.request<KubeObject>('GET', secretPath)).metadata.resourceVersion;
+      const firstVersion = (await c.request<KubeObject>('GET', rawPath(secretPath))).metadata.resourceVersion;
       const name = vmName('rbac');
       // A static address through IPAM (the test run's manager serves the pool): claims made and released.
       await c.create({
@@ -182,7 +182,9 @@ describe('least-privilege RBAC', () => {
       await eventually(
         'certificate renewed',
         async () =>
-          (await c.request<KubeObject>('GET', secretPath)).metadata.resourceVersion !== firstVersion ? true : undefined,
+          (await c.request<KubeObject>('GET', rawPath(secretPath))).metadata.resourceVersion !== firstVersion
+            ? true
+            : undefined,
         30_000,
       );
       const { used, forbidden } = await apiUsage(mgr.healthPort);

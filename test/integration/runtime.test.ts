@@ -11,7 +11,7 @@ import { LeaderElector } from '../../src/runtime/leader-election.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { setCondition, updateStatus, type Condition } from '../../src/runtime/status.js';
 import { client, kubectl, testNamespace } from '../support/ground.js';
-import { API, vmObject } from '../support/vm.js';
+import { API, vmObject, rawPath } from '../support/vm.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(pred: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
@@ -40,7 +40,7 @@ describe('controller runtime', () => {
     await inf.waitForSync();
     await c.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm1', namespace: ns }, data: { a: '1' } });
     await until(() => events.includes('add:cm1'));
-    await c.request('PATCH', `/api/v1/namespaces/${ns}/configmaps/cm1`, {
+    await c.request('PATCH', rawPath(`/api/v1/namespaces/${ns}/configmaps/cm1`), {
       contentType: 'application/merge-patch+json',
       body: { data: { a: '2' } },
     });
@@ -90,7 +90,7 @@ describe('controller runtime', () => {
     assert.ok(takeover <= 2000 + 500, `took over after ${takeover} ms`);
     const lease = await c.request<{ spec: { holderIdentity: string; leaseTransitions: number } }>(
       'GET',
-      `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/vmop-leader`,
+      rawPath(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/vmop-leader`),
     );
     assert.equal(lease.spec.holderIdentity, 'b');
     assert.equal(lease.spec.leaseTransitions, 1);
@@ -98,7 +98,7 @@ describe('controller runtime', () => {
     await runB;
     const released = await c.request<{ spec: { holderIdentity: string } }>(
       'GET',
-      `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/vmop-leader`,
+      rawPath(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/vmop-leader`),
     );
     assert.equal(released.spec.holderIdentity, '', 'a clean stop releases the lease');
   });
@@ -142,10 +142,10 @@ describe('controller runtime', () => {
       await c.create(vmObject(ns, 'ctrl-vm'));
       const path = `/apis/${API}/namespaces/${ns}/virtualmachines/ctrl-vm`;
       await until(async () => {
-        const vm = await c.request<KubeObject & { status?: { conditions?: Condition[] } }>('GET', path);
+        const vm = await c.request<KubeObject & { status?: { conditions?: Condition[] } }>('GET', rawPath(path));
         return vm.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false;
       });
-      const vm = await c.request<KubeObject>('GET', path);
+      const vm = await c.request<KubeObject>('GET', rawPath(path));
       assert.deepEqual(vm.metadata.finalizers, [FIN]);
       const ev = await kubectl([
         'get',

@@ -8,7 +8,7 @@ import { CLUSTER_RULES, grantedPermissions, NAMESPACE_RULES } from '../../src/in
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, ground } from '../support/ground.js';
 import { apiUsage } from '../support/metrics.js';
-import { vmPath } from '../support/vm.js';
+import { vmPath, rawPath } from '../support/vm.js';
 import { condition, eventually, getVM, vm, vmNamespace, waitForGone, type VMObject } from '../support/vms.js';
 
 const IPAM = '/apis/ipam.cluster.x-k8s.io/v1beta1';
@@ -56,7 +56,7 @@ describe('VM controller: IPAM', () => {
         async () => {
           const list = await c.request<{ items: VMObject[] }>(
             'GET',
-            `/apis/vmoperator.vmware.com/v1alpha3/namespaces/${ns}/virtualmachines`,
+            rawPath(`/apis/vmoperator.vmware.com/v1alpha3/namespaces/${ns}/virtualmachines`),
           );
           return list.items.length === 100 && list.items.every((o) => addressOf(o)?.addresses?.length)
             ? list.items
@@ -70,7 +70,7 @@ describe('VM controller: IPAM', () => {
       assert.ok(vms.every((o) => addressOf(o)!.gateway4 === '10.20.0.1'));
       const objects = await c.request<{ items: { spec: { address: string } }[] }>(
         'GET',
-        `${IPAM}/namespaces/${ns}/ipaddresses`,
+        rawPath(`${IPAM}/namespaces/${ns}/ipaddresses`),
       );
       assert.equal(objects.items.length, 100);
       await eventually('pool status', async () => {
@@ -87,8 +87,11 @@ describe('VM controller: IPAM', () => {
       await eventually(
         'every address released',
         async () => {
-          const left = await c.request<{ items: unknown[] }>('GET', `${IPAM}/namespaces/${ns}/ipaddresses`);
-          const claims = await c.request<{ items: unknown[] }>('GET', `${IPAM}/namespaces/${ns}/ipaddressclaims`);
+          const left = await c.request<{ items: unknown[] }>('GET', rawPath(`${IPAM}/namespaces/${ns}/ipaddresses`));
+          const claims = await c.request<{ items: unknown[] }>(
+            'GET',
+            rawPath(`${IPAM}/namespaces/${ns}/ipaddressclaims`),
+          );
           return left.items.length === 0 && claims.items.length === 0 ? true : undefined;
         },
         240_000,

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client } from '../support/ground.js';
 import { eventually, getVM, vm, vmName, vmNamespace } from '../support/vms.js';
+import { rawPath } from '../support/vm.js';
 
 const CM_PATH = '/api/v1/namespaces/vmop-system/configmaps/vmop-network-config';
 
@@ -23,7 +24,7 @@ describe('VM controller: intended network config', () => {
     } as KubeObject);
   });
   after(async () => {
-    await c.request('DELETE', CM_PATH).catch(() => undefined);
+    await c.request('DELETE', rawPath(CM_PATH)).catch(() => undefined);
     c.close();
   });
 
@@ -74,7 +75,7 @@ describe('VM controller: intended network config', () => {
       searchDomains: ['corp.local'],
     });
     // The default network turns to DHCP4 and DHCP6: the VM's intended config follows (no addresses).
-    await c.request('PATCH', CM_PATH, {
+    await c.request('PATCH', rawPath(CM_PATH), {
       contentType: 'application/merge-patch+json',
       body: { data: { dhcp4: 'true', dhcp6: 'true' } },
     });

@@ -9,7 +9,7 @@ import { OPERATOR_NAMESPACE } from '../../src/devenv/seed.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, testNamespace } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
-import { vmPath } from '../support/vm.js';
+import { vmPath, rawPath } from '../support/vm.js';
 import {
   condition,
   eventsFor,
@@ -68,7 +68,7 @@ describe('VM controller: vCenter unreachable', () => {
 
     // vCenter goes away (for this manager): its address now points at a closed port.
     const [closed] = (await freePorts(1)) as [number];
-    await c.request('PATCH', `/api/v1/namespaces/${opNS}/configmaps/vmop-provider-config`, {
+    await c.request('PATCH', rawPath(`/api/v1/namespaces/${opNS}/configmaps/vmop-provider-config`), {
       contentType: 'application/merge-patch+json',
       body: { data: { vcenter: `https://127.0.0.1:${closed}` } },
     });
@@ -92,7 +92,7 @@ describe('VM controller: vCenter unreachable', () => {
     assert.equal(await vspherePowerState(ns, name), 'poweredOn', 'the VM is still there in vSphere');
 
     // vCenter is back: the next retry destroys the VM and lets the object go.
-    await c.request('PATCH', `/api/v1/namespaces/${opNS}/configmaps/vmop-provider-config`, {
+    await c.request('PATCH', rawPath(`/api/v1/namespaces/${opNS}/configmaps/vmop-provider-config`), {
       contentType: 'application/merge-patch+json',
       body: { data: { vcenter: cm.data.vcenter } },
     });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, govc } from '../support/ground.js';
-import { patchVM, vmPath } from '../support/vm.js';
+import { patchVM, vmPath, rawPath } from '../support/vm.js';
 import { vimClient } from '../support/vsphere.js';
 import { VSphereAPI } from '../../src/vsphere/api.js';
 import {
@@ -156,7 +156,7 @@ describe('VM controller: PersistentVolumeClaim volumes', () => {
     assert.deepEqual(kept.consumers, []);
 
     // Delete the claim: reclaim policy Delete removes the volume and its disk.
-    await c.request('DELETE', `/api/v1/namespaces/${ns}/persistentvolumeclaims/my-pvc`);
+    await c.request('DELETE', rawPath(`/api/v1/namespaces/${ns}/persistentvolumeclaims/my-pvc`));
     await eventually(
       'volume deleted',
       async () =>
@@ -214,7 +214,7 @@ describe('VM controller: PersistentVolumeClaim volumes', () => {
       const ev = await eventually('ProvisioningFailed event naming the association rule', async () => {
         const list = await c.request<{
           items: { reason: string; message: string; involvedObject: { name: string } }[];
-        }>('GET', `/api/v1/namespaces/${ns}/events`);
+        }>('GET', rawPath(`/api/v1/namespaces/${ns}/events`));
         return list.items.find(
           (e) => e.reason === 'ProvisioningFailed' && e.involvedObject.name === 'elsewhere' && refusal.test(e.message),
         );
@@ -229,7 +229,7 @@ describe('VM controller: PersistentVolumeClaim volumes', () => {
       assert.match(volumesOf(obj)[0]!.error!, /is not associated with namespace/);
       assert.equal(obj.status?.powerState, 'PoweredOff');
     } finally {
-      await c.request('DELETE', `/apis/storage.k8s.io/v1/storageclasses/${other}`).catch(() => undefined);
+      await c.request('DELETE', rawPath(`/apis/storage.k8s.io/v1/storageclasses/${other}`)).catch(() => undefined);
     }
   });
 

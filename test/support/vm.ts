@@ -2,6 +2,7 @@
 // the API server's answer (allowed, or denied naming the field and the rule).
 import assert from 'node:assert/strict';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../src/runtime/kube-client.js';
+import { apiPath, type APIPath } from '../../src/runtime/api-path.js';
 
 export const API = 'vmoperator.vmware.com/v1alpha3';
 
@@ -19,8 +20,13 @@ export function vmObject(
   };
 }
 
-export function vmPath(namespace: string, name: string): string {
-  return `/apis/${API}/namespaces/${namespace}/virtualmachines/${name}`;
+export function vmPath(namespace: string, name: string): APIPath {
+  return apiPath({ apiVersion: API, resource: 'virtualmachines', namespace, name });
+}
+
+/** A request path a test writes out itself (trusted input, unlike names from objects). */
+export function rawPath(path: string): APIPath {
+  return path as APIPath;
 }
 
 /** JSON merge patch of the VM (spec or metadata); resolves with the stored object. */
@@ -43,7 +49,7 @@ export function patchStatus(
   name: string,
   status: Record<string, unknown>,
 ): Promise<KubeObject> {
-  return c.request<KubeObject>('PATCH', `${vmPath(namespace, name)}/status`, {
+  return c.request<KubeObject>('PATCH', rawPath(`${vmPath(namespace, name)}/status`), {
     contentType: 'application/merge-patch+json',
     body: { status },
   });

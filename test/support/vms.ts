@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { storageClassAssociation } from '../../src/devenv/seed.js';
 import { client, govc, govcCollect, testNamespace } from './ground.js';
-import { API, vmObject, vmPath } from './vm.js';
+import { API, vmObject, vmPath, rawPath } from './vm.js';
 
 export const PHOTON_IMAGE = 'vmi-3044b59f15d847781';
 export const UBUNTU_IMAGE = 'vmi-51b10fc41820a340c';
@@ -159,7 +159,7 @@ export async function eventsFor(
       involvedObject: { name: string };
       lastTimestamp?: string;
     }[];
-  }>('GET', `/api/v1/namespaces/${namespace}/events`);
+  }>('GET', rawPath(`/api/v1/namespaces/${namespace}/events`));
   return list.items.filter((e) => e.involvedObject.name === name);
 }
 
@@ -187,7 +187,7 @@ export async function readyImage(
   displayName?: string,
 ): Promise<void> {
   const image = await c.create({ apiVersion: API, kind: 'VirtualMachineImage', metadata: { name, namespace } });
-  await c.request('PUT', `/apis/${API}/namespaces/${namespace}/virtualmachineimages/${name}/status`, {
+  await c.request('PUT', rawPath(`/apis/${API}/namespaces/${namespace}/virtualmachineimages/${name}/status`), {
     body: {
       ...image,
       status: {

@@ -109,7 +109,7 @@ describe('admission server', () => {
       400,
       /has no uid/,
     ],
-    ['an unknown path', '/nope', review('u', {}), 'POST', 404, /no webhook at \/nope/],
+    ['an unknown path', '/nope', review('u', {}), 'POST', 404, /no webhook at this path/],
     ['a GET', PATHS.validateVirtualMachine, '', 'GET', 405, /POSTed/],
     [
       'a body over the size limit',
@@ -135,6 +135,77 @@ describe('admission server', () => {
       /vmop_webhook_requests_total\{path="\/default-mutate-vmoperator-vmware-com-v1alpha3-virtualmachine",verdict="patched"\} \d+/,
     );
     assert.match(text, /vmop_webhook_request_duration_seconds_count/);
+  });
+
+  it('labels requests to unknown paths as one "other" series, however many paths', async () => {
+    const series = async () =>
+      (await registry.metrics()).split('\n').filter((l) => l.startsWith('vmop_webhook')).length;
+    await post(server.port, ca, '/warm-up', '{}');
+    const before = await series();
+    for (let i = 0; i < 200; i++) await post(server.port, ca, `/random-${i}-${Math.random()}`, '{}');
+    assert.equal(await series(), before);
+    assert.match(await registry.metrics(), /vmop_webhook_requests_total\{path="other",verdict="error"\} \d+/);
+  });
+
+  it('bounds requests held at once and bytes buffered, and recovers when they end', async () => {
+    const bounded = await startWebhookServer({
+      host: '127.0.0.1',
+      port: 0,
+      certDir,
+      handlers: createHandlers({ privilegedUsers: [] }),
+      logger: createLogger({ level: 'silent' }),
+      limits: { concurrentRequests: 4, bufferedBytes: 256 * 1024 },
+    });
+    const held: import('node:http').ClientRequest[] = [];
+    try {
+      // Half-sent bodies: each declares 2 MB and sends 60 KB, then stalls.
+      const answers: Promise<number>[] = [];
+      const halfSend = () => {
+        const req = https.request({
+          host: '127.0.0.1',
+          port: bounded.port,
+          path: PATHS.validateVirtualMachine,
+          method: 'POST',
+          ca,
+          agent: false,
+          headers: { 'Content-Length': String(2_000_000) },
+        });
+        answers.push(
+          new Promise((resolve) => {
+            req.on('response', (res) => resolve(res.statusCode ?? 0));
+            req.on('error', () => resolve(-1));
+          }),
+        );
+        req.write(Buffer.alloc(60 * 1024, 32));
+        held.push(req);
+      };
+      for (let i = 0; i < 4; i++) halfSend();
+      // The fifth is refused at once while four are held.
+      let refused = 0;
+      for (let i = 0; i < 50 && refused !== 429; i++) {
+        refused = (await post(bounded.port, ca, PATHS.validateVirtualMachine, review('x', {}))).status;
+        if (refused !== 429) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(refused, 429);
+      // More bytes than the buffer bound: the request that crosses it is answered 429 and dropped.
+      held[0]!.write(Buffer.alloc(100 * 1024, 32));
+      held[1]!.write(Buffer.alloc(100 * 1024, 32));
+      const crossed = await Promise.race([
+        Promise.any(answers.slice(0, 2)),
+        new Promise((r) => setTimeout(() => r('none'), 20_000)),
+      ]);
+      assert.ok(crossed === 429 || crossed === -1, `a request over the buffer bound got ${String(crossed)}`);
+    } finally {
+      for (const r of held) r.destroy();
+    }
+    // Everything held is given back: requests are served again.
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await post(bounded.port, ca, PATHS.validateVirtualMachine, review('y', {}))).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(status, 200);
+    await bounded.close();
   });
 
   it('serves a renewed certificate without a restart', async () => {

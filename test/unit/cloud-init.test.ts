@@ -9,6 +9,8 @@ import {
   cloudInitMetadata,
   decodeRawUserData,
   guestInfo,
+  MAX_DECODED_BYTES,
+  MAX_GUESTINFO_VALUE_BYTES,
   renderCloudConfig,
 } from '../../src/controllers/virtualmachine/cloud-init.js';
 
@@ -69,5 +71,49 @@ describe('Cloud-Init data', () => {
       }),
       /cloudConfig\.users\[0\]\.passwd: Secret "s" not found/,
     );
+  });
+
+  it('refuses a gzip bomb without inflating it: 200 MiB of zeros in a 200 KiB Secret value', () => {
+    const bomb = gzipSync(Buffer.alloc(200 * 1024 * 1024), { level: 9 }).toString('base64');
+    assert.ok(bomb.length < 1024 * 1024, `the bomb is ${bomb.length} bytes, small enough for a Secret`);
+    const before = process.memoryUsage().rss;
+    assert.throws(
+      () => decodeRawUserData(bomb, 'spec.bootstrap.cloudInit.rawCloudConfig'),
+      (err: unknown) =>
+        err instanceof BootstrapDataError &&
+        err.reason === 'BootstrapDataTooLarge' &&
+        err.message.startsWith('spec.bootstrap.cloudInit.rawCloudConfig: ') &&
+        err.message.includes(String(MAX_DECODED_BYTES)),
+    );
+    const grew = process.memoryUsage().rss - before;
+    assert.ok(grew < 64 * 1024 * 1024, `decoding grew RSS by ${grew} bytes`);
+  });
+
+  it('decodes gzip+base64 data up to the limit', () => {
+    const big = `#cloud-config\n# ${'x'.repeat(MAX_DECODED_BYTES - 20)}`;
+    assert.equal(decodeRawUserData(gzipSync(Buffer.from(big)).toString('base64')), big);
+  });
+
+  it('refuses damaged gzip data with a reason, not a crash', () => {
+    const damaged = Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(30, 7)]).toString('base64');
+    assert.throws(
+      () => decodeRawUserData(damaged, 'f'),
+      (err: unknown) => err instanceof BootstrapDataError && err.reason === 'InvalidData',
+    );
+  });
+
+  it('refuses user data over the guestinfo limit once encoded, naming the limit', () => {
+    // Random text hardly compresses: 100 KiB stays over 64 KiB in gzip+base64.
+    const noise = Buffer.from(Array.from({ length: 100 * 1024 }, () => Math.floor(Math.random() * 256))).toString(
+      'base64',
+    );
+    assert.throws(
+      () => guestInfo('instance-id: x\n', `#cloud-config\n# ${noise}`),
+      (err: unknown) =>
+        err instanceof BootstrapDataError &&
+        err.reason === 'BootstrapDataTooLarge' &&
+        err.message.includes(`limit of ${MAX_GUESTINFO_VALUE_BYTES} bytes`),
+    );
+    assert.ok(guestInfo('instance-id: x\n', '#cloud-config\n')['guestinfo.userdata']);
   });
 });

@@ -15,6 +15,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
 import { setCondition, type Condition } from '../../runtime/status.js';
 import { addressObjectName, expandPool } from './addresses.js';
+import { apiPath } from '../../runtime/api-path.js';
 
 export interface PoolRef {
   apiGroup: string;
@@ -199,14 +200,25 @@ export class IPAMProvider implements Runnable {
     if (JSON.stringify(status) === JSON.stringify(claim.status ?? {})) return;
     await this.opts.client.request(
       'PATCH',
-      `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${claim.metadata.namespace}/ipaddressclaims/${claim.metadata.name}/status`,
+      apiPath({
+        apiVersion: CAPI_IPAM_API_VERSION,
+        resource: 'ipaddressclaims',
+        namespace: claim.metadata.namespace,
+        name: String(claim.metadata.name),
+        subresource: 'status',
+      }),
       { contentType: 'application/merge-patch+json', body: { status } },
     );
   }
 
   private async deleteAddress(a: Address): Promise<void> {
     await this.opts.client.deleteIfPresent(
-      `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${a.metadata.namespace}/ipaddresses/${a.metadata.name}`,
+      apiPath({
+        apiVersion: CAPI_IPAM_API_VERSION,
+        resource: 'ipaddresses',
+        namespace: a.metadata.namespace,
+        name: String(a.metadata.name),
+      }),
     );
     this.opts.logger.info({ address: a.spec.address, pool: a.spec.poolRef.name }, 'address released');
   }
@@ -221,7 +233,13 @@ export class IPAMProvider implements Runnable {
     if (pool.status?.total === total && pool.status.used === used) return;
     await this.opts.client.request(
       'PATCH',
-      `/apis/${NETWORK_API_VERSION}/namespaces/${pool.metadata.namespace}/ippools/${pool.metadata.name}/status`,
+      apiPath({
+        apiVersion: NETWORK_API_VERSION,
+        resource: 'ippools',
+        namespace: pool.metadata.namespace,
+        name: String(pool.metadata.name),
+        subresource: 'status',
+      }),
       { contentType: 'application/merge-patch+json', body: { status: { total, used } } },
     );
   }

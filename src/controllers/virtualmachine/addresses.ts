@@ -8,6 +8,7 @@ import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/ku
 import { interfacesOf, type IPAMResult } from './network-config.js';
 import type { InterfaceNetwork } from './networks.js';
 import type { VM } from './types.js';
+import { apiPath } from '../../runtime/api-path.js';
 
 /** Marks the IPAddressClaims a VM's interfaces make (value: the VM's name). */
 export const CLAIM_VM_LABEL = 'vmop.dev/virtualmachine';
@@ -115,7 +116,12 @@ export class InterfaceAddresses {
       const owner = (claim.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
       if (claim.metadata.namespace !== vm.metadata.namespace || owner !== vm.metadata.name) continue;
       await this.client.deleteIfPresent(
-        `/apis/${CAPI_IPAM_API_VERSION}/namespaces/${claim.metadata.namespace}/ipaddressclaims/${claim.metadata.name}`,
+        apiPath({
+          apiVersion: CAPI_IPAM_API_VERSION,
+          resource: 'ipaddressclaims',
+          namespace: claim.metadata.namespace,
+          name: String(claim.metadata.name),
+        }),
       );
     }
   }

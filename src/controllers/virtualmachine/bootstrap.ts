@@ -3,6 +3,7 @@
 // namespace. Missing input is a BootstrapDataError (or ProviderInputError from vSphere) the controller turns
 // into a condition; user data never reaches logs, Events or status.
 import type { EventRecorder } from '../../runtime/events.js';
+import { apiPath, isDNSSubdomain } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
 import {
@@ -10,12 +11,17 @@ import {
   cloudInitMetadata,
   decodeRawUserData,
   guestInfo,
+  MAX_DECODED_BYTES,
   renderCloudConfig,
   type SecretReader,
+  type SecretRef,
 } from './cloud-init.js';
 import { customizationSpec, type Identity } from './customization.js';
 import { interfacesOf, type NetworkConfig } from './network-config.js';
 import type { VM } from './types.js';
+
+/** All Secret data (base64, as the API server sends it) one bootstrap may read: a few times MAX_DECODED_BYTES. */
+export const MAX_SECRET_BYTES = 4 * MAX_DECODED_BYTES;
 
 /** Set on the VM once its LinuxPrep/Sysprep customization was handed to vSphere (it is applied only once). */
 export const CUSTOMIZED_ANNOTATION = 'vmop.dev/guest-customized';
@@ -43,7 +49,8 @@ export class GuestBootstrap {
     const secret = this.secretReader(vm);
     let userData: string | undefined;
     if (ci.rawCloudConfig) {
-      userData = decodeRawUserData(await secret(ci.rawCloudConfig, 'spec.bootstrap.cloudInit.rawCloudConfig'));
+      const field = 'spec.bootstrap.cloudInit.rawCloudConfig';
+      userData = decodeRawUserData(await secret(ci.rawCloudConfig, field), field);
     } else if (ci.cloudConfig) userData = await renderCloudConfig(ci.cloudConfig, secret);
     const macs = await this.provider.nicMACs(observed);
     const interfaces = interfacesOf(spec.network).map((i, n) => {
@@ -83,17 +90,37 @@ export class GuestBootstrap {
       identity = { kind: 'linuxPrep', ...bootstrap.linuxPrep };
     } else {
       const sp = bootstrap.sysprep!;
-      identity = sp.rawSysprep
-        ? {
-            kind: 'sysprep',
-            rawXML: decodeRawUserData(await this.secretReader(vm)(sp.rawSysprep, 'spec.bootstrap.sysprep.rawSysprep')),
-          }
-        : {
-            kind: 'sysprep',
-            timeZone: sp.sysprep?.guiUnattended?.timeZone,
-            fullName: sp.sysprep?.userData?.fullName,
-            orgName: sp.sysprep?.userData?.orgName,
-          };
+      const secret = this.secretReader(vm);
+      const field = 'spec.bootstrap.sysprep.rawSysprep';
+      if (sp.rawSysprep) {
+        identity = { kind: 'sysprep', rawXML: decodeRawUserData(await secret(sp.rawSysprep, field), field) };
+      } else {
+        const gui = sp.sysprep?.guiUnattended;
+        const user = sp.sysprep?.userData;
+        const ident = sp.sysprep?.identification;
+        // Each selector's key defaults as VM Operator defaults it (SYSPREP_SECRET_FIELDS).
+        const read = async (ref: SecretRef | undefined, at: string, defaultKey: string) =>
+          ref
+            ? secret({ name: ref.name, key: ref.key || defaultKey }, `spec.bootstrap.sysprep.sysprep.${at}`)
+            : undefined;
+        identity = {
+          kind: 'sysprep',
+          timeZone: gui?.timeZone,
+          autoLogon: gui?.autoLogon,
+          autoLogonCount: gui?.autoLogonCount,
+          password: await read(gui?.password, 'guiUnattended.password', 'password'),
+          fullName: user?.fullName,
+          orgName: user?.orgName,
+          productID: await read(user?.productID, 'userData.productID', 'product_id'),
+          domainAdmin: ident?.domainAdmin,
+          domainAdminPassword: await read(
+            ident?.domainAdminPassword,
+            'identification.domainAdminPassword',
+            'domain_admin_password',
+          ),
+          joinWorkgroup: ident?.joinWorkgroup,
+        };
+      }
     }
     const macs = await this.provider.nicMACs(observed);
     await this.provider.customize(observed, customizationSpec(networkConfig, macs, identity));
@@ -118,7 +145,11 @@ export class GuestBootstrap {
     const secret = this.secretReader(vm);
     const wanted: [string, string][] = [];
     if (va.rawProperties) {
-      const data = await this.secretData(vm.metadata.namespace!, va.rawProperties);
+      const data = await this.secretData(
+        vm.metadata.namespace!,
+        va.rawProperties,
+        'spec.bootstrap.vAppConfig.rawProperties',
+      );
       if (!data) {
         throw new BootstrapDataError(
           `spec.bootstrap.vAppConfig.rawProperties: Secret "${va.rawProperties}" not found in namespace ${vm.metadata.namespace}`,
@@ -149,10 +180,24 @@ export class GuestBootstrap {
     if (edits.length > 0) await this.provider.setVAppProperties(observed, edits);
   }
 
-  /** A Secret's data in the namespace, or undefined when there is no such Secret. */
-  private async secretData(ns: string, name: string): Promise<Record<string, string> | undefined> {
+  /**
+   * A Secret's data in the VM's namespace, or undefined when there is no such Secret. The name comes from the
+   * tenant's spec: anything but a DNS subdomain is refused before a request is built (the path builder would
+   * refuse it too), so no reference reaches another namespace or resource.
+   */
+  private async secretData(ns: string, name: string, field: string): Promise<Record<string, string> | undefined> {
+    if (!isDNSSubdomain(name)) {
+      throw new BootstrapDataError(
+        `${field}: Secret name ${JSON.stringify(name.slice(0, 80))} is not a valid name: it must be a DNS subdomain ` +
+          '(lower case alphanumerics, "-" and ".", at most 253 characters) of a Secret in the VM\'s namespace',
+        'InvalidSecretName',
+      );
+    }
     const obj = await this.client
-      .request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${name}`)
+      .request<{ data?: Record<string, string> }>(
+        'GET',
+        apiPath({ apiVersion: 'v1', resource: 'secrets', namespace: ns, name }),
+      )
       .catch((err: unknown) => {
         if (err instanceof KubeAPIError && err.notFound) return undefined;
         throw err;
@@ -160,16 +205,31 @@ export class GuestBootstrap {
     return obj ? (obj.data ?? {}) : undefined;
   }
 
-  /** Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a BootstrapDataError. */
+  /**
+   * Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a BootstrapDataError. What
+   * one bootstrap may read is bounded (MAX_SECRET_BYTES in all), so a VM naming many large Secrets cannot
+   * exhaust the manager.
+   */
   private secretReader(vm: VM): SecretReader {
     const ns = vm.metadata.namespace!;
     const secrets = new Map<string, Record<string, string> | undefined>();
+    let read = 0;
     return async (ref, field) => {
-      if (!secrets.has(ref.name)) secrets.set(ref.name, await this.secretData(ns, ref.name));
+      if (!secrets.has(ref.name)) {
+        const data = await this.secretData(ns, ref.name, field);
+        read += Object.values(data ?? {}).reduce((n, v) => n + v.length, 0);
+        if (read > MAX_SECRET_BYTES) {
+          throw new BootstrapDataError(
+            `${field}: the Secrets this VM's bootstrap names hold more than the limit of ${MAX_SECRET_BYTES} bytes in all`,
+            'BootstrapDataTooLarge',
+          );
+        }
+        secrets.set(ref.name, data);
+      }
       const data = secrets.get(ref.name);
       if (!data)
         throw new BootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');
-      const value = data[ref.key];
+      const value = Object.hasOwn(data, ref.key) ? data[ref.key] : undefined;
       if (value === undefined) {
         throw new BootstrapDataError(`${field}: Secret "${ref.name}" has no key "${ref.key}"`, 'SecretKeyNotFound');
       }

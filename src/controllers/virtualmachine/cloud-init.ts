@@ -126,12 +126,38 @@ export async function renderCloudConfig(config: CloudConfigLike, secret: SecretR
   return `#cloud-config\n${YAML.stringify(doc, { lineWidth: 0 })}`;
 }
 
-/** Raw user data from a Secret: plain text, base64, or gzip+base64 (as the API allows) — returned plain. */
-export function decodeRawUserData(value: string): string {
+/**
+ * Decoded bootstrap data (raw cloud-config, raw sysprep XML) may be at most this large. Gzip shrinks zeros
+ * about 1000:1, so a Secret well under its 1 MiB limit could otherwise expand to a gigabyte in the manager.
+ */
+export const MAX_DECODED_BYTES = 1024 * 1024;
+/**
+ * The largest value one guestinfo key may hold once encoded: VM Tools read guestinfo values of at most 64 KiB
+ * (and all of them live in the VM's .vmx file, 1 MiB by default).
+ */
+export const MAX_GUESTINFO_VALUE_BYTES = 64 * 1024;
+
+/**
+ * Raw user data from a Secret: plain text, base64, or gzip+base64 (as the API allows) — returned plain. The
+ * decompressed size is bounded: more than MAX_DECODED_BYTES is a BootstrapDataError that names the field.
+ */
+export function decodeRawUserData(value: string, field = 'bootstrap data'): string {
   const trimmed = value.trim();
   if (/^[A-Za-z0-9+/=\s]+$/.test(trimmed) && trimmed.length % 4 === 0 && trimmed.length > 0) {
     const bytes = Buffer.from(trimmed, 'base64');
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) return gunzipSync(bytes).toString('utf8');
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      try {
+        return gunzipSync(bytes, { maxOutputLength: MAX_DECODED_BYTES }).toString('utf8');
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+          throw new BootstrapDataError(
+            `${field}: the decompressed data is larger than the limit of ${MAX_DECODED_BYTES} bytes`,
+            'BootstrapDataTooLarge',
+          );
+        }
+        throw new BootstrapDataError(`${field}: the gzip data cannot be decompressed (${String(err)})`, 'InvalidData');
+      }
+    }
     const text = bytes.toString('utf8');
     // Only if it decodes to text that looks like user data (a base64-looking plain script is left alone).
     if (/^(#cloud-config|#!|#include|Content-Type:)/.test(text)) return text;
@@ -141,13 +167,27 @@ export function decodeRawUserData(value: string): string {
 
 const encode = (text: string) => gzipSync(Buffer.from(text, 'utf8')).toString('base64');
 
-/** The guestinfo ExtraConfig keys for the metadata and (optional) user data. */
+/**
+ * The guestinfo ExtraConfig keys for the metadata and (optional) user data. A value over the guestinfo limit
+ * once encoded is a BootstrapDataError that names the limit (the guest could not read it).
+ */
 export function guestInfo(metadata: string, userData?: string): Record<string, string> {
-  return {
+  const entries: Record<string, string> = {
     'guestinfo.metadata': encode(metadata),
     'guestinfo.metadata.encoding': 'gzip+base64',
     ...(userData !== undefined
       ? { 'guestinfo.userdata': encode(userData), 'guestinfo.userdata.encoding': 'gzip+base64' }
       : {}),
   };
+  for (const key of ['guestinfo.metadata', 'guestinfo.userdata']) {
+    const size = entries[key]?.length ?? 0;
+    if (size > MAX_GUESTINFO_VALUE_BYTES) {
+      throw new BootstrapDataError(
+        `${key === 'guestinfo.userdata' ? 'Cloud-Init user data' : 'Cloud-Init metadata'} is ${size} bytes once ` +
+          `gzipped and base64-encoded, over the limit of ${MAX_GUESTINFO_VALUE_BYTES} bytes per guestinfo value`,
+        'BootstrapDataTooLarge',
+      );
+    }
+  }
+  return entries;
 }

@@ -687,7 +687,7 @@ export class VirtualMachineController implements Runnable {
     }
     let stored: VM;
     try {
-      stored = await this.opts.client.request<VM>('PUT', `${await this.opts.client.objectPath(vm)}/status`, {
+      stored = await this.opts.client.request<VM>('PUT', await this.opts.client.objectPath(vm, 'status'), {
         body: { ...base, status: next },
       });
     } catch (err) {

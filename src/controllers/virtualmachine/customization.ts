@@ -46,7 +46,26 @@ function adapter(config: NonNullable<NetworkConfig['interfaces']>[number], mac: 
 
 export type Identity =
   | { kind: 'linuxPrep'; timeZone?: string; hardwareClockIsUTC?: boolean }
-  | { kind: 'sysprep'; rawXML?: string; timeZone?: number; fullName?: string; orgName?: string };
+  | {
+      kind: 'sysprep';
+      rawXML?: string;
+      timeZone?: number;
+      fullName?: string;
+      orgName?: string;
+      /** Administrator password (from a Secret). */
+      password?: string;
+      autoLogon?: boolean;
+      autoLogonCount?: number;
+      /** Product key (from a Secret). */
+      productID?: string;
+      /** Join the network config's domain with this account and password (from a Secret)... */
+      domainAdmin?: string;
+      domainAdminPassword?: string;
+      /** ...or this workgroup (WORKGROUP by default). */
+      joinWorkgroup?: string;
+    };
+
+const password = (value: string): Vim => ({ _typeName: 'CustomizationPassword', value, plainText: true });
 
 export function customizationSpec(config: NetworkConfig, macs: string[], identity: Identity): Vim {
   const host = { _typeName: 'CustomizationFixedName', name: config.dns.hostName };
@@ -66,17 +85,28 @@ export function customizationSpec(config: NetworkConfig, macs: string[], identit
             guiUnattended: {
               _typeName: 'CustomizationGuiUnattended',
               timeZone: identity.timeZone ?? 85, // GMT
-              autoLogon: false,
-              autoLogonCount: 0,
+              autoLogon: identity.autoLogon ?? false,
+              autoLogonCount: identity.autoLogonCount ?? 0,
+              ...(identity.password !== undefined ? { password: password(identity.password) } : {}),
             },
             userData: {
               _typeName: 'CustomizationUserData',
               fullName: identity.fullName ?? 'vmop',
               orgName: identity.orgName ?? 'vmop',
               computerName: host,
-              productId: '',
+              productId: identity.productID ?? '',
             },
-            identification: { _typeName: 'CustomizationIdentification', joinWorkgroup: 'WORKGROUP' },
+            identification:
+              identity.domainAdmin && config.dns.domainName
+                ? {
+                    _typeName: 'CustomizationIdentification',
+                    joinDomain: config.dns.domainName,
+                    domainAdmin: identity.domainAdmin,
+                    ...(identity.domainAdminPassword !== undefined
+                      ? { domainAdminPassword: password(identity.domainAdminPassword) }
+                      : {}),
+                  }
+                : { _typeName: 'CustomizationIdentification', joinWorkgroup: identity.joinWorkgroup || 'WORKGROUP' },
           };
   return {
     _typeName: 'CustomizationSpec',

@@ -73,8 +73,9 @@ export interface VM extends KubeObject {
       };
       sysprep?: {
         sysprep?: {
-          guiUnattended?: { timeZone?: number };
-          userData?: { fullName?: string; orgName?: string };
+          guiUnattended?: { timeZone?: number; autoLogon?: boolean; autoLogonCount?: number; password?: SecretRef };
+          userData?: { fullName?: string; orgName?: string; productID?: SecretRef };
+          identification?: { domainAdmin?: string; domainAdminPassword?: SecretRef; joinWorkgroup?: string };
         };
         rawSysprep?: SecretRef;
       };

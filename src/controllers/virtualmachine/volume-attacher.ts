@@ -9,6 +9,9 @@ import type { ConditionUpdate } from './dependencies.js';
 import type { VM, VolumeStatus } from './types.js';
 import { ATTACHED_DISKS_ANNOTATION, recordedDisks, resolveVolume, type VolumeCaches } from './volumes.js';
 
+/** Detaches one reconcile may issue; more are left to the next reconcile (queued at once). */
+export const MAX_DETACHES_PER_RECONCILE = 8;
+
 /** True when every PersistentVolumeClaim volume of the VM is attached. */
 export const VOLUMES_READY = 'VirtualMachineVolumesReady';
 
@@ -50,25 +53,41 @@ export class VolumeAttacher {
     const resolved = specVolumes.map((v) => resolveVolume(ns, v, this.caches));
     const inSpec = new Set(specVolumes.map((v) => v.name));
     const wanted = new Map(resolved.flatMap((r) => ('diskID' in r ? [[r.name, r.diskID] as const] : [])));
-    for (const [name, id] of Object.entries(recorded)) {
-      // Detach a volume that left the spec, or whose claim now points at another disk. One that cannot be
-      // resolved for the moment (its claim is being recreated, say) stays as it is.
-      if (wanted.get(name) === id || (inSpec.has(name) && !wanted.has(name))) continue;
-      try {
-        await provider.detachDisk(observed, id);
-      } catch (err) {
-        this.event(
-          vm,
-          'Warning',
-          'VolumeDetachFailed',
-          `detaching disk ${id} (volume ${name}) failed: ${message(err)}; retrying`,
-        );
-        throw err;
+    // Detach volumes that left the spec, or whose claim now points at another disk; one that cannot be resolved
+    // for the moment (its claim is being recreated, say) stays as it is. At most MAX_DETACHES_PER_RECONCILE at
+    // a time, and the record is written once after them: detaching is idempotent, so a crash in between only
+    // repeats harmless detaches.
+    const stale = Object.entries(recorded).filter(
+      ([name, id]) => !(wanted.get(name) === id || (inSpec.has(name) && !wanted.has(name))),
+    );
+    let more = false;
+    if (stale.length > 0) {
+      const batch = stale.slice(0, MAX_DETACHES_PER_RECONCILE);
+      more = stale.length > batch.length;
+      const detached: string[] = [];
+      let failure: unknown;
+      for (const [name, id] of batch) {
+        try {
+          // The provider detaches only a disk that is attached to this VM.
+          await provider.detachDisk(observed, id);
+          detached.push(name);
+        } catch (err) {
+          failure = err;
+          this.event(
+            vm,
+            'Warning',
+            'VolumeDetachFailed',
+            `detaching disk ${id} (volume ${name}) failed: ${message(err)}; retrying`,
+          );
+          break;
+        }
       }
-      this.event(vm, 'Normal', 'VolumeDetached', `detached disk ${id} of volume ${name}`);
-      const { [name]: _gone, ...rest } = recorded;
-      recorded = rest;
-      vm = await this.record(vm, recorded);
+      if (detached.length > 0) {
+        recorded = Object.fromEntries(Object.entries(recorded).filter(([name]) => !detached.includes(name)));
+        vm = await this.record(vm, recorded);
+        this.event(vm, 'Normal', 'VolumeDetached', `detached the disks of volume(s) ${detached.join(', ')}`);
+      }
+      if (failure) throw failure;
     }
     const statuses: VolumeStatus[] = [];
     const pending: string[] = [];
@@ -116,20 +135,21 @@ export class VolumeAttacher {
       pending.length === 0
         ? { type: VOLUMES_READY, status: 'True', reason: 'True', message: '' }
         : { type: VOLUMES_READY, status: 'False', reason: 'VolumesPending', message: pending.join('; ') };
-    return { vm, statuses, pending, condition, ...(failed ? { requeueAfterMs: 10_000 } : {}) };
+    const requeueAfterMs = failed ? 10_000 : more ? 1 : undefined;
+    return { vm, statuses, pending, condition, ...(requeueAfterMs ? { requeueAfterMs } : {}) };
   }
 
-  /** Detaches every recorded disk (before the VM is destroyed); returns the VM as stored. */
+  /**
+   * Detaches every recorded disk that is attached to this VM (before the VM is destroyed), then clears the
+   * record with one write; returns the VM as stored.
+   */
   async detachAll(vm: VM, observed: ObservedVM): Promise<VM> {
-    let recorded = recordedDisks(vm.metadata.annotations);
-    for (const [name, id] of Object.entries(recorded)) {
-      await this.provider.detachDisk(observed, id);
-      this.event(vm, 'Normal', 'VolumeDetached', `detached disk ${id} of volume ${name}`);
-      const { [name]: _gone, ...rest } = recorded;
-      recorded = rest;
-      vm = await this.record(vm, recorded);
-    }
-    return vm;
+    const recorded = recordedDisks(vm.metadata.annotations);
+    const names = Object.keys(recorded);
+    if (names.length === 0) return vm;
+    for (const id of new Set(Object.values(recorded))) await this.provider.detachDisk(observed, id);
+    this.event(vm, 'Normal', 'VolumeDetached', `detached the disks of volume(s) ${names.join(', ')}`);
+    return this.record(vm, {});
   }
 
   /** Writes the record of attached disks (volume name → disk ID) onto the VM; returns the stored VM. */

@@ -10,6 +10,7 @@ import type { Runnable } from '../../runtime/manager.js';
 import { sameJSON, setCondition, type Condition } from '../../runtime/status.js';
 import type { ImageProvider, LibraryImage } from '../../providers/interface.js';
 import { LIBRARIES_CONFIGMAP, parseLibraryBindings } from '../../providers/vsphere/config.js';
+import { apiPath, memberPath, subresourcePath } from '../../runtime/api-path.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vmop';
@@ -119,7 +120,12 @@ export class ImageSync implements Runnable {
     const cm = await client
       .request<KubeObject & { data?: Record<string, string> }>(
         'GET',
-        `/api/v1/namespaces/${this.opts.namespace}/configmaps/${LIBRARIES_CONFIGMAP}`,
+        apiPath({
+          apiVersion: 'v1',
+          resource: 'configmaps',
+          namespace: this.opts.namespace,
+          name: LIBRARIES_CONFIGMAP,
+        }),
       )
       .catch((err: unknown) => {
         if (err instanceof KubeAPIError && err.notFound) return undefined;
@@ -174,19 +180,19 @@ export class ImageSync implements Runnable {
         });
         logger.info({ kind, name, namespace, item: image.name }, 'image mirrored');
       } else if (image.details) {
-        obj = await client.request<ImageObject>('PATCH', `${path}/${name}`, {
+        obj = await client.request<ImageObject>('PATCH', memberPath(path, name), {
           contentType: 'application/merge-patch+json',
           body: { metadata: { labels: labelsFor(image) } },
         });
       }
       const status = imageStatus(image, obj.status);
       if (!sameJSON(status, obj.status)) {
-        await client.request('PUT', `${path}/${name}/status`, { body: { ...obj, status } });
+        await client.request('PUT', subresourcePath(memberPath(path, name), 'status'), { body: { ...obj, status } });
       }
     }
     for (const [name] of existing) {
       if (desired.has(name)) continue;
-      await client.deleteIfPresent(`${path}/${name}`);
+      await client.deleteIfPresent(memberPath(path, name));
       logger.info({ kind, name, namespace }, 'image removed: its library item is gone or no longer bound');
     }
   }

@@ -17,6 +17,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
 import type { Registry } from 'prom-client';
 import { notAssociated, storagePolicyID, VSPHERE_CSI_DRIVER } from '../storage-classes.js';
+import { apiPath } from '../../runtime/api-path.js';
 
 const PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
 /** The external-provisioner's finalizer: the PersistentVolume object outlives its disk. */
@@ -180,7 +181,7 @@ export class VolumeProvisioner implements Runnable {
     if (!pv || pv.metadata.annotations?.[PROVISIONED_BY] !== VSPHERE_CSI_DRIVER) return;
     if (pv.spec?.persistentVolumeReclaimPolicy !== 'Delete') return;
     const handle = pv.spec.csi?.driver === VSPHERE_CSI_DRIVER ? pv.spec.csi.volumeHandle : undefined;
-    const path = `/api/v1/persistentvolumes/${name}`;
+    const path = apiPath({ apiVersion: 'v1', resource: 'persistentvolumes', name });
     if (pv.metadata.deletionTimestamp) {
       if (!(pv.metadata.finalizers ?? []).includes(PV_FINALIZER)) return;
       if (handle) await this.opts.disks.deleteDisk(handle);

@@ -3,12 +3,13 @@
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import { ConfigError, parseProviderConfig, PROVIDER_CONFIGMAP, type ProviderConfig } from './config.js';
 import type { Credentials } from './session.js';
+import { apiPath, type APIPath } from '../../runtime/api-path.js';
 
 export async function readProviderConfig(
   client: KubeClient,
   namespace: string,
 ): Promise<{ config: ProviderConfig; credentials: Credentials }> {
-  const get = async <T extends KubeObject>(path: string, what: string): Promise<T> => {
+  const get = async <T extends KubeObject>(path: APIPath, what: string): Promise<T> => {
     try {
       return await client.request<T>('GET', path);
     } catch (err) {
@@ -20,12 +21,12 @@ export async function readProviderConfig(
     }
   };
   const cm = await get<KubeObject & { data?: Record<string, string> }>(
-    `/api/v1/namespaces/${namespace}/configmaps/${PROVIDER_CONFIGMAP}`,
+    apiPath({ apiVersion: 'v1', resource: 'configmaps', namespace, name: PROVIDER_CONFIGMAP }),
     `ConfigMap ${PROVIDER_CONFIGMAP}`,
   );
   const config = parseProviderConfig(cm.data);
   const secret = await get<KubeObject & { data?: Record<string, string> }>(
-    `/api/v1/namespaces/${namespace}/secrets/${config.credentialsSecret}`,
+    apiPath({ apiVersion: 'v1', resource: 'secrets', namespace, name: config.credentialsSecret }),
     `Secret ${config.credentialsSecret}`,
   );
   const decode = (k: string) => Buffer.from(secret.data?.[k] ?? '', 'base64').toString();

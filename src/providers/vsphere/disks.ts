@@ -125,6 +125,9 @@ export class FirstClassDisks {
   }
 
   async detach(vm: ObservedVM, id: string): Promise<void> {
+    // Never act on a disk this VM does not hold: the ID may come from a record someone else wrote, and a
+    // detach names only the disk, not the VM it is attached to (vcsim would detach it from any VM).
+    if (!(await this.attachment(vm, id)).attached) return;
     try {
       await this.api.detachDisk({ type: 'VirtualMachine', value: vm.id }, id);
     } catch (err) {

@@ -12,6 +12,7 @@ import type { Runnable } from '../../runtime/manager.js';
 import type { CertificateSource, ServingPair } from '../server.js';
 import { planCertificates, type CertificateData, type CertificatePolicy } from './plan.js';
 import { X509Certificate } from 'node:crypto';
+import { apiPath } from '../../runtime/api-path.js';
 
 interface Secret extends KubeObject {
   type?: string;
@@ -204,8 +205,16 @@ export class CertificateRotator implements Runnable, CertificateSource {
       };
       try {
         const written = secret
-          ? await client.request<Secret>('PUT', `/api/v1/namespaces/${namespace}/secrets/${secretName}`, { body })
-          : await client.request<Secret>('POST', `/api/v1/namespaces/${namespace}/secrets`, { body });
+          ? await client.request<Secret>(
+              'PUT',
+              apiPath({ apiVersion: 'v1', resource: 'secrets', namespace, name: secretName }),
+              {
+                body,
+              },
+            )
+          : await client.request<Secret>('POST', apiPath({ apiVersion: 'v1', resource: 'secrets', namespace }), {
+              body,
+            });
         this.renewals++;
         logger.info({ secret: secretName, reasons: plan.reasons }, 'webhook certificates written');
         this.serve(written);
@@ -237,10 +246,14 @@ export class CertificateRotator implements Runnable, CertificateSource {
       // The test makes the indexes safe: the patch applies only to the version they were computed from.
       const patch = [{ op: 'test', path: '/metadata/resourceVersion', value: cfg.metadata.resourceVersion }, ...ops];
       try {
-        await this.opts.client.request('PATCH', `/apis/admissionregistration.k8s.io/v1/${resource}/${name}`, {
-          body: patch,
-          contentType: 'application/json-patch+json',
-        });
+        await this.opts.client.request(
+          'PATCH',
+          apiPath({ apiVersion: 'admissionregistration.k8s.io/v1', resource, name }),
+          {
+            body: patch,
+            contentType: 'application/json-patch+json',
+          },
+        );
         this.opts.logger.info({ configuration: name }, 'webhook caBundle updated');
       } catch (err) {
         // A newer version exists; its watch event triggers another round.

@@ -4,22 +4,28 @@ import { validate, type FieldError } from '../../../api/schema.js';
 import { VirtualMachineSpec, VirtualMachineStatus, type VirtualMachine } from '../../../api/v1alpha3/virtualmachine.js';
 import { isPlainObject } from '../../../api/schema.js';
 import { validateBootstrap } from './bootstrap.js';
+import { validateFinalizer } from './finalizer.js';
 import type { VMValidationContext } from './context.js';
 import { validateHostName } from './hostname.js';
 import { validateImmutable } from './immutable.js';
 import { validateNetwork } from './network.js';
+import { validateOwnedMetadata } from './owned-metadata.js';
 import { validatePower } from './power.js';
 import { validateReadinessProbe } from './readiness.js';
 import { validateRestart } from './restart.js';
+import { validateSecretReferences } from './secret-refs.js';
 import { validateVolumes } from './volumes.js';
 
 const RULES: ((ctx: VMValidationContext) => FieldError[])[] = [
+  validateOwnedMetadata,
+  validateFinalizer,
   validateImmutable,
   validatePower,
   validateRestart,
   validateHostName,
   validateNetwork,
   validateBootstrap,
+  validateSecretReferences,
   validateVolumes,
   validateReadinessProbe,
 ];
