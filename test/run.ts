@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSession } from '../src/devenv/session.js';
 import { GROUND_ENV, WEBHOOK_PREFIX } from './support/ground.js';
+import { MANAGER_NAME } from '../src/install/rbac.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /**
@@ -21,6 +22,11 @@ async function main(): Promise<number> {
   // VMs labelled vmop.test/manager belong to managers that tests start themselves (leader election, crashes,
   // vCenter outages); the shared manager leaves them alone.
   process.env.VMOP_VM_SELECTOR = '!vmop.test/manager';
+  // Orphaned vSphere VMs (their objects removed by force) go after 10 s, so the tenant test can see it.
+  process.env.VMOP_ORPHAN_GRACE = '10s';
+  // The rbac test's manager runs as the operator's ServiceAccount; the shared manager's webhooks (which see
+  // every VM too) must let it remove its finalizer, as the single manager of a real install would.
+  process.env.PRIVILEGED_USERS = `system:serviceaccount:vmop-system:${MANAGER_NAME}`;
   console.log('test ground: starting (builds missing tools first; the first run takes minutes)');
   const session = await startSession({
     prefix: 'vmop-test',

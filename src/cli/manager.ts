@@ -13,6 +13,7 @@ import { cachedConfigSource, readProviderConfig } from '../providers/vsphere/con
 import { VSphereImageProvider } from '../providers/vsphere/images.js';
 import { VSphereSession } from '../providers/vsphere/session.js';
 import { KubeClient } from '../runtime/kube-client.js';
+import { apiPath } from '../runtime/api-path.js';
 import { parseUserList } from '../webhooks/privileged.js';
 import { webhookRunnable } from '../webhooks/runnable.js';
 import { CertificateRotator } from '../webhooks/certificates/rotator.js';
@@ -59,6 +60,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
       'image-sync-interval',
       'vm-concurrency',
       'trysoft-timeout',
+      'orphan-grace',
       'vm-selector',
       'controllers',
     ],
@@ -127,7 +129,18 @@ export async function managerCommand(argv: string[]): Promise<number> {
         certDir,
         certificates,
         privileges: {
-          serviceAccount: stringFlag(args, 'service-account') ?? process.env.VMOP_SERVICE_ACCOUNT,
+          // The manager's own identity is privileged (it writes vmop.dev metadata and removes its finalizer);
+          // when not given, the API server says who the manager is.
+          serviceAccount:
+            stringFlag(args, 'service-account') ??
+            process.env.VMOP_SERVICE_ACCOUNT ??
+            (await whoAmI(kube).catch((err: unknown) => {
+              logger.warn(
+                { err: err instanceof Error ? err.message : String(err) },
+                'cannot tell the manager’s own user name (SelfSubjectReview); pass --service-account so the webhooks let the manager write its own state',
+              );
+              return undefined;
+            })),
           privilegedUsers: parseUserList(stringFlag(args, 'privileged-users') ?? process.env.PRIVILEGED_USERS),
         },
         logger,
@@ -190,6 +203,14 @@ export async function managerCommand(argv: string[]): Promise<number> {
         registry: manager.registry,
         concurrency: positiveNumber(stringFlag(args, 'vm-concurrency') ?? '8', 'vm-concurrency'),
         trySoftTimeoutMs: parseDuration(stringFlag(args, 'trysoft-timeout') ?? '300s', 'trysoft-timeout'),
+        // "off" keeps orphaned vSphere VMs (their objects are gone) instead of destroying them after the grace.
+        orphanGraceMs:
+          (stringFlag(args, 'orphan-grace') ?? process.env.VMOP_ORPHAN_GRACE) === 'off'
+            ? 0
+            : parseDuration(
+                stringFlag(args, 'orphan-grace') ?? process.env.VMOP_ORPHAN_GRACE ?? '300s',
+                'orphan-grace',
+              ),
         resyncMs: 10 * 60 * 1000,
         // Only the VMs with these labels (a label selector), e.g. for a canary manager beside another one.
         vmSelector: stringFlag(args, 'vm-selector') ?? process.env.VMOP_VM_SELECTOR,
@@ -214,4 +235,14 @@ export async function managerCommand(argv: string[]): Promise<number> {
   await session.close();
   kube.close();
   return manager.lostLeadership ? 1 : 0;
+}
+
+/** The user name the API server knows this client as (a SelfSubjectReview). */
+async function whoAmI(kube: KubeClient): Promise<string | undefined> {
+  const review = await kube.request<{ status?: { userInfo?: { username?: string } } }>(
+    'POST',
+    apiPath({ apiVersion: 'authentication.k8s.io/v1', resource: 'selfsubjectreviews' }),
+    { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
+  );
+  return review.status?.userInfo?.username;
 }

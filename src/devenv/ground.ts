@@ -349,6 +349,8 @@ async function startAPIServer(
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
       '--disable-admission-plugins=ServiceAccount',
+      // As hardened clusters (OpenShift) do: blockOwnerDeletion needs update on the owner's finalizers.
+      '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
       `--cert-dir=${path.join(pki.dir, 'apiserver-generated')}`,
       '--profiling=false',
       '--v=1',

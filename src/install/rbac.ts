@@ -24,6 +24,12 @@ export interface Rule {
   why: string;
   /** The components that use it (a manager started with --controllers uses the union of theirs). */
   usedBy: Component[];
+  /**
+   * Checked by the API server on the manager's behalf, never requested directly: `update` on an owner's
+   * finalizers, which the OwnerReferencesPermissionEnforcement admission plugin requires of a writer that sets
+   * blockOwnerDeletion.
+   */
+  implicit?: true;
 }
 
 const BOTH: ControllerName[] = ['virtualmachine', 'virtualmachineimage'];
@@ -31,6 +37,29 @@ const BOTH: ControllerName[] = ['virtualmachine', 'virtualmachineimage'];
 const VMOP = 'vmoperator.vmware.com';
 
 export const CLUSTER_RULES: Rule[] = [
+  {
+    apiGroups: ['authentication.k8s.io'],
+    resources: ['selfsubjectreviews'],
+    verbs: ['create'],
+    why: 'webhooks: the manager asks who it is at start, so its own writes (vmop.dev metadata, its finalizer) count as privileged',
+    usedBy: ['webhooks'],
+  },
+  {
+    apiGroups: [VMOP],
+    resources: ['virtualmachines/finalizers'],
+    verbs: ['update'],
+    why: 'VM controller: IPAddressClaims it creates block their VM’s deletion (blockOwnerDeletion), which hardened clusters allow only to writers that may update the owner’s finalizers',
+    usedBy: ['virtualmachine'],
+    implicit: true,
+  },
+  {
+    apiGroups: ['ipam.cluster.x-k8s.io'],
+    resources: ['ipaddressclaims/finalizers'],
+    verbs: ['update'],
+    why: 'IPAM provider: IPAddresses it creates block their claim’s deletion (blockOwnerDeletion), as above',
+    usedBy: ['ipam'],
+    implicit: true,
+  },
   {
     apiGroups: [VMOP],
     resources: ['virtualmachines'],
@@ -251,8 +280,8 @@ export function rbacObjects(namespace: string): KubeObject[] {
 }
 
 /** Every (group, resource, verb) the rules grant, as "group/resource:verb" ("" group for core). */
-export function grantedPermissions(rules: Rule[], usedBy?: Component): string[] {
+export function grantedPermissions(rules: Rule[], usedBy?: Component, opts: { explicitOnly?: boolean } = {}): string[] {
   return rules
-    .filter((r) => !usedBy || r.usedBy.includes(usedBy))
+    .filter((r) => (!usedBy || r.usedBy.includes(usedBy)) && !(opts.explicitOnly && r.implicit))
     .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))));
 }

@@ -96,6 +96,14 @@ export class ProviderInputError extends Error {
   }
 }
 
+/** The VM no longer exists in vSphere (destroyed since it was last seen). */
+export class VMGoneError extends Error {
+  constructor(readonly id: string) {
+    super(`vSphere VM ${id} no longer exists`);
+    this.name = 'VMGoneError';
+  }
+}
+
 // Disks
 
 /** A First Class Disk: the volume behind a vSphere CSI PersistentVolume (its spec.csi.volumeHandle is the ID). */
@@ -123,6 +131,13 @@ export interface DiskProvider {
   disk(id: string): Promise<DiskInfo | undefined>;
 }
 
+/** The Kubernetes object a VM was created for, as the provider recorded it on the VM at create. */
+export interface VMOwner {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
 export interface VMProvider {
   /** The configured zone names. */
   zones(): Promise<string[]>;
@@ -134,6 +149,14 @@ export interface VMProvider {
   /** The VM read from vSphere now, not from a cache (before acting on its power state or VM Tools). */
   refreshVM(vm: ObservedVM): Promise<ObservedVM>;
   power(vm: ObservedVM, op: PowerOperation): Promise<void>;
+  /**
+   * The object the VM was created for (the owner keys written at create); undefined for a VM that carries
+   * none (one not created by this operator). A VM that no longer exists is a VMGoneError (and the provider
+   * forgets what it cached of it).
+   */
+  vmOwner(vm: ObservedVM): Promise<VMOwner | undefined>;
+  /** Every VM the provider's cache holds; empty while the cache is not synced. */
+  listVMs(): Promise<ObservedVM[]>;
   /** Powers the VM off (hard) if it runs, then destroys it; a VM that is already gone is fine. */
   destroyVM(vm: ObservedVM): Promise<void>;
   /**

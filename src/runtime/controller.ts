@@ -150,6 +150,15 @@ export class Controller implements Runnable {
     }
   }
 
+  /** The first source whose cache cannot sync or stay current, for readiness. */
+  health(): string | undefined {
+    for (const s of this.opts.sources) {
+      const problem = s.informer.health;
+      if (problem) return `controller ${this.name}: ${problem}`;
+    }
+    return undefined;
+  }
+
   async start(signal: AbortSignal): Promise<void> {
     this.signal = signal;
     const stopped = new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@
 // answers 410 Gone, reconnects with backoff after any other error or a closed stream, and replays the whole
 // cache on a resync period so level-triggered reconcilers see every object again now and then.
 import type { Logger } from './logger.js';
-import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
+import { KindNotServedError, KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
 import type { APIPath } from './api-path.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
@@ -19,6 +19,18 @@ export interface InformerOptions {
   logger?: Logger;
   /** First and largest pause between reconnects after errors. */
   backoffMs?: { initial: number; max: number };
+  /**
+   * The kind may not be installed (an optional CRD): while the API server does not serve it, the cache counts
+   * as synced and empty, and the kind is looked for again every `optionalRecheckMs`.
+   */
+  optional?: boolean;
+  optionalRecheckMs?: number;
+  /** The server ends each watch after this long (plus up to 20% jitter); 300 s by default. */
+  watchTimeoutSeconds?: number;
+  /** A watch that receives nothing for this long is dropped and reconnected; the watch timeout + 60 s by default. */
+  watchIdleTimeoutMs?: number;
+  /** How long list/watch may keep failing before `health` reports it; 60 s by default. */
+  unhealthyAfterMs?: number;
 }
 
 export function objectKey(obj: Pick<KubeObject, 'metadata'>): string {
@@ -33,6 +45,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   private syncWaiters: (() => void)[] = [];
   private running?: Promise<void>;
   private resyncTimer?: NodeJS.Timeout;
+  /** Since when list/watch has been failing, and the last error; undefined while it works. */
+  private failing?: { since: number; message: string };
+  private loggedNotServed = false;
   /** Counts of lists and watches made, for tests and metrics. */
   readonly stats = { lists: 0, watches: 0, relists410: 0, errors: 0 };
 
@@ -55,6 +70,17 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  /**
+   * What keeps the cache from being current, for readiness: undefined while it is synced and list/watch works
+   * (or only failed for a short while).
+   */
+  get health(): string | undefined {
+    const f = this.failing;
+    if (!f || Date.now() - f.since < (this.opts.unhealthyAfterMs ?? 60_000)) return undefined;
+    const state = this.synced ? 'not current' : 'not synced';
+    return `cache of ${this.opts.kind} (${this.opts.apiVersion}) ${state} for ${Math.round((Date.now() - f.since) / 1000)} s: ${f.message}`;
   }
 
   /** Resolves once the first list has filled the cache. */
@@ -96,8 +122,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     while (!signal.aborted) {
       try {
         const path = await this.client.collectionPath(this.opts.apiVersion, this.opts.kind, this.opts.namespace);
-        if (!resourceVersion) resourceVersion = await this.relist(path);
+        if (!resourceVersion) {
+          resourceVersion = await this.relist(path);
+          this.failing = undefined;
+        }
         this.stats.watches++;
+        const timeoutSeconds = this.opts.watchTimeoutSeconds ?? 300;
         await this.client.watch(
           path,
           {
@@ -105,9 +135,11 @@ export class Informer<T extends KubeObject = KubeObject> {
             allowWatchBookmarks: 'true',
             labelSelector: this.opts.labelSelector,
             fieldSelector: this.opts.fieldSelector,
-            timeoutSeconds: '300',
+            // Jittered, so the watches of many replicas and kinds do not all reconnect at once.
+            timeoutSeconds: String(Math.round(timeoutSeconds * (1 + Math.random() * 0.2))),
           },
           (ev) => {
+            this.failing = undefined; // the watch delivers
             const obj = ev.object as T;
             if (obj.metadata.resourceVersion) resourceVersion = obj.metadata.resourceVersion;
             if (ev.type === 'BOOKMARK') return;
@@ -122,16 +154,24 @@ export class Informer<T extends KubeObject = KubeObject> {
             }
           },
           signal,
+          { idleTimeoutMs: this.opts.watchIdleTimeoutMs ?? (timeoutSeconds * 1.2 + 60) * 1000 },
         );
+        this.failing = undefined;
         delay = backoff.initial; // a watch that ended cleanly: resume from the last version at once
       } catch (err) {
         if (signal.aborted) break;
+        if (err instanceof KindNotServedError) {
+          await this.notServed(err, signal);
+          continue;
+        }
         if (err instanceof KubeAPIError && err.statusCode === 410) {
           this.stats.relists410++;
           resourceVersion = undefined; // our version is too old: list again
           continue;
         }
         this.stats.errors++;
+        this.failing ??= { since: Date.now(), message: '' };
+        this.failing.message = err instanceof Error ? err.message : String(err);
         this.opts.logger?.warn(
           { err: err instanceof Error ? err.message : err, kind: this.opts.kind, retryInMs: delay },
           'watch failed; reconnecting',
@@ -140,6 +180,47 @@ export class Informer<T extends KubeObject = KubeObject> {
         delay = Math.min(delay * 2, backoff.max);
       }
     }
+  }
+
+  /**
+   * The kind is not served. An optional one counts as present and empty until it appears; a required one is
+   * an error the log says once, and readiness reports until the kind appears.
+   */
+  private async notServed(err: KindNotServedError, signal: AbortSignal): Promise<void> {
+    const log = this.opts.logger;
+    if (this.opts.optional) {
+      if (!this.loggedNotServed)
+        log?.info(
+          { kind: this.opts.kind, apiVersion: this.opts.apiVersion },
+          `${err.message}; optional, treated as empty until it appears`,
+        );
+      for (const [key, old] of this.cache) {
+        this.cache.delete(key);
+        this.emit('delete', old, old);
+      }
+      this.markSynced();
+      this.failing = undefined;
+    } else {
+      if (!this.loggedNotServed)
+        log?.error(
+          { kind: this.opts.kind, apiVersion: this.opts.apiVersion },
+          `${err.message}: the controller that needs it cannot start`,
+        );
+      this.failing ??= { since: Date.now(), message: err.message };
+    }
+    this.loggedNotServed = true;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, this.opts.optional ? (this.opts.optionalRecheckMs ?? 30_000) : 5_000);
+      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+    this.client.forgetDiscovery(this.opts.apiVersion);
+  }
+
+  private markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    for (const w of this.syncWaiters) w();
+    this.syncWaiters = [];
   }
 
   /** Lists everything, replaces the cache (emitting adds, updates and deletes), returns the list's version. */
@@ -165,11 +246,8 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.emit('delete', old, old);
       }
     }
-    if (!this.synced) {
-      this.synced = true;
-      for (const w of this.syncWaiters) w();
-      this.syncWaiters = [];
-    }
+    this.markSynced();
+    this.loggedNotServed = false;
     return list.metadata.resourceVersion;
   }
 }

@@ -43,6 +43,17 @@ export class KubeAPIError extends Error {
   }
 }
 
+/** The API server serves no such kind (its CRD is not installed, or its group version is not served). */
+export class KindNotServedError extends Error {
+  constructor(
+    readonly apiVersion: string,
+    readonly kind: string,
+  ) {
+    super(`the API server does not serve kind ${kind} in ${apiVersion} (is its CustomResourceDefinition installed?)`);
+    this.name = 'KindNotServedError';
+  }
+}
+
 interface APIResource {
   name: string;
   kind: string;
@@ -166,10 +177,19 @@ export class KubeClient {
     this.discovery.clear();
   }
 
+  /** Forgets what discovery said about one group version, so the next use asks again. */
+  forgetDiscovery(apiVersion: string): void {
+    this.discovery.delete(apiVersion);
+  }
+
   /** The REST path of a kind's collection (namespace optional for namespaced kinds: all namespaces). */
   async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<APIPath> {
-    const resource = (await this.resources(apiVersion)).find((r) => r.kind === kind && !r.name.includes('/'));
-    if (!resource) throw new Error(`the API server does not serve kind ${kind} in ${apiVersion}`);
+    const resources = await this.resources(apiVersion).catch((err: unknown) => {
+      if (err instanceof KubeAPIError && err.notFound) throw new KindNotServedError(apiVersion, kind);
+      throw err;
+    });
+    const resource = resources.find((r) => r.kind === kind && !r.name.includes('/'));
+    if (!resource) throw new KindNotServedError(apiVersion, kind);
     return apiPath({ apiVersion, resource: resource.name, namespace: resource.namespaced ? namespace : undefined });
   }
 
@@ -223,6 +243,7 @@ export class KubeClient {
     query: Record<string, string | undefined>,
     onEvent: (event: WatchEvent) => void,
     signal?: AbortSignal,
+    opts: { idleTimeoutMs?: number } = {},
   ): Promise<void> {
     this.onRequest?.({ method: 'GET', path, status: 200, watch: true });
     const { url, options, lib } = await this.prepare('GET', path, { ...query, watch: '1' });
@@ -267,6 +288,13 @@ export class KubeClient {
         res.on('end', () => resolve());
         res.on('error', reject);
       });
+      // A connection that went half-open (a proxy or node that stopped forwarding) never ends by itself: no
+      // byte (not even a bookmark) for this long ends it, and the caller reconnects.
+      if (opts.idleTimeoutMs) {
+        req.setTimeout(opts.idleTimeoutMs, () =>
+          req.destroy(new Error(`watch ${path}: nothing received for ${opts.idleTimeoutMs} ms; reconnecting`)),
+        );
+      }
       req.on('error', reject);
       req.end();
     });

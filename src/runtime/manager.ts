@@ -30,6 +30,8 @@ export interface ManagerOptions {
 export interface Runnable {
   name: string;
   start(signal: AbortSignal): Promise<void>;
+  /** While it runs: what keeps it from doing its work (a cache that cannot sync), for /readyz; undefined when fine. */
+  health?(): string | undefined;
 }
 
 export function loadKubeConfig(file?: string, context?: string): KubeConfig {
@@ -78,6 +80,7 @@ export class Manager {
   /** Set when the manager stopped because it lost the lease (the process should then exit non-zero). */
   lostLeadership = false;
   private readonly readiness: Record<string, () => Promise<void>> = {};
+  private readonly started = new Set<Runnable>();
   private health?: HealthServer;
   private readonly abort = new AbortController();
 
@@ -116,7 +119,15 @@ export class Manager {
       host: this.opts.healthHost,
       port: this.opts.healthPort,
       registry: this.registry,
-      readiness: { apiserver: () => this.checkAPIServer(), ...this.readiness },
+      readiness: {
+        apiserver: () => this.checkAPIServer(),
+        ...this.readiness,
+        // Controllers run on the leader only; a replica that does not lead is ready without them.
+        controllers: async () => {
+          const problems = [...this.started].flatMap((r) => r.health?.() ?? []);
+          if (problems.length > 0) throw new Error(problems.join('; '));
+        },
+      },
     });
     log.info({ port: this.health.port, server: this.kubeConfig.getCurrentCluster()?.server }, 'manager started');
     const onSignal = (sig: NodeJS.Signals) => {
@@ -127,7 +138,7 @@ export class Manager {
     process.once('SIGINT', onSignal);
     const startAll = (list: Runnable[]) =>
       list.map((r) =>
-        r.start(this.abort.signal).catch((err: unknown) => {
+        (this.started.add(r), r.start(this.abort.signal)).catch((err: unknown) => {
           log.error({ err, runnable: r.name }, 'runnable failed; stopping the manager');
           this.stop();
         }),

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { VirtualMachineController } from '../../src/controllers/virtualmachine/controller.js';
-import type { ObservedVM, PowerOperation, VMCreateRequest, VMProvider } from '../../src/providers/interface.js';
+import type {
+  ObservedVM,
+  PowerOperation,
+  VMCreateRequest,
+  VMOwner,
+  VMProvider,
+} from '../../src/providers/interface.js';
 import { EventRecorder } from '../../src/runtime/events.js';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { createLogger } from '../../src/runtime/logger.js';
@@ -17,6 +23,7 @@ import { eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../sup
 /** A provider whose guests have VM Tools running but never shut themselves down. */
 class StubbornGuests implements VMProvider {
   readonly vms = new Map<string, ObservedVM>();
+  readonly owners = new Map<string, VMOwner>();
   readonly ops: { op: PowerOperation; at: number }[] = [];
   private onChange?: (change: { id: string; instanceUUID?: string }) => void;
 
@@ -43,6 +50,7 @@ class StubbornGuests implements VMProvider {
       toolsRunning: true,
     };
     this.vms.set(req.instanceUUID, observed);
+    this.owners.set(observed.id, { namespace: req.namespace, name: req.name, uid: req.uid });
     return { ...observed };
   }
   async refreshVM(target: ObservedVM) {
@@ -55,6 +63,12 @@ class StubbornGuests implements VMProvider {
     if (op === 'powerOff') vm.powerState = 'PoweredOff';
     // shutdownGuest: the guest ignores it.
     this.onChange?.({ id: vm.id, instanceUUID: vm.instanceUUID });
+  }
+  async vmOwner(target: ObservedVM) {
+    return this.owners.get(target.id);
+  }
+  async listVMs() {
+    return [...this.vms.values()];
   }
   async destroyVM(target: ObservedVM) {
     this.vms.delete(target.instanceUUID);

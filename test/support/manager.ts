@@ -54,6 +54,9 @@ export async function startOwnManager(opts: {
             opts.leaderElection.identity,
           ]
         : []),
+      // Orphaned VMs are the shared manager's to collect (a test can count them there).
+      '--orphan-grace',
+      'off',
       ...(opts.extraArgs ?? []),
     ],
     { stdio: opts.log ? ['ignore', 'inherit', 'inherit'] : 'ignore' },

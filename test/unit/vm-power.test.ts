@@ -40,6 +40,16 @@ describe('power decisions', () => {
     ['TrySoft suspend without VM Tools is hard', { desired: 'Suspended' }, 'suspend'],
     ['TrySoft suspend with VM Tools is soft', { desired: 'Suspended', toolsRunning: true }, 'standbyGuest'],
     ['suspending a powered-off VM powers it on first', { desired: 'Suspended', observed: 'PoweredOff' }, 'powerOn'],
+    [
+      'TrySoft keeps waiting when VM Tools stop during its soft shutdown',
+      { desired: 'PoweredOff', toolsRunning: false, softSince: 1_000_000 - 10_000 },
+      'wait',
+    ],
+    [
+      'TrySoft goes hard once the timeout passed, VM Tools or not',
+      { desired: 'PoweredOff', toolsRunning: false, softSince: 1_000_000 - 300_000 },
+      'powerOff',
+    ],
   ];
   for (const [name, input, expected] of rows) {
     it(name, () => {
@@ -91,12 +101,23 @@ describe('zone choice', () => {
     apiVersion: 'v',
     kind: 'VirtualMachine',
     metadata: { name: 'x', labels: zone ? { 'topology.kubernetes.io/zone': zone } : {} },
+    status: { uniqueID: 'vm-1' },
   });
   it('picks the zone with the fewest VMs, counting choices not yet visible', () => {
     assert.equal(chooseZone(['zone-a', 'zone-b'], [vm('zone-a'), vm('zone-a'), vm('zone-b')]), 'zone-b');
     assert.equal(chooseZone(['zone-a', 'zone-b'], [vm('zone-a')], new Map([['zone-b', 2]])), 'zone-a');
     assert.equal(chooseZone(['zone-b', 'zone-a'], []), 'zone-a');
     assert.equal(chooseZone([], [vm('zone-a')]), undefined);
+  });
+
+  it('counts only VMs that exist in vSphere, not labels of objects that never deployed', () => {
+    const undeployed = (zone: string) => ({
+      apiVersion: 'v',
+      kind: 'VirtualMachine',
+      metadata: { name: 'y', labels: { 'topology.kubernetes.io/zone': zone } },
+    });
+    const many = Array.from({ length: 21 }, () => undeployed('zone-b'));
+    assert.equal(chooseZone(['zone-a', 'zone-b'], [...many, vm('zone-a')]), 'zone-b');
   });
 
   it('spreads a burst of creates evenly', () => {

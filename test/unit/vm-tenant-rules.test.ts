@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { secretReferences } from '../../src/api/v1alpha3/secret-refs.js';
 import { validateVirtualMachine } from '../../src/webhooks/virtualmachine/validate/index.js';
+import { HOSTILE_NAMES, SECRET_FIELDS } from '../support/secret-fields.js';
 
 const BASE = { apiVersion: 'vmoperator.vmware.com/v1alpha3', kind: 'VirtualMachine' };
 
@@ -15,53 +16,6 @@ function vmWith(bootstrap: Record<string, unknown>, metadata: Record<string, unk
     spec: { className: 'c', imageName: 'i', storageClass: 's', powerState: 'PoweredOn', bootstrap },
   };
 }
-
-/** Each Secret-reference field: the field path of its name, and a bootstrap that puts `ref` there. */
-export const SECRET_FIELDS: [string, (ref: { name: string; key: string }) => Record<string, unknown>][] = [
-  ['spec.bootstrap.cloudInit.rawCloudConfig.name', (ref) => ({ cloudInit: { rawCloudConfig: ref } })],
-  [
-    'spec.bootstrap.cloudInit.cloudConfig.users[0].passwd.name',
-    (ref) => ({ cloudInit: { cloudConfig: { users: [{ name: 'u', passwd: ref }] } } }),
-  ],
-  [
-    'spec.bootstrap.cloudInit.cloudConfig.users[0].hashed_passwd.name',
-    (ref) => ({ cloudInit: { cloudConfig: { users: [{ name: 'u', hashed_passwd: ref }] } } }),
-  ],
-  [
-    'spec.bootstrap.cloudInit.cloudConfig.write_files[0].content.name',
-    (ref) => ({ cloudInit: { cloudConfig: { write_files: [{ path: '/x', content: ref }] } } }),
-  ],
-  ['spec.bootstrap.sysprep.rawSysprep.name', (ref) => ({ sysprep: { rawSysprep: ref } })],
-  [
-    'spec.bootstrap.sysprep.sysprep.guiUnattended.password.name',
-    (ref) => ({ sysprep: { sysprep: { guiUnattended: { password: ref } } } }),
-  ],
-  [
-    'spec.bootstrap.sysprep.sysprep.userData.productID.name',
-    (ref) => ({ sysprep: { sysprep: { userData: { fullName: 'a', orgName: 'b', productID: ref } } } }),
-  ],
-  [
-    'spec.bootstrap.sysprep.sysprep.identification.domainAdminPassword.name',
-    (ref) => ({ sysprep: { sysprep: { identification: { domainAdmin: 'a', domainAdminPassword: ref } } } }),
-  ],
-  [
-    'spec.bootstrap.vAppConfig.properties[0].value.from.name',
-    (ref) => ({ linuxPrep: {}, vAppConfig: { properties: [{ key: 'k', value: { from: ref } }] } }),
-  ],
-  ['spec.bootstrap.vAppConfig.rawProperties', (ref) => ({ linuxPrep: {}, vAppConfig: { rawProperties: ref.name } })],
-];
-
-export const HOSTILE_NAMES = [
-  '../../vmop-system/secrets/vmop-vcenter-credentials',
-  '..',
-  '%2e%2e',
-  '..%2fvmop-system',
-  'a/b',
-  'Secret',
-  'name with space',
-  '-leading',
-  'x'.repeat(254),
-];
 
 describe('Secret references at admission', () => {
   for (const [field, place] of SECRET_FIELDS) {
@@ -188,4 +142,48 @@ describe('operator-owned metadata and the finalizer', () => {
       assert.deepEqual(validateVirtualMachine({ operation, object, oldObject, privileged: true }), []);
     });
   }
+
+  it('lets a metadata-only update through for a VM stored without the webhooks (no powerState)', () => {
+    const bare = { ...BASE, metadata: { name: 'vm', namespace: 'ns' }, spec: { className: 'c', imageName: 'i' } };
+    const withFinalizer = {
+      ...bare,
+      metadata: { ...bare.metadata, finalizers: ['vmoperator.vmware.com/virtualmachine'] },
+    };
+    assert.deepEqual(
+      validateVirtualMachine({ operation: 'UPDATE', object: withFinalizer, oldObject: bare, privileged: true }),
+      [],
+    );
+    assert.deepEqual(
+      validateVirtualMachine({
+        operation: 'UPDATE',
+        object: { ...bare, metadata: { ...bare.metadata, labels: { a: 'b' } } },
+        oldObject: bare,
+        privileged: false,
+      }),
+      [],
+    );
+    // A spec change is judged by every rule, as before.
+    const changed = { ...bare, spec: { ...bare.spec, powerState: 'Bogus' } };
+    assert.ok(
+      validateVirtualMachine({ operation: 'UPDATE', object: changed, oldObject: bare, privileged: true }).length > 0,
+    );
+  });
+
+  it('lets the finalizer of a VM being deleted go without judging its spec', () => {
+    const deleting = {
+      ...BASE,
+      metadata: {
+        name: 'vm',
+        namespace: 'ns',
+        deletionTimestamp: '2026-12-01T00:00:00Z',
+        finalizers: ['vmoperator.vmware.com/virtualmachine'],
+      },
+      spec: { className: 'c' },
+    };
+    const released = { ...deleting, metadata: { ...deleting.metadata, finalizers: [] } };
+    assert.deepEqual(
+      validateVirtualMachine({ operation: 'UPDATE', object: released, oldObject: deleting, privileged: true }),
+      [],
+    );
+  });
 });

@@ -96,6 +96,10 @@ export class IPAMProvider implements Runnable {
     });
   }
 
+  health(): string | undefined {
+    return this.controller.health();
+  }
+
   async start(signal: AbortSignal): Promise<void> {
     await this.controller.start(signal);
   }

@@ -10,6 +10,7 @@ import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import { NETWORK_API_VERSION } from '../../api/vmop/network.js';
 import {
   ProviderInputError,
+  VMGoneError,
   type ObservedVM,
   type PowerOperation,
   type VMPowerState,
@@ -40,6 +41,8 @@ import { decidePower, restartDue, restartOp } from './power.js';
 import type { VM, VMStatus } from './types.js';
 import type { VolumeCaches } from './volumes.js';
 import { VolumeAttacher } from './volume-attacher.js';
+import { OrphanCollector } from './orphans.js';
+import { OwnershipCheck } from './ownership.js';
 import { chooseZone } from './zone.js';
 
 export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
@@ -70,7 +73,12 @@ export interface VMControllerOptions {
   vmSelector?: string;
   /** The operator's namespace, where ConfigMap vmop-network-config lives (vmop-system by default). */
   namespace?: string;
+  /** How long a vSphere VM whose object is gone may live before it is destroyed (0: never). */
+  orphanGraceMs?: number;
 }
+
+/** Default grace period of an orphaned vSphere VM, and how often orphans are looked for. */
+export const DEFAULT_ORPHAN_GRACE_MS = 300_000;
 
 const AFTER_HARD_OP: Partial<Record<PowerOperation, VMPowerState>> = {
   powerOn: 'PoweredOn',
@@ -95,6 +103,8 @@ export class VirtualMachineController implements Runnable {
   private readonly ipam: InterfaceAddresses;
   private readonly volumes: VolumeAttacher;
   private readonly bootstrap: GuestBootstrap;
+  private readonly ownership: OwnershipCheck;
+  private readonly orphans?: OrphanCollector;
   /** Soft power operations under way, by key: the state they aim at and when they were issued. */
   private readonly softOps = new Map<string, { target: PowerState; since: number }>();
   /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
@@ -123,13 +133,21 @@ export class VirtualMachineController implements Runnable {
       quotas: new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger }),
     };
     this.networks = new Informer(client, { apiVersion: NETWORK_API_VERSION, kind: 'Network', logger });
+    // The Cluster API IPAM contract's CRDs are optional: without them no interface can name an IP pool, and
+    // every other VM is reconciled as usual.
     this.claims = new Informer(client, {
       apiVersion: CAPI_IPAM_API_VERSION,
       kind: 'IPAddressClaim',
       labelSelector: CLAIM_VM_LABEL,
       logger,
+      optional: true,
     });
-    this.ipAddresses = new Informer(client, { apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddress', logger });
+    this.ipAddresses = new Informer(client, {
+      apiVersion: CAPI_IPAM_API_VERSION,
+      kind: 'IPAddress',
+      logger,
+      optional: true,
+    });
     this.ipam = new InterfaceAddresses(client, this.claims, this.ipAddresses);
     this.bootstrap = new GuestBootstrap(client, opts.provider, (...args) => this.event(...args));
     this.networkConfig = new Informer(client, {
@@ -145,6 +163,18 @@ export class VirtualMachineController implements Runnable {
       quotas: this.caches.quotas,
     };
     this.volumes = new VolumeAttacher(client, opts.provider, this.volumeCaches, (...args) => this.event(...args));
+    this.ownership = new OwnershipCheck(opts.provider);
+    const graceMs = opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+    if (graceMs > 0) {
+      this.orphans = new OrphanCollector({
+        provider: opts.provider,
+        client,
+        logger,
+        graceMs,
+        knownInstanceUUIDs: () => new Set(this.byInstanceUUID.keys()),
+        registry: opts.registry,
+      });
+    }
     // vSphere reports changes by managed object ID (status.uniqueID) and instance UUID; either leads back to
     // the key (the ID also when vcsim reports an instance UUID that a deploy's reconfigure has replaced).
     this.vms.on((event, vm, old) => {
@@ -246,7 +276,22 @@ export class VirtualMachineController implements Runnable {
     });
   }
 
+  health(): string | undefined {
+    return this.controller.health();
+  }
+
   async start(signal: AbortSignal): Promise<void> {
+    if (this.orphans) {
+      // Looked for a few times per grace period; an error (vCenter away) waits for the next round.
+      const every = Math.min(60_000, Math.max(1_000, (this.opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS) / 3));
+      const timer = setInterval(() => {
+        this.orphans!.sweep().catch((err: unknown) =>
+          this.opts.logger.warn({ err: message(err) }, 'looking for orphaned vSphere VMs failed; trying again later'),
+        );
+      }, every);
+      timer.unref();
+      signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    }
     await this.controller.start(signal);
   }
 
@@ -260,6 +305,7 @@ export class VirtualMachineController implements Runnable {
       this.softOps.delete(key);
       this.zoneChoices.delete(key);
       this.written.delete(key);
+      this.ownership.forget(key);
       return;
     }
     if (cached.metadata.deletionTimestamp) return this.cleanup(cached);
@@ -287,8 +333,13 @@ export class VirtualMachineController implements Runnable {
     let observed: ObservedVM | undefined;
     try {
       observed = await this.opts.provider.findVM(spec.instanceUUID);
+      // Found by instance UUID alone: act on it only if it was made for this very object.
+      const why = observed && (await this.ownership.mismatch(key, ref, observed));
+      if (why) throw new ProviderInputError(why, 'InstanceUUIDInUse');
     } catch (err) {
       if (err instanceof ProviderInputError) return this.refuse(vm, err);
+      // The cache knew a VM that is gone by now (the provider forgot it): look again, in vSphere itself.
+      if (err instanceof VMGoneError) return { requeueAfterMs: 1 };
       throw err;
     }
     let className = vm.status?.class?.name;
@@ -359,6 +410,7 @@ export class VirtualMachineController implements Runnable {
         this.event(vm, 'Warning', 'CreateFailed', `creating the vSphere VM failed: ${message(err)}; retrying`);
         throw err;
       }
+      this.ownership.created(key, ref.uid, observed);
       className = deps.cls.name;
       this.zoneChoices.delete(key);
       this.event(
@@ -638,8 +690,23 @@ export class VirtualMachineController implements Runnable {
       try {
         // Any failure to look (vCenter unreachable, provider misconfigured) keeps the finalizer: only a VM
         // that vSphere says is gone lets the object go.
-        const observed = await this.opts.provider.findVM(spec.instanceUUID);
-        if (observed) {
+        const owner = { namespace: vm.metadata.namespace!, name: vm.metadata.name!, uid: vm.metadata.uid ?? '' };
+        let observed: ObservedVM | undefined;
+        let why: string | undefined;
+        // A VM the cache knew may be gone by now: then the provider forgets it and the second look asks vSphere.
+        for (let attempt = 1; ; attempt++) {
+          observed = await this.opts.provider.findVM(spec.instanceUUID);
+          try {
+            why = observed && (await this.ownership.mismatch(key, owner, observed));
+            break;
+          } catch (err) {
+            if (!(err instanceof VMGoneError) || attempt >= 2) throw err;
+          }
+        }
+        if (observed && why) {
+          // Another object's VM (a copy that carries its instance UUID): never destroyed on this one's behalf.
+          this.event(vm, 'Warning', 'InstanceUUIDInUse', `${why}; it was not destroyed`);
+        } else if (observed) {
           // The volumes' disks belong to their claims: detach them so they outlive the VM.
           vm = await this.volumes.detachAll(vm, observed);
           await this.opts.provider.destroyVM(observed);
@@ -657,6 +724,7 @@ export class VirtualMachineController implements Runnable {
     await removeFinalizer(this.opts.client, vm, VM_FINALIZER);
     this.softOps.delete(key);
     this.zoneChoices.delete(key);
+    this.ownership.forget(key);
   }
 
   /**

@@ -32,12 +32,16 @@ function modeOp(mode: PowerOpMode, hard: PowerOperation, soft: PowerOperation, i
     if (i.softSince === undefined) return { kind: 'op', op: soft, soft: true, reason: 'Soft mode' };
     return { kind: 'wait', ms: i.softPollMs ?? 10_000 };
   }
-  // TrySoft: soft only when VM Tools can carry it out, and hard once the timeout has passed.
+  // TrySoft: soft only when VM Tools can carry it out, and hard once the timeout has passed. A soft operation
+  // already under way gets its whole timeout even when VM Tools stop meanwhile: a guest that shuts down stops
+  // its tools before it powers off.
+  if (i.softSince !== undefined) {
+    const left = i.softSince + i.trySoftTimeoutMs - i.now;
+    if (left <= 0) return { kind: 'op', op: hard, soft: false, reason: 'TrySoft timed out' };
+    return { kind: 'wait', ms: Math.min(left, i.softPollMs ?? 10_000) };
+  }
   if (!i.toolsRunning) return { kind: 'op', op: hard, soft: false, reason: 'TrySoft without VM Tools running' };
-  if (i.softSince === undefined) return { kind: 'op', op: soft, soft: true, reason: 'TrySoft with VM Tools running' };
-  const left = i.softSince + i.trySoftTimeoutMs - i.now;
-  if (left <= 0) return { kind: 'op', op: hard, soft: false, reason: 'TrySoft timed out' };
-  return { kind: 'wait', ms: Math.min(left, i.softPollMs ?? 10_000) };
+  return { kind: 'op', op: soft, soft: true, reason: 'TrySoft with VM Tools running' };
 }
 
 export function decidePower(i: PowerInput): PowerDecision {

@@ -89,6 +89,7 @@ export class VolumeAttacher {
       }
       if (failure) throw failure;
     }
+    const reported = new Map((vm.status?.volumes ?? []).map((v) => [v.name, v]));
     const statuses: VolumeStatus[] = [];
     const pending: string[] = [];
     let failed = false;
@@ -96,6 +97,13 @@ export class VolumeAttacher {
       if (!('diskID' in r)) {
         statuses.push({ name: r.name, type: 'Managed', attached: false, error: r.error });
         pending.push(`${r.name}: ${r.error}`);
+        continue;
+      }
+      const known = recorded[r.name] === r.diskID ? reported.get(r.name) : undefined;
+      if (known?.attached) {
+        // Attached by this controller and reported so before: no vSphere call, so a reconcile's cost does not
+        // grow with the volumes already attached (a label write on a VM with 40 volumes costs nothing here).
+        statuses.push({ ...known, ...(r.limit ? { limit: r.limit } : {}) });
         continue;
       }
       if (recorded[r.name] !== r.diskID) {

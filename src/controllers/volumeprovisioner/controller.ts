@@ -95,6 +95,10 @@ export class VolumeProvisioner implements Runnable {
     });
   }
 
+  health(): string | undefined {
+    return this.controller.health();
+  }
+
   async start(signal: AbortSignal): Promise<void> {
     await this.controller.start(signal);
   }

@@ -116,6 +116,12 @@ export class VMInventory {
     return observedVM(id, props, this.hostOf(props), this.zoneOfCluster);
   }
 
+  /** Every VM in the cache (none while it is not synced). */
+  list(): ObservedVM[] {
+    if (!this.synced) return [];
+    return [...this.vms].map(([id, props]) => observedVM(id, props, this.hostOf(props), this.zoneOfCluster));
+  }
+
   /** Host name and cluster ID of a VM's host, from the cache. */
   hostOf(props: Record<string, unknown>): { name?: string; cluster?: string } | undefined {
     const ref = props['runtime.host'] as MoRef | undefined;
@@ -166,6 +172,18 @@ export class VMInventory {
     if (!this.synced) this.onSynced?.(this.vms.size);
     this.synced = true;
     for (const [id, instanceUUID] of changed) this.onChange({ id, instanceUUID });
+  }
+
+  /**
+   * Drops a VM that vSphere says no longer exists (a read after its destroy can re-add what the feed had
+   * already removed); the next lookup by instance UUID asks vSphere.
+   */
+  forget(id: string): void {
+    const uuid = this.vms.get(id)?.['config.instanceUuid'];
+    this.vms.delete(id);
+    if (typeof uuid === 'string' && this.byInstanceUUID.get(uuid.toLowerCase()) === id) {
+      this.byInstanceUUID.delete(uuid.toLowerCase());
+    }
   }
 
   /**

@@ -9,14 +9,16 @@ import { encodeDocument, VimEncodeError, type MoRef, type VimObject } from '../.
 import type { Logger } from '../../runtime/logger.js';
 import {
   ProviderInputError,
+  VMGoneError,
   type DiskAttachment,
   type DiskInfo,
   type ObservedVM,
   type PowerOperation,
   type VMCreateRequest,
+  type VMOwner,
   type VMProvider,
 } from '../interface.js';
-import { buildConfigSpec } from './config-spec.js';
+import { buildConfigSpec, EXTRA_CONFIG_KEYS } from './config-spec.js';
 import { FirstClassDisks } from './disks.js';
 import type { ConfigSource } from './images.js';
 import { Placement } from './placement.js';
@@ -217,6 +219,33 @@ export class VSphereVMProvider implements VMProvider {
       if (err instanceof VimFault && err.is('InvalidPowerState')) return;
       throw err;
     }
+  }
+
+  async vmOwner(vm: ObservedVM): Promise<VMOwner | undefined> {
+    const { conn, inventory } = await this.current();
+    const extra = await conn.api.pc
+      .one({ type: 'VirtualMachine', value: vm.id }, ['config.extraConfig'])
+      .then((props) => props['config.extraConfig'])
+      .catch((err: unknown) => {
+        if (err instanceof VimFault && err.is('ManagedObjectNotFound')) {
+          inventory.forget(vm.id);
+          throw new VMGoneError(vm.id);
+        }
+        throw err;
+      });
+    const values = new Map(
+      ((extra as { key?: unknown; value?: unknown }[] | undefined) ?? []).map((o) => [String(o.key), o.value]),
+    );
+    const [namespace, name, uid] = [EXTRA_CONFIG_KEYS.namespace, EXTRA_CONFIG_KEYS.name, EXTRA_CONFIG_KEYS.uid].map(
+      (k) => values.get(k),
+    );
+    if (typeof namespace !== 'string' || typeof name !== 'string' || typeof uid !== 'string') return undefined;
+    return { namespace, name, uid };
+  }
+
+  async listVMs(): Promise<ObservedVM[]> {
+    const { inventory } = await this.current();
+    return inventory.list();
   }
 
   async destroyVM(vm: ObservedVM): Promise<void> {

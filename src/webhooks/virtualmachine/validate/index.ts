@@ -2,6 +2,7 @@
 // against the v1alpha3 schema first, so the rules only see well-typed input.
 import { validate, type FieldError } from '../../../api/schema.js';
 import { VirtualMachineSpec, VirtualMachineStatus, type VirtualMachine } from '../../../api/v1alpha3/virtualmachine.js';
+import { sameJSON } from '../../../api/json.js';
 import { isPlainObject } from '../../../api/schema.js';
 import { validateBootstrap } from './bootstrap.js';
 import { validateFinalizer } from './finalizer.js';
@@ -16,9 +17,15 @@ import { validateRestart } from './restart.js';
 import { validateSecretReferences } from './secret-refs.js';
 import { validateVolumes } from './volumes.js';
 
-const RULES: ((ctx: VMValidationContext) => FieldError[])[] = [
-  validateOwnedMetadata,
-  validateFinalizer,
+/** Rules about metadata, run on every write. */
+const METADATA_RULES: ((ctx: VMValidationContext) => FieldError[])[] = [validateOwnedMetadata, validateFinalizer];
+
+/**
+ * Rules about the spec, run on create and on an update that changes the spec of an object not being deleted.
+ * (An update of metadata alone, such as a finalizer or a label, must go through even for an object whose spec
+ * was stored without the webhooks, as VM Operator lets it.)
+ */
+const SPEC_RULES: ((ctx: VMValidationContext) => FieldError[])[] = [
   validateImmutable,
   validatePower,
   validateRestart,
@@ -65,5 +72,7 @@ export function validateVirtualMachine(input: {
     old,
     privileged: input.privileged,
   };
-  return RULES.flatMap((rule) => rule(ctx));
+  const specRules =
+    input.operation === 'CREATE' || (!old?.metadata?.deletionTimestamp && !sameJSON(ctx.vm.spec, old?.spec));
+  return [...METADATA_RULES, ...(specRules ? SPEC_RULES : [])].flatMap((rule) => rule(ctx));
 }

@@ -1,0 +1,163 @@
+// Informers that keep going when the network or the cluster is not as expected: a watch over a TCP proxy
+// that silently stops forwarding (a half-open connection) is dropped after its idle deadline and resumed,
+// and readiness says so meanwhile; an optional kind that is not served counts as empty (and is picked up
+// once its CRD appears), while a required one keeps its controller from starting and readiness says why.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { Controller } from '../../src/runtime/controller.js';
+import { Informer } from '../../src/runtime/informer.js';
+import { KubeClient, type KubeObject } from '../../src/runtime/kube-client.js';
+import { createLogger } from '../../src/runtime/logger.js';
+import { kubeConfigFrom } from '../../src/devenv/seed.js';
+import { client, ground, testNamespace } from '../support/ground.js';
+import { rawPath } from '../support/vm.js';
+import { eventually } from '../support/vms.js';
+
+/** A TCP proxy to the API server that can be switched to swallow everything, on old and new connections. */
+async function blackholeProxy(target: URL): Promise<{ port: number; blackhole: boolean; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const state = { port: 0, blackhole: false, close: () => undefined as void };
+  const server = net.createServer((inbound) => {
+    const outbound = net.connect(Number(target.port), target.hostname);
+    sockets.add(inbound).add(outbound);
+    const forward = (from: net.Socket, to: net.Socket) =>
+      from.on('data', (chunk: Buffer) => {
+        if (!state.blackhole) to.write(chunk);
+      });
+    forward(inbound, outbound);
+    forward(outbound, inbound);
+    const end = () => {
+      inbound.destroy();
+      outbound.destroy();
+    };
+    inbound.on('error', end).on('close', end);
+    outbound.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.port = (server.address() as net.AddressInfo).port;
+  state.close = () => {
+    server.close();
+    for (const s of sockets) s.destroy();
+  };
+  return state;
+}
+
+describe('informer resilience', () => {
+  let c: KubeClient;
+  let ns: string;
+  const logger = createLogger({ level: 'silent' });
+  before(async () => {
+    c = client();
+    ns = await testNamespace('resilience');
+  });
+  after(() => c.close());
+
+  it('drops a watch that went half-open, resumes it, and reports the stall meanwhile', async () => {
+    const kc = kubeConfigFrom(ground().kubeconfig, 'admin');
+    const server = new URL(kc.getCurrentCluster()!.server);
+    const proxy = await blackholeProxy(server);
+    const cluster = kc.getCurrentCluster()!;
+    kc.clusters = kc.clusters.map((x) =>
+      x.name === cluster.name ? { ...x, server: `https://127.0.0.1:${proxy.port}` } : x,
+    );
+    const viaProxy = new KubeClient(kc);
+    const inf = new Informer(viaProxy, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      logger,
+      watchIdleTimeoutMs: 1500,
+      unhealthyAfterMs: 1000,
+      backoffMs: { initial: 100, max: 500 },
+    });
+    try {
+      inf.start();
+      await inf.waitForSync();
+      assert.equal(inf.health, undefined);
+      proxy.blackhole = true; // the open watch now hears nothing, and neither does any new connection
+      await c.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'during', namespace: ns } });
+      const reported = await eventually('the stall reported', async () => inf.health, 30_000);
+      assert.match(reported, /cache of ConfigMap \(v1\) not current/);
+      assert.equal(inf.get(`${ns}/during`), undefined, 'nothing came through the black hole');
+      proxy.blackhole = false;
+      await eventually('the ConfigMap seen after the watch was resumed', async () => inf.get(`${ns}/during`), 30_000);
+      await eventually('healthy again', async () => (inf.health === undefined ? true : undefined), 30_000);
+    } finally {
+      await inf.stop();
+      viaProxy.close();
+      proxy.close();
+    }
+  });
+
+  it('treats an optional kind that is not served as empty, and picks it up once its CRD appears', async () => {
+    const group = `${ns}.resilience.vmop.dev`;
+    const inf = new Informer(c, {
+      apiVersion: `${group}/v1`,
+      kind: 'Gadget',
+      logger,
+      optional: true,
+      optionalRecheckMs: 300,
+    });
+    const required = new Informer(c, {
+      apiVersion: `${group}/v1`,
+      kind: 'Widget',
+      logger,
+      unhealthyAfterMs: 200,
+    });
+    const controller = new Controller({
+      name: 'needs-widgets',
+      reconciler: { reconcile: async () => undefined },
+      sources: [{ informer: required }],
+      logger,
+    });
+    const abort = new AbortController();
+    const running = controller.start(abort.signal);
+    try {
+      inf.start();
+      await inf.waitForSync();
+      assert.deepEqual(inf.list(), []);
+      assert.equal(inf.health, undefined);
+      // The required kind keeps its controller waiting, and says why.
+      const why = await eventually('the controller reports its missing kind', async () => controller.health(), 30_000);
+      assert.match(why, /controller needs-widgets: cache of Widget .* not synced .*does not serve kind Widget/);
+      assert.equal(required.hasSynced, false);
+
+      await c.create({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `gadgets.${group}` },
+        spec: {
+          group,
+          scope: 'Cluster',
+          names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', listKind: 'GadgetList' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      } as KubeObject);
+      await eventually(
+        'a Gadget created once the CRD is served',
+        async () => {
+          c.resetDiscovery();
+          await c.create({ apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' } } as KubeObject);
+          return true;
+        },
+        30_000,
+      );
+      await eventually('the optional informer sees it', async () => inf.get('g1'), 30_000);
+    } finally {
+      abort.abort();
+      await running;
+      await inf.stop();
+      await c
+        .request('DELETE', rawPath(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.${group}`))
+        .catch(() => undefined);
+    }
+  });
+});
