@@ -1,6 +1,9 @@
-// Leader election with a coordination.k8s.io/v1 Lease, as client-go does it: the holder renews the lease
-// every retry period; another candidate takes it once it has not been renewed for the lease duration; a
-// leader that cannot renew within the renew deadline gives up. Only the leader runs the controllers.
+// Leader election with a coordination.k8s.io/v1 Lease, by client-go's rules: the holder renews the lease
+// every retry period; another candidate takes it once it has seen no change of the lease for the lease
+// duration, timed by its own clock (never by comparing the holder's renewTime with it, so skewed clocks do
+// not matter); a renew attempt never outlasts the renew deadline, which is shorter than the lease; a leader
+// that cannot renew in time stops at once; a clean shutdown releases the lease only after the leader's work
+// has drained. Only the leader runs the controllers.
 import type { Logger } from './logger.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
 import { apiPath, memberPath } from './api-path.js';
@@ -35,6 +38,8 @@ export class LeaderElector {
   private readonly renewDeadline: number;
   private readonly retryPeriod: number;
   private leading = false;
+  /** The lease record last seen (holder, renew time, version) and when this process saw it change. */
+  private observed?: { record: string; at: number };
 
   constructor(
     private readonly client: KubeClient,
@@ -43,14 +48,23 @@ export class LeaderElector {
     this.leaseDuration = opts.leaseDurationMs ?? 15_000;
     this.renewDeadline = opts.renewDeadlineMs ?? 10_000;
     this.retryPeriod = opts.retryPeriodMs ?? 2_000;
+    if (!(this.renewDeadline < this.leaseDuration)) {
+      throw new Error('leader election: the renew deadline must be shorter than the lease duration');
+    }
+    if (!(this.retryPeriod < this.renewDeadline)) {
+      throw new Error('leader election: the retry period must be shorter than the renew deadline');
+    }
   }
 
   get isLeader(): boolean {
     return this.leading;
   }
 
-  /** One attempt to acquire or renew; true when this candidate holds the lease afterwards. */
-  async tryAcquireOrRenew(now = new Date()): Promise<boolean> {
+  /**
+   * One attempt to acquire or renew; true when this candidate holds the lease afterwards. Each request of
+   * it is bounded by `timeoutMs` (so a whole attempt ends before the renew deadline).
+   */
+  async tryAcquireOrRenew(now = new Date(), timeoutMs = this.renewDeadline / 2): Promise<boolean> {
     const { namespace, name, identity } = this.opts;
     const path = apiPath({ apiVersion: 'coordination.k8s.io/v1', resource: 'leases', namespace });
     const spec = {
@@ -60,11 +74,12 @@ export class LeaderElector {
     };
     let lease: Lease;
     try {
-      lease = await this.client.request<Lease>('GET', memberPath(path, name));
+      lease = await this.client.request<Lease>('GET', memberPath(path, name), { timeoutMs });
     } catch (err) {
       if (!(err instanceof KubeAPIError && err.notFound)) throw err;
       try {
         await this.client.request('POST', path, {
+          timeoutMs,
           body: {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',
@@ -79,9 +94,11 @@ export class LeaderElector {
       }
     }
     const holder = lease.spec?.holderIdentity;
-    const renewed = Date.parse(lease.spec?.renewTime ?? '') || 0;
+    // Expiry by this process's own observation: the lease counts as renewed when its record changed.
+    const record = `${holder}/${lease.spec?.renewTime}/${lease.metadata.resourceVersion}`;
+    if (this.observed?.record !== record) this.observed = { record, at: now.getTime() };
     const duration = (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
-    const expired = !holder || renewed + duration < now.getTime();
+    const expired = !holder || this.observed.at + duration < now.getTime();
     if (holder !== identity && !expired) return false;
     const next: Lease = {
       ...lease,
@@ -93,7 +110,11 @@ export class LeaderElector {
       },
     };
     try {
-      await this.client.request('PUT', memberPath(path, name), { body: next });
+      const written = await this.client.request<Lease>('PUT', memberPath(path, name), { body: next, timeoutMs });
+      this.observed = {
+        record: `${identity}/${written.spec?.renewTime}/${written.metadata.resourceVersion}`,
+        at: now.getTime(),
+      };
       return true;
     } catch (err) {
       if (err instanceof KubeAPIError && err.conflict) return false;
@@ -103,15 +124,23 @@ export class LeaderElector {
 
   /**
    * Campaigns until `signal` aborts: calls `onStarted` when it becomes leader and `onStopped` if it loses the
-   * lease (it then stops campaigning; the process is expected to exit, as with client-go).
+   * lease (it then stops campaigning; the process is expected to exit at once, as with client-go). On abort,
+   * a leader waits for `drained` (its work finishing) before it releases the lease.
    */
-  async run(signal: AbortSignal, onStarted: () => void, onStopped: () => void): Promise<void> {
+  async run(
+    signal: AbortSignal,
+    onStarted: () => void,
+    onStopped: () => void,
+    drained: () => Promise<unknown> = async () => undefined,
+  ): Promise<void> {
     const log = this.opts.logger;
     let lastRenew = 0;
     while (!signal.aborted) {
       let ok = false;
       try {
-        ok = await this.tryAcquireOrRenew();
+        // A leader's attempt must end before its renew deadline; a candidate's within the retry period.
+        const left = this.leading ? lastRenew + this.renewDeadline - Date.now() : this.renewDeadline / 2;
+        ok = await this.tryAcquireOrRenew(new Date(), Math.max(100, Math.min(this.renewDeadline / 2, left)));
       } catch (err) {
         log?.warn({ err: err instanceof Error ? err.message : err }, 'leader election: cannot reach the lease');
       }
@@ -132,9 +161,27 @@ export class LeaderElector {
         onStopped();
         return;
       }
-      await new Promise((r) => setTimeout(r, this.retryPeriod));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.retryPeriod);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
     }
-    if (this.leading) await this.release().catch(() => undefined);
+    if (!this.leading) return;
+    // Keep the lease while the work drains (renewing it), so no other replica starts on the same objects.
+    let done = false;
+    const work = drained().finally(() => (done = true));
+    while (!done) {
+      await Promise.race([work, new Promise((r) => setTimeout(r, this.retryPeriod))]);
+      if (done) break;
+      if (await this.tryAcquireOrRenew().catch(() => false)) lastRenew = Date.now();
+      else if (Date.now() - lastRenew > this.renewDeadline) {
+        this.leading = false;
+        log?.error({ identity: this.opts.identity }, 'lost leadership while shutting down');
+        onStopped();
+        return;
+      }
+    }
+    await this.release().catch(() => undefined);
   }
 
   /** Gives the lease up (on a clean shutdown), so another candidate takes over at once. */

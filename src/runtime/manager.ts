@@ -24,6 +24,11 @@ export interface ManagerOptions {
     renewDeadlineMs?: number;
     retryPeriodMs?: number;
   };
+  /**
+   * Called when the lease is lost: the process must stop acting at once (client-go exits). By default the
+   * process exits with status 1 without waiting for work in flight; another replica leads by then.
+   */
+  onLostLeadership?: () => void;
 }
 
 /** A piece that runs inside the manager (a controller, the webhook server). */
@@ -144,6 +149,7 @@ export class Manager {
         }),
       );
     const running = startAll(this.runnables);
+    const leading: Promise<unknown>[] = [];
     const le = this.opts.leaderElection;
     if (!le) running.push(...startAll(this.leaderRunnables));
     else {
@@ -154,18 +160,25 @@ export class Manager {
         this.elector
           .run(
             this.abort.signal,
-            () => running.push(...startAll(this.leaderRunnables)),
+            () => leading.push(...startAll(this.leaderRunnables)),
             () => {
               this.lostLeadership = true;
+              if (this.opts.onLostLeadership) this.opts.onLostLeadership();
+              else {
+                log.error('lost the lease: exiting now, without finishing work in flight');
+                process.exit(1);
+              }
               this.stop();
             },
+            // The lease is released only once the controllers' work in flight has drained.
+            () => Promise.all(leading),
           )
           .finally(() => client.close()),
       );
     }
     await new Promise<void>((resolve) => this.abort.signal.addEventListener('abort', () => resolve(), { once: true }));
-    // Pieces started by the elector are pushed to `running` while we wait; wait for all of them.
-    for (let i = 0; i < running.length; i++) await running[i];
+    // (The elector's own run ends after the controllers it started have drained.)
+    await Promise.all([...running, ...leading]);
     await this.health.close();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

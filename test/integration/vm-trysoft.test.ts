@@ -5,113 +5,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { VirtualMachineController } from '../../src/controllers/virtualmachine/controller.js';
-import type {
-  ObservedVM,
-  PowerOperation,
-  VMCreateRequest,
-  VMOwner,
-  VMProvider,
-} from '../../src/providers/interface.js';
 import { EventRecorder } from '../../src/runtime/events.js';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { createLogger } from '../../src/runtime/logger.js';
+import { InMemoryVMs } from '../support/fake-provider.js';
 import { client } from '../support/ground.js';
 import { OWN_MANAGER_LABEL } from '../support/manager.js';
 import { patchVM } from '../support/vm.js';
 import { eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
 
-/** A provider whose guests have VM Tools running but never shut themselves down. */
-class StubbornGuests implements VMProvider {
-  readonly vms = new Map<string, ObservedVM>();
-  readonly owners = new Map<string, VMOwner>();
-  readonly ops: { op: PowerOperation; at: number }[] = [];
-  private onChange?: (change: { id: string; instanceUUID?: string }) => void;
-
-  async zones() {
-    return ['zone-a'];
-  }
-  async guestIDs() {
-    return new Set<string>();
-  }
-  async findVM(instanceUUID: string) {
-    const found = this.vms.get(instanceUUID);
-    return found && { ...found };
-  }
-  async createVM(req: VMCreateRequest) {
-    const observed: ObservedVM = {
-      id: `vm-${this.vms.size + 1}`,
-      name: req.name,
-      instanceUUID: req.instanceUUID,
-      biosUUID: req.biosUUID,
-      powerState: 'PoweredOff',
-      host: 'esx-1',
-      zone: req.zone,
-      hardwareVersion: 19,
-      toolsRunning: true,
-    };
-    this.vms.set(req.instanceUUID, observed);
-    this.owners.set(observed.id, { namespace: req.namespace, name: req.name, uid: req.uid });
-    return { ...observed };
-  }
-  async refreshVM(target: ObservedVM) {
-    return { ...this.vms.get(target.instanceUUID)! };
-  }
-  async power(target: ObservedVM, op: PowerOperation) {
-    this.ops.push({ op, at: Date.now() });
-    const vm = this.vms.get(target.instanceUUID)!;
-    if (op === 'powerOn') vm.powerState = 'PoweredOn';
-    if (op === 'powerOff') vm.powerState = 'PoweredOff';
-    // shutdownGuest: the guest ignores it.
-    this.onChange?.({ id: vm.id, instanceUUID: vm.instanceUUID });
-  }
-  async vmOwner(target: ObservedVM) {
-    return this.owners.get(target.id);
-  }
-  async listVMs() {
-    return [...this.vms.values()];
-  }
-  async destroyVM(target: ObservedVM) {
-    this.vms.delete(target.instanceUUID);
-  }
-  watchVMs(onChange: (change: { id: string; instanceUUID?: string }) => void) {
-    this.onChange = onChange;
-  }
-  // These VMs have no volumes.
-  async disk() {
-    return undefined;
-  }
-  async diskAttachment() {
-    return { attached: false };
-  }
-  async attachDisk() {
-    throw new Error('no disks here');
-  }
-  async detachDisk() {}
-  async nicMACs() {
-    return [];
-  }
-  async setExtraConfig() {}
-  async customize() {}
-  async guestNICs() {
-    return [];
-  }
-  async vAppProperties() {
-    return [];
-  }
-  async setVAppProperties() {}
-}
-
 describe('VM controller: TrySoft fallback', () => {
   let c: KubeClient;
   let ns: string;
-  let provider: StubbornGuests;
+  let provider: InMemoryVMs;
   const abort = new AbortController();
   let running: Promise<void>;
 
   before(async () => {
     c = client();
     ns = await vmNamespace('vm-trysoft');
-    provider = new StubbornGuests();
+    // Guests with VM Tools running that ignore a soft shutdown.
+    provider = new InMemoryVMs();
     const controller = new VirtualMachineController({
       client: c,
       provider,
