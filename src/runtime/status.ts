@@ -37,7 +37,8 @@ export const MAX_CONDITION_MESSAGE = 4096;
 
 /** `text` cut to `max` characters, with a mark that it was cut. */
 export function bounded(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 15)}… (truncated)`;
+  const mark = '… (truncated)';
+  return text.length <= max ? text : `${text.slice(0, max - mark.length)}${mark}`;
 }
 
 /** Sets a condition in a list, keeping lastTransitionTime when the status does not change. */

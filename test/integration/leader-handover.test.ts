@@ -5,7 +5,6 @@
 // take the Lease over. Every provider call on a VM is recorded with the manager that made it.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,30 +18,9 @@ import { Manager } from '../../src/runtime/manager.js';
 import { InMemoryVMs } from '../support/fake-provider.js';
 import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL } from '../support/manager.js';
+import { cuttableProxy, throughProxy, type CuttableProxy } from '../support/tcp-proxy.js';
 import { rawPath, vmPath } from '../support/vm.js';
 import { eventually, vm, vmName, vmNamespace, waitForGone, waitForPower } from '../support/vms.js';
-
-/** A TCP proxy to the API server that can be cut (everything swallowed, old and new connections). */
-async function cuttableProxy(target: URL): Promise<{ port: number; cut: boolean; close(): void }> {
-  const sockets = new Set<net.Socket>();
-  const state = { port: 0, cut: false, close: () => undefined as void };
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect(Number(target.port), target.hostname);
-    sockets.add(inbound).add(outbound);
-    inbound.on('data', (c: Buffer) => void (state.cut || outbound.write(c)));
-    outbound.on('data', (c: Buffer) => void (state.cut || inbound.write(c)));
-    const end = () => (inbound.destroy(), outbound.destroy());
-    inbound.on('error', end).on('close', end);
-    outbound.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.port = (server.address() as net.AddressInfo).port;
-  state.close = () => {
-    server.close();
-    for (const s of sockets) s.destroy();
-  };
-  return state;
-}
 
 interface Call {
   manager: string;
@@ -95,7 +73,7 @@ describe('leader hand-over', () => {
   const shared = new InMemoryVMs();
   const calls: Call[] = [];
   const lostAt = new Map<string, number>();
-  const proxies = new Map<string, Awaited<ReturnType<typeof cuttableProxy>>>();
+  const proxies = new Map<string, CuttableProxy>();
   const managers = new Map<string, { manager: Manager; done: Promise<void>; client: KubeClient }>();
   let gate: { open: () => void; promise: Promise<void> } | undefined;
   const hold = () => {
@@ -112,10 +90,7 @@ describe('leader hand-over', () => {
     kc.setCurrentContext('admin');
     const proxy = await cuttableProxy(new URL(kc.getCurrentCluster()!.server));
     proxies.set(id, proxy);
-    const current = kc.getCurrentCluster()!;
-    kc.clusters = kc.clusters.map((x) =>
-      x.name === current.name ? { ...x, server: `https://127.0.0.1:${proxy.port}` } : x,
-    );
+    throughProxy(kc, proxy);
     const file = path.join(dir, `${id}.kubeconfig`);
     await writeFile(file, kc.exportConfig());
     const logger = createLogger({ level: 'silent' });

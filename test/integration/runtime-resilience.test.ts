@@ -3,7 +3,6 @@
 // and readiness says so meanwhile; an optional kind that is not served counts as empty (and is picked up
 // once its CRD appears), while a required one keeps its controller from starting and readiness says why.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Controller } from '../../src/runtime/controller.js';
 import { Informer } from '../../src/runtime/informer.js';
@@ -11,37 +10,9 @@ import { KubeClient, type KubeObject } from '../../src/runtime/kube-client.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { kubeConfigFrom } from '../../src/devenv/seed.js';
 import { client, ground, testNamespace } from '../support/ground.js';
+import { cuttableProxy, throughProxy } from '../support/tcp-proxy.js';
 import { rawPath } from '../support/vm.js';
 import { eventually } from '../support/vms.js';
-
-/** A TCP proxy to the API server that can be switched to swallow everything, on old and new connections. */
-async function blackholeProxy(target: URL): Promise<{ port: number; blackhole: boolean; close(): void }> {
-  const sockets = new Set<net.Socket>();
-  const state = { port: 0, blackhole: false, close: () => undefined as void };
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect(Number(target.port), target.hostname);
-    sockets.add(inbound).add(outbound);
-    const forward = (from: net.Socket, to: net.Socket) =>
-      from.on('data', (chunk: Buffer) => {
-        if (!state.blackhole) to.write(chunk);
-      });
-    forward(inbound, outbound);
-    forward(outbound, inbound);
-    const end = () => {
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.on('error', end).on('close', end);
-    outbound.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.port = (server.address() as net.AddressInfo).port;
-  state.close = () => {
-    server.close();
-    for (const s of sockets) s.destroy();
-  };
-  return state;
-}
 
 describe('informer resilience', () => {
   let c: KubeClient;
@@ -56,11 +27,8 @@ describe('informer resilience', () => {
   it('drops a watch that went half-open, resumes it, and reports the stall meanwhile', async () => {
     const kc = kubeConfigFrom(ground().kubeconfig, 'admin');
     const server = new URL(kc.getCurrentCluster()!.server);
-    const proxy = await blackholeProxy(server);
-    const cluster = kc.getCurrentCluster()!;
-    kc.clusters = kc.clusters.map((x) =>
-      x.name === cluster.name ? { ...x, server: `https://127.0.0.1:${proxy.port}` } : x,
-    );
+    const proxy = await cuttableProxy(server);
+    throughProxy(kc, proxy);
     const viaProxy = new KubeClient(kc);
     const inf = new Informer(viaProxy, {
       apiVersion: 'v1',
@@ -75,12 +43,12 @@ describe('informer resilience', () => {
       inf.start();
       await inf.waitForSync();
       assert.equal(inf.health, undefined);
-      proxy.blackhole = true; // the open watch now hears nothing, and neither does any new connection
+      proxy.cut = true; // the open watch now hears nothing, and neither does any new connection
       await c.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'during', namespace: ns } });
       const reported = await eventually('the stall reported', async () => inf.health, 30_000);
       assert.match(reported, /cache of ConfigMap \(v1\) not current/);
       assert.equal(inf.get(`${ns}/during`), undefined, 'nothing came through the black hole');
-      proxy.blackhole = false;
+      proxy.cut = false;
       await eventually('the ConfigMap seen after the watch was resumed', async () => inf.get(`${ns}/during`), 30_000);
       await eventually('healthy again', async () => (inf.health === undefined ? true : undefined), 30_000);
     } finally {

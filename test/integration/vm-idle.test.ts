@@ -1,5 +1,6 @@
 // Idle VMs cost no vSphere calls: once a manager (of the test's own) has created its VMs, reconciling them
-// again — here woken by label changes, as a resync would — reads vSphere only from its change-feed cache.
+// again — here woken by label changes, as a resync would — reads vSphere only from its change-feed cache,
+// also for a VM with many volumes attached (a reconcile's cost does not grow with them).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
@@ -61,6 +62,54 @@ describe('VM controller: idle VMs', () => {
         ([method, n]) => method !== 'WaitForUpdatesEx' && n !== (before.calls.get(method) ?? 0),
       );
       assert.deepEqual(extra, [], 'no vSphere call besides the change feed');
+    },
+  );
+
+  it(
+    'reconciles a VM with six attached volumes after a label write without a vSphere call',
+    { timeout: 180_000 },
+    async () => {
+      const ns = await vmNamespace('vm-idle-vol');
+      const own = await startOwnManager({ id: ns });
+      try {
+        const claims = [0, 1, 2, 3, 4, 5].map((i) => `data-${i}`);
+        for (const claim of claims) {
+          await c.create({
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            metadata: { name: claim, namespace: ns },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              resources: { requests: { storage: '1Gi' } },
+              storageClassName: 'my-storage-class',
+            },
+          });
+        }
+        const name = vmName('vols');
+        await c.create(
+          vm(
+            ns,
+            name,
+            { volumes: claims.map((claim) => ({ name: claim, persistentVolumeClaim: { claimName: claim } })) },
+            { [OWN_MANAGER_LABEL]: ns },
+          ),
+        );
+        await waitForPower(c, ns, name, 'PoweredOn', 150_000);
+        await new Promise((r) => setTimeout(r, 1500));
+        const before = await counts(own.healthPort);
+        await patchVM(c, ns, name, { metadata: { labels: { poke: 'yes' } } });
+        await eventually('one more reconcile', async () =>
+          (await counts(own.healthPort)).reconciles > before.reconciles ? true : undefined,
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        const after = await counts(own.healthPort);
+        const extra = [...after.calls].filter(
+          ([method, n]) => method !== 'WaitForUpdatesEx' && n !== (before.calls.get(method) ?? 0),
+        );
+        assert.deepEqual(extra, [], 'no vSphere call for the volumes already attached');
+      } finally {
+        await own.kill();
+      }
     },
   );
 });
