@@ -15,10 +15,11 @@ import type { Handler } from './handlers.js';
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 /**
  * Bounds on what unauthenticated clients can make the server hold: requests being read or answered at once,
- * and request bytes buffered across all of them. Beyond either, a request is refused with 429 at once; the
- * API server retries webhook calls, a flood of half-sent bodies gets nowhere.
+ * and request bytes buffered across all of them. Beyond either, a request is refused with 429 at once, so a
+ * flood of half-sent bodies gets nowhere. The request bound sits above what one API server sends at once
+ * (its default in-flight limit for mutating requests is 200); the byte bound is what keeps memory flat.
  */
-export const MAX_CONCURRENT_REQUESTS = 64;
+export const MAX_CONCURRENT_REQUESTS = 256;
 export const MAX_BUFFERED_BYTES = 24 * 1024 * 1024;
 /** A request must be whole within this time (the API server gives a webhook at most 30 s). */
 export const REQUEST_TIMEOUT_MS = 30_000;
