@@ -14,7 +14,7 @@ Usage:
   vmop manager [--kubeconfig FILE] [--context NAME] [--health-addr HOST:PORT]
                [--webhook-addr HOST:PORT] [--webhook-cert-dir DIR | --webhook-cert-secret NAME
                [--webhook-service NAME] [--webhook-cert-hosts a,b] [--webhook-cert-validity 2160h]
-               [--webhook-configuration-prefix vmop]] [--privileged-users a,b]
+               [--webhook-configuration-prefix vmop]] [--webhook-client-ca FILE] [--privileged-users a,b]
                [--service-account NAME] [--leader-elect [--leader-election-namespace NS]]
                [--controllers LIST] [--vm-concurrency N] [--trysoft-timeout 300s]
                [--orphan-grace 300s|off] [--vm-selector SELECTOR]

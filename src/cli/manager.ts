@@ -1,4 +1,5 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
+import { readFile } from 'node:fs/promises';
 import { Histogram } from 'prom-client';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/logger.js';
@@ -51,6 +52,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
       'webhook-cert-validity',
       'webhook-service',
       'webhook-configuration-prefix',
+      'webhook-client-ca',
       'privileged-users',
       'service-account',
       'leader-elect',
@@ -122,12 +124,14 @@ export async function managerCommand(argv: string[]): Promise<number> {
   }
   if (certDir || certificates) {
     const addr = parseHostPort(stringFlag(args, 'webhook-addr') ?? '0.0.0.0:9443', 'webhook-addr');
+    const clientCAFile = stringFlag(args, 'webhook-client-ca');
     let listening = false;
     manager.add(
       webhookRunnable({
         ...addr,
         certDir,
         certificates,
+        clientCA: clientCAFile ? await readFile(clientCAFile, 'utf8') : undefined,
         privileges: {
           // The manager's own identity is privileged (it writes vmop.dev metadata and removes its finalizer);
           // when not given, the API server says who the manager is.

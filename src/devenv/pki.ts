@@ -69,11 +69,15 @@ export async function ensurePKI(dir: string): Promise<PKI> {
   return pki;
 }
 
-/** Issues (once) a serving certificate `name`.crt/.key for the given DNS names and IPs, signed by the CA. */
+/**
+ * Issues (once) a certificate `name`.crt/.key for the given DNS names and IPs, signed by the CA: a serving
+ * certificate, or with `usage` clientAuth one a client presents (the API server to webhooks, say).
+ */
 export async function ensureServingCert(
   pki: PKI,
   name: string,
   hosts: { dns: string[]; ips: string[] },
+  usage: 'serverAuth' | 'clientAuth' = 'serverAuth',
 ): Promise<{ cert: string; key: string }> {
   const cert = path.join(pki.dir, `${name}.crt`);
   const key = path.join(pki.dir, `${name}.key`);
@@ -82,7 +86,7 @@ export async function ensureServingCert(
   const ext = path.join(pki.dir, `${name}.ext`);
   await writeFile(
     ext,
-    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+    `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=${usage}\nsubjectAltName=${san}\n`,
   );
   await openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], pki.dir);
   await openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`], pki.dir);

@@ -11,6 +11,8 @@ export function webhookRunnable(opts: {
   port: number;
   certDir?: string;
   certificates?: CertificateSource;
+  /** Serve only clients with a certificate signed by this CA (PEM). */
+  clientCA?: string;
   privileges: PrivilegeConfig;
   logger: Logger;
   registry: Registry;
@@ -24,6 +26,7 @@ export function webhookRunnable(opts: {
         port: opts.port,
         certDir: opts.certDir,
         certificates: opts.certificates,
+        clientCA: opts.clientCA,
         handlers: createHandlers(opts.privileges),
         logger: opts.logger,
         registry: opts.registry,

@@ -37,6 +37,11 @@ export interface WebhookServerOptions {
   registry?: Registry;
   /** How often to look for a renewed certificate. */
   certCheckIntervalMs?: number;
+  /**
+   * PEM CA bundle: when set, only clients with a certificate it signed are served (the API server presents
+   * one when its admission configuration gives it a client certificate for webhooks).
+   */
+  clientCA?: string | Buffer;
   /** Overrides of the bounds above (tests). */
   limits?: { concurrentRequests?: number; bufferedBytes?: number; requestTimeoutMs?: number };
 }
@@ -149,6 +154,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       ...(await source.current()),
       requestTimeout,
       headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      ...(opts.clientCA ? { requestCert: true, rejectUnauthorized: true, ca: opts.clientCA } : {}),
     },
     (req, res) => {
       const started = process.hrtime.bigint();
@@ -219,7 +225,8 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     },
   );
 
-  source.onChange((pair) => server.setSecureContext(pair));
+  // A renewed serving pair keeps the client CA requirement.
+  source.onChange((pair) => server.setSecureContext({ ...pair, ...(opts.clientCA ? { ca: opts.clientCA } : {}) }));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

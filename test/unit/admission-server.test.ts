@@ -208,6 +208,51 @@ describe('admission server', () => {
     await bounded.close();
   });
 
+  it('with a client CA, serves only clients that present a certificate it signed', async () => {
+    const pki = await ensurePKI(path.join(dir, 'pki'));
+    const apiserver = await ensureServingCert(
+      pki,
+      'apiserver-client',
+      { dns: ['kube-apiserver'], ips: [] },
+      'clientAuth',
+    );
+    const strict = await startWebhookServer({
+      host: '127.0.0.1',
+      port: 0,
+      certDir,
+      clientCA: ca,
+      handlers: createHandlers({ privilegedUsers: [] }),
+      logger: createLogger({ level: 'silent' }),
+    });
+    const send = (cert?: { cert: Buffer; key: Buffer }) =>
+      new Promise<number | string>((resolve) => {
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port: strict.port,
+            path: PATHS.validateVirtualMachine,
+            method: 'POST',
+            ca,
+            agent: false,
+            ...(cert ?? {}),
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', (err) => resolve(err.message));
+        req.end(review('c1', {}));
+      });
+    try {
+      const without = await send();
+      assert.equal(typeof without, 'string', `a client without a certificate got HTTP ${String(without)}`);
+      assert.equal(await send({ cert: await readFile(apiserver.cert), key: await readFile(apiserver.key) }), 200);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('serves a renewed certificate without a restart', async () => {
     const before = (await post(server.port, ca, PATHS.validateVirtualMachine, review('r1', {}))).cert;
     const pki = await ensurePKI(path.join(dir, 'pki'));
