@@ -34,6 +34,11 @@ function isNotFound(err: unknown): boolean {
 export class FirstClassDisks {
   /** Which datastore holds a disk, once found. */
   private readonly where = new Map<string, MoRef>();
+  /**
+   * Names of the disks already read, by ID: a create looks up its name among a datastore's disks, and reads
+   * only those it has not seen before (so N creates cost N reads, not N² as when every disk was read again).
+   */
+  private readonly names = new Map<string, string>();
 
   constructor(
     private readonly api: VSphereAPI,
@@ -78,8 +83,17 @@ export class FirstClassDisks {
       ? await this.placement.datastore(cluster, policyID, `disk/${name}`)
       : ((cluster.props.datastore as MoRef[] | undefined) ?? [])[0];
     if (!datastore) throw new Error(`no datastore for disk ${name}`);
-    for (const id of await this.api.listDisks(datastore)) {
-      const info = diskInfo(await this.api.retrieveDisk(id, datastore));
+    const ids = await this.api.listDisks(datastore);
+    const known = ids.find((id) => this.names.get(id) === name);
+    for (const id of known ? [known] : ids.filter((i) => !this.names.has(i))) {
+      let info: DiskInfo;
+      try {
+        info = diskInfo(await this.api.retrieveDisk(id, datastore));
+      } catch (err) {
+        if (isNotFound(err)) continue; // deleted since it was listed
+        throw err;
+      }
+      this.names.set(info.id, info.name);
       if (info.name === name) {
         this.where.set(info.id, datastore);
         return info;
@@ -89,6 +103,7 @@ export class FirstClassDisks {
       await this.api.createDisk(name, Math.max(1, Math.ceil(capacityBytes / MiB)), datastore, policyID),
     );
     this.where.set(created.id, datastore);
+    this.names.set(created.id, created.name);
     return created;
   }
 
@@ -101,6 +116,7 @@ export class FirstClassDisks {
       if (!isNotFound(err)) throw err;
     }
     this.where.delete(id);
+    this.names.delete(id);
   }
 
   async attachment(vm: ObservedVM, id: string): Promise<DiskAttachment> {
