@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Controller } from '../../src/runtime/controller.js';
 import { Informer } from '../../src/runtime/informer.js';
+import { Manager } from '../../src/runtime/manager.js';
 import { KubeClient, type KubeObject } from '../../src/runtime/kube-client.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { kubeConfigFrom } from '../../src/devenv/seed.js';
@@ -79,8 +80,16 @@ describe('informer resilience', () => {
       sources: [{ informer: required }],
       logger,
     });
-    const abort = new AbortController();
-    const running = controller.start(abort.signal);
+    // Run by a manager, as in the operator: its /readyz says why the controller cannot start.
+    const manager = new Manager({
+      kubeconfig: ground().kubeconfig,
+      context: 'admin',
+      healthHost: '127.0.0.1',
+      healthPort: 0,
+      logger,
+    });
+    manager.addLeaderElected(controller);
+    const running = manager.run();
     try {
       inf.start();
       await inf.waitForSync();
@@ -90,6 +99,9 @@ describe('informer resilience', () => {
       const why = await eventually('the controller reports its missing kind', async () => controller.health(), 30_000);
       assert.match(why, /controller needs-widgets: cache of Widget .* not synced .*does not serve kind Widget/);
       assert.equal(required.hasSynced, false);
+      const readyz = await fetch(`http://127.0.0.1:${manager.healthPort}/readyz`);
+      assert.equal(readyz.status, 503);
+      assert.match(await readyz.text(), /controllers: controller needs-widgets: cache of Widget/);
 
       await c.create({
         apiVersion: 'apiextensions.k8s.io/v1',
@@ -120,7 +132,7 @@ describe('informer resilience', () => {
       );
       await eventually('the optional informer sees it', async () => inf.get('g1'), 30_000);
     } finally {
-      abort.abort();
+      manager.stop();
       await running;
       await inf.stop();
       await c
