@@ -19,7 +19,7 @@ import {
 } from '../src/devenv/seed.js';
 import { startSession } from '../src/devenv/session.js';
 import { repoRoot } from '../src/devenv/toolchain.js';
-import { readProviderConfig } from '../src/providers/vsphere/config-source.js';
+import { readProviderConfig } from '../src/cli/provider-config.js';
 import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
 import { Placement } from '../src/providers/vsphere/placement.js';
 import { VSphereSession } from '../src/providers/vsphere/session.js';

@@ -359,7 +359,8 @@ export function validate(schema: Schema<unknown>, value: unknown, path = ''): Fi
 
 export const s = {
   string: (o?: StringOptions) => new StringSchema(o),
-  enum: <T extends string>(values: readonly T[], o?: Options & { default?: T }) => new EnumSchema<T>(values, o),
+  enum: <T extends string>(values: readonly T[], o?: Options & { default?: NoInfer<T> }) =>
+    new EnumSchema<T>(values, o),
   int32: (o?: NumberOptions) => new IntegerSchema('int32', o),
   int64: (o?: NumberOptions) => new IntegerSchema('int64', o),
   boolean: (o?: Options & { default?: boolean }) => new BooleanSchema(o),

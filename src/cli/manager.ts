@@ -10,10 +10,10 @@ import { VSphereDiskProvider } from '../providers/vsphere/disk-provider.js';
 import { VolumeProvisioner } from '../controllers/volumeprovisioner/controller.js';
 import { IPAMProvider } from '../controllers/ipam/controller.js';
 import { EventRecorder } from '../runtime/events.js';
-import { cachedConfigSource, readProviderConfig } from '../providers/vsphere/config-source.js';
+import { cachedConfigSource, readProviderConfig } from './provider-config.js';
 import { VSphereImageProvider } from '../providers/vsphere/images.js';
 import { VSphereSession } from '../providers/vsphere/session.js';
-import { KubeClient } from '../runtime/kube-client.js';
+import type { KubeClient } from '../runtime/kube-client.js';
 import { apiPath } from '../runtime/api-path.js';
 import { parseUserList } from '../webhooks/privileged.js';
 import { webhookRunnable } from '../webhooks/runnable.js';
@@ -85,8 +85,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
         }
       : undefined,
   });
-  const kube = new KubeClient(manager.kubeConfig);
-  manager.instrument(kube);
+  const kube = manager.client;
   const certDir = stringFlag(args, 'webhook-cert-dir');
   const certSecret = stringFlag(args, 'webhook-cert-secret');
   if (certDir && certSecret) {
@@ -202,6 +201,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
         client: kube,
         provider: vmProvider,
         events: new EventRecorder(kube, 'vmop-controller-manager', logger),
+        cache: manager.cache,
         logger: logger.child({ controller: 'virtualmachine' }),
         namespace,
         registry: manager.registry,
@@ -226,18 +226,23 @@ export async function managerCommand(argv: string[]): Promise<number> {
         client: kube,
         disks: new VSphereDiskProvider(session, configSource),
         events: new EventRecorder(kube, 'vmop-volume-provisioner', logger),
+        cache: manager.cache,
         logger: logger.child({ controller: 'volumeprovisioner' }),
         registry: manager.registry,
       }),
     );
   if (controllers.has('ipam'))
     manager.addLeaderElected(
-      new IPAMProvider({ client: kube, logger: logger.child({ controller: 'ipam' }), registry: manager.registry }),
+      new IPAMProvider({
+        client: kube,
+        logger: logger.child({ controller: 'ipam' }),
+        registry: manager.registry,
+        cache: manager.cache,
+      }),
     );
   await manager.run();
   await vmProvider.stop();
   await session.close();
-  kube.close();
   return manager.lostLeadership ? 1 : 0;
 }
 

@@ -3,7 +3,7 @@
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KubeClient, KubeObject } from '../runtime/kube-client.js';
-import { webhookConfigurations } from '../webhooks/configuration.js';
+import { webhookConfigurations } from '../install/webhook-configuration.js';
 import { httpStatus, logFile, pidFile } from './ground.js';
 import { ensurePKI, ensureServingCert } from './pki.js';
 import { livePid, portIsFree, startDetached, stopByPidFile, waitFor } from './processes.js';

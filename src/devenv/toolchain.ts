@@ -9,7 +9,7 @@ import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../install/package-root.js';
 import { fixedGovmomi, VCSIM_FIX_ID } from './vcsim-fix.js';
 
 const run = promisify(execFile);
@@ -114,13 +114,7 @@ export const PINS: Record<ToolName, ToolPin> = {
   },
 };
 
-/** The repository's root: two levels above dist/src/devenv or src/devenv. */
-export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (path.basename(dir) !== 'src') dir = path.dirname(dir);
-  const parent = path.dirname(dir);
-  return path.basename(parent) === 'dist' ? path.dirname(parent) : parent;
-}
+export { repoRoot };
 
 export function cacheDir(): string {
   return process.env.VMOP_CACHE ?? path.join(os.homedir(), '.cache', 'vmop');

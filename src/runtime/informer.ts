@@ -45,6 +45,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   private syncWaiters: (() => void)[] = [];
   private running?: Promise<void>;
   private resyncTimer?: NodeJS.Timeout;
+  /** How many users started it and have not stopped it yet (a shared informer runs while any does). */
+  private users = 0;
+  private readonly indexers = new Map<string, (obj: T) => string[]>();
+  /** Index name → value → keys of the objects with that value. */
+  private readonly indexes = new Map<string, Map<string, Set<string>>>();
   /** Since when list/watch has been failing, and the last error; undefined while it works. */
   private failing?: { since: number; message: string };
   private loggedNotServed = false;
@@ -54,7 +59,22 @@ export class Informer<T extends KubeObject = KubeObject> {
   constructor(
     private readonly client: KubeClient,
     private readonly opts: InformerOptions,
-  ) {}
+  ) {
+    this.opts = { ...opts };
+  }
+
+  get kind(): string {
+    return this.opts.kind;
+  }
+
+  /** Another user of a shared informer: the shortest resync wins; optional only if every user says so. */
+  share(opts: Pick<InformerOptions, 'resyncMs' | 'optional'>): void {
+    if (opts.resyncMs && (!this.opts.resyncMs || opts.resyncMs < this.opts.resyncMs)) {
+      if (this.users > 0) throw new Error(`the shared informer of ${this.opts.kind} runs already; ask for it earlier`);
+      this.opts.resyncMs = opts.resyncMs;
+    }
+    if (!opts.optional) this.opts.optional = false;
+  }
 
   on(handler: (event: InformerEvent, obj: T, old?: T) => void): void {
     this.handlers.push(handler);
@@ -62,6 +82,52 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   get(key: string): T | undefined {
     return this.cache.get(key);
+  }
+
+  /**
+   * Adds an index: `values` gives each object's values for it (say, the claims a VM names); `byIndex` then
+   * answers without scanning the cache. Add indexes before the informer starts.
+   */
+  addIndex(name: string, values: (obj: T) => string[]): void {
+    if (this.indexers.has(name)) return;
+    this.indexers.set(name, values);
+    const index = new Map<string, Set<string>>();
+    this.indexes.set(name, index);
+    for (const [key, obj] of this.cache) for (const v of values(obj)) this.indexAdd(index, v, key);
+  }
+
+  /** The cached objects whose index `name` has `value`. */
+  byIndex(name: string, value: string): T[] {
+    const keys = this.indexes.get(name)?.get(value);
+    if (!keys) {
+      if (!this.indexes.has(name)) throw new Error(`informer of ${this.opts.kind} has no index ${name}`);
+      return [];
+    }
+    return [...keys].flatMap((k) => this.cache.get(k) ?? []);
+  }
+
+  private indexAdd(index: Map<string, Set<string>>, value: string, key: string): void {
+    let keys = index.get(value);
+    if (!keys) index.set(value, (keys = new Set()));
+    keys.add(key);
+  }
+
+  /** Puts (or, without `obj`, removes) a cached object, keeping the indexes. */
+  private store(key: string, obj: T | undefined): void {
+    const old = this.cache.get(key);
+    for (const [name, values] of this.indexers) {
+      const index = this.indexes.get(name)!;
+      if (old) {
+        for (const v of values(old)) {
+          const keys = index.get(v);
+          keys?.delete(key);
+          if (keys?.size === 0) index.delete(v);
+        }
+      }
+      if (obj) for (const v of values(obj)) this.indexAdd(index, v, key);
+    }
+    if (obj) this.cache.set(key, obj);
+    else this.cache.delete(key);
   }
 
   list(): T[] {
@@ -88,7 +154,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.synced ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
+  /** Starts it for one more user (a shared informer runs once, while any user has not stopped it). */
   start(): void {
+    if (this.users++ > 0) return;
     this.running ??= this.run();
     if (this.opts.resyncMs) {
       this.resyncTimer = setInterval(() => {
@@ -98,7 +166,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  /** Stops it for one user; the last one stops the list/watch. */
   async stop(): Promise<void> {
+    if (this.users > 0 && --this.users > 0) return;
     this.abort.abort();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.running?.catch(() => undefined);
@@ -146,10 +216,10 @@ export class Informer<T extends KubeObject = KubeObject> {
             const key = objectKey(obj);
             const old = this.cache.get(key);
             if (ev.type === 'DELETED') {
-              this.cache.delete(key);
+              this.store(key, undefined);
               this.emit('delete', obj, old);
             } else {
-              this.cache.set(key, obj);
+              this.store(key, obj);
               this.emit(old ? 'update' : 'add', obj, old);
             }
           },
@@ -195,7 +265,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           `${err.message}; optional, treated as empty until it appears`,
         );
       for (const [key, old] of this.cache) {
-        this.cache.delete(key);
+        this.store(key, undefined);
         this.emit('delete', old, old);
       }
       this.markSynced();
@@ -236,13 +306,13 @@ export class Informer<T extends KubeObject = KubeObject> {
       const key = objectKey(obj);
       seen.add(key);
       const old = this.cache.get(key);
-      this.cache.set(key, obj);
+      this.store(key, obj);
       if (!old) this.emit('add', obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.emit('update', obj, old);
     }
     for (const [key, old] of this.cache) {
       if (!seen.has(key)) {
-        this.cache.delete(key);
+        this.store(key, undefined);
         this.emit('delete', old, old);
       }
     }

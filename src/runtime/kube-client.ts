@@ -72,6 +72,8 @@ export interface RequestOptions {
 export class KubeClient {
   private readonly server: string;
   private readonly agent: https.Agent | http.Agent;
+  /** Watches hold a socket each for minutes: they get their own agent, so requests never queue behind them. */
+  private readonly watchAgent: https.Agent | http.Agent;
   private readonly discovery = new Map<string, Promise<APIResource[]>>();
   /** Sees every request (method, path, HTTP status; 0 when it failed before an answer) and every watch. */
   onRequest?: (req: { method: string; path: APIPath; status: number; watch?: boolean }) => void;
@@ -83,6 +85,9 @@ export class KubeClient {
     this.agent = this.server.startsWith('https:')
       ? new https.Agent({ keepAlive: true, maxSockets: 32 })
       : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.watchAgent = this.server.startsWith('https:')
+      ? new https.Agent({ keepAlive: true })
+      : new http.Agent({ keepAlive: true });
   }
 
   /** The URL, the options with the kubeconfig's credentials and TLS, and the module for one request. */
@@ -91,6 +96,7 @@ export class KubeClient {
     path: APIPath,
     query: Record<string, string | undefined>,
     accept = 'application/json',
+    agent = this.agent,
   ) {
     const url = new URL(this.server + path);
     // Defence in depth: the URL parser resolves dot segments; a path it changes is not the one that was built.
@@ -99,7 +105,7 @@ export class KubeClient {
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, v);
     const options: https.RequestOptions = { method, headers: { Accept: accept } };
     await this.kc.applyToHTTPSOptions(options);
-    options.agent = this.agent;
+    options.agent = agent;
     return { url, options, lib: url.protocol === 'https:' ? https : http };
   }
 
@@ -246,7 +252,7 @@ export class KubeClient {
     opts: { idleTimeoutMs?: number } = {},
   ): Promise<void> {
     this.onRequest?.({ method: 'GET', path, status: 200, watch: true });
-    const { url, options, lib } = await this.prepare('GET', path, { ...query, watch: '1' });
+    const { url, options, lib } = await this.prepare('GET', path, { ...query, watch: '1' }, undefined, this.watchAgent);
     if (signal) options.signal = signal;
     await new Promise<void>((resolve, reject) => {
       const req = lib.request(url, options, (res) => {
@@ -302,6 +308,7 @@ export class KubeClient {
 
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 }
 

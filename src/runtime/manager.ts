@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { rbacAttributes } from './api-usage.js';
 import { hostname } from 'node:os';
 import { startHealthServer, type HealthServer } from './health.js';
+import { SharedCache } from './cache.js';
 import { KubeClient } from './kube-client.js';
 import { LeaderElector } from './leader-election.js';
 import type { Logger } from './logger.js';
@@ -89,9 +90,16 @@ export class Manager {
   private health?: HealthServer;
   private readonly abort = new AbortController();
 
+  /** The manager's Kubernetes client (its requests counted in the metrics), for the pieces it runs. */
+  readonly client: KubeClient;
+  /** One informer per kind per process, shared by every controller (controller-runtime's mgr.GetCache()). */
+  readonly cache: SharedCache;
+
   constructor(private readonly opts: ManagerOptions) {
     this.kubeConfig = loadKubeConfig(opts.kubeconfig, opts.context);
     collectDefaultMetrics({ register: this.registry, prefix: 'vmop_' });
+    this.client = this.instrument(new KubeClient(this.kubeConfig));
+    this.cache = new SharedCache(this.client, opts.logger);
   }
 
   add(r: Runnable): void {
@@ -180,6 +188,7 @@ export class Manager {
     // (The elector's own run ends after the controllers it started have drained.)
     await Promise.all([...running, ...leading]);
     await this.health.close();
+    this.client.close();
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     log.info('manager stopped');

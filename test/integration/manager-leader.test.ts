@@ -24,7 +24,7 @@ import YAML from 'yaml';
 import { freePorts } from '../../src/devenv/processes.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
-import { webhookConfigurations } from '../../src/webhooks/configuration.js';
+import { webhookConfigurations } from '../../src/install/webhook-configuration.js';
 import { PATHS } from '../../src/webhooks/handlers.js';
 import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL } from '../support/manager.js';

@@ -19,7 +19,7 @@ import {
   WEBHOOK_CERT_SECRET,
   WEBHOOK_CONFIGURATIONS,
 } from '../../src/install/rbac.js';
-import { webhookConfigurations, type WebhookConfigurationObject } from '../../src/webhooks/configuration.js';
+import { webhookConfigurations, type WebhookConfigurationObject } from '../../src/install/webhook-configuration.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { client, ground } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../src/devenv/toolchain.js';
-import { parseLibraryBindings, parseProviderConfig } from '../../src/providers/vsphere/config.js';
+import { parseLibraryBindings } from '../../src/controllers/virtualmachineimage/library-bindings.js';
+import { parseProviderConfig } from '../../src/providers/vsphere/config.js';
 import { parseOVF } from '../../src/providers/vsphere/ovf.js';
 
 describe('provider configuration', () => {

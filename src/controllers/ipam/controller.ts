@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import { NETWORK_API_VERSION, NETWORK_GROUP } from '../../api/vmop/network.js';
 import { Controller } from '../../runtime/controller.js';
+import { SharedCache } from '../../runtime/cache.js';
 import { Informer, objectKey } from '../../runtime/informer.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -42,11 +43,16 @@ export interface IPAMProviderOptions {
   client: KubeClient;
   logger: Logger;
   registry?: Registry;
+  /** The manager's shared cache (one informer per kind per process); a private one when omitted. */
+  cache?: SharedCache;
 }
 
 const CLAIM = 'claim:';
 const POOL = 'pool:';
 const POOL_LABEL = 'ipam.vmop.dev/pool';
+/** Indexes of claims and addresses by the pool they name, and of addresses by their claim ("namespace/name"). */
+const BY_POOL = 'ipam.pool';
+const BY_CLAIM = 'ipam.claim';
 
 const ours = (ref: PoolRef | undefined) => ref?.apiGroup === NETWORK_GROUP && ref.kind === 'IPPool';
 
@@ -59,14 +65,21 @@ export class IPAMProvider implements Runnable {
 
   constructor(private readonly opts: IPAMProviderOptions) {
     const { client, logger } = opts;
-    this.claims = new Informer<Claim>(client, { apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddressClaim', logger });
-    this.addresses = new Informer<Address>(client, { apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddress', logger });
-    this.pools = new Informer<Pool>(client, { apiVersion: NETWORK_API_VERSION, kind: 'IPPool', logger });
+    const cache = opts.cache ?? new SharedCache(client, logger);
+    this.claims = cache.informer<Claim>({ apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddressClaim' });
+    this.addresses = cache.informer<Address>({ apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddress' });
+    this.pools = cache.informer<Pool>({ apiVersion: NETWORK_API_VERSION, kind: 'IPPool' });
+    this.claims.addIndex(BY_POOL, (c) =>
+      ours(c.spec?.poolRef) ? [`${c.metadata.namespace}/${c.spec.poolRef.name}`] : [],
+    );
+    this.addresses.addIndex(BY_POOL, (a) =>
+      ours(a.spec?.poolRef) ? [`${a.metadata.namespace}/${a.spec.poolRef.name}`] : [],
+    );
+    this.addresses.addIndex(BY_CLAIM, (a) =>
+      a.spec?.claimRef?.name ? [`${a.metadata.namespace}/${a.spec.claimRef.name}`] : [],
+    );
     const claimsOfPool = (ns: string | undefined, pool: string) =>
-      this.claims
-        .list()
-        .filter((c) => c.metadata.namespace === ns && ours(c.spec?.poolRef) && c.spec.poolRef.name === pool)
-        .map((c) => CLAIM + objectKey(c));
+      this.claims.byIndex(BY_POOL, `${ns}/${pool}`).map((c) => CLAIM + objectKey(c));
     this.controller = new Controller({
       name: this.name,
       reconciler: { reconcile: (key) => this.reconcile(key) },
@@ -109,15 +122,13 @@ export class IPAMProvider implements Runnable {
   }
 
   private addressesOfPool(ns: string, pool: string): Address[] {
-    return this.addresses
-      .list()
-      .filter((a) => a.metadata.namespace === ns && ours(a.spec.poolRef) && a.spec.poolRef.name === pool);
+    return this.addresses.byIndex(BY_POOL, `${ns}/${pool}`);
   }
 
   private async allocate(key: string): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
     const claim = this.claims.get(key);
-    const held = this.addresses.list().filter((a) => a.metadata.namespace === ns && a.spec.claimRef.name === name);
+    const held = this.addresses.byIndex(BY_CLAIM, key);
     if (!claim || claim.metadata.deletionTimestamp) {
       // Released: the address goes with the claim (the garbage collector would also do it, later).
       for (const a of held.filter((x) => ours(x.spec.poolRef))) await this.deleteAddress(a);

@@ -12,6 +12,8 @@ import { apiPath } from '../../runtime/api-path.js';
 
 /** Marks the IPAddressClaims a VM's interfaces make (value: the VM's name). */
 export const CLAIM_VM_LABEL = 'vmop.dev/virtualmachine';
+/** Index of the shared claims informer: the claims of a VM ("namespace/vm"), by CLAIM_VM_LABEL. */
+export const CLAIMS_BY_VM = 'virtualmachine.vm';
 
 export class InterfaceAddresses {
   constructor(
@@ -112,9 +114,7 @@ export class InterfaceAddresses {
 
   /** Deletes the VM's claims, which gives their addresses back to their pools. */
   async release(vm: VM): Promise<void> {
-    for (const claim of this.claims.list()) {
-      const owner = (claim.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
-      if (claim.metadata.namespace !== vm.metadata.namespace || owner !== vm.metadata.name) continue;
+    for (const claim of this.claims.byIndex(CLAIMS_BY_VM, `${vm.metadata.namespace}/${vm.metadata.name}`)) {
       await this.client.deleteIfPresent(
         apiPath({
           apiVersion: CAPI_IPAM_API_VERSION,

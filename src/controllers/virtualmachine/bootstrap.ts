@@ -3,6 +3,7 @@
 // namespace. Missing input is a BootstrapDataError (or ProviderInputError from vSphere) the controller turns
 // into a condition; user data never reaches logs, Events or status.
 import type { EventRecorder } from '../../runtime/events.js';
+import { isPlainObject } from '../../api/schema.js';
 import { apiPath, isDNSSubdomain } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
@@ -95,9 +96,7 @@ export class GuestBootstrap {
       if (sp.rawSysprep) {
         identity = { kind: 'sysprep', rawXML: decodeRawUserData(await secret(sp.rawSysprep, field), field) };
       } else {
-        const gui = sp.sysprep?.guiUnattended;
-        const user = sp.sysprep?.userData;
-        const ident = sp.sysprep?.identification;
+        const { gui, user, ident } = sysprepAnswers(sp.sysprep);
         // Each selector's key defaults as VM Operator defaults it (SYSPREP_SECRET_FIELDS).
         const read = async (ref: SecretRef | undefined, at: string, defaultKey: string) =>
           ref
@@ -236,4 +235,40 @@ export class GuestBootstrap {
       return Buffer.from(value, 'base64').toString('utf8');
     };
   }
+}
+
+/**
+ * The parts of a free-form Sysprep answer file (spec.bootstrap.sysprep.sysprep, stored as the user wrote it)
+ * that customization uses, each taken only when it has the right type.
+ */
+function sysprepAnswers(raw: unknown): {
+  gui?: { timeZone?: number; autoLogon?: boolean; autoLogonCount?: number; password?: SecretRef };
+  user?: { fullName?: string; orgName?: string; productID?: SecretRef };
+  ident?: { domainAdmin?: string; domainAdminPassword?: SecretRef; joinWorkgroup?: string };
+} {
+  const obj = (v: unknown) => (isPlainObject(v) ? v : undefined);
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const ref = (v: unknown): SecretRef | undefined => {
+    const o = obj(v);
+    return o && typeof o.name === 'string' ? { name: o.name, key: str(o.key) ?? '' } : undefined;
+  };
+  const root = obj(raw);
+  const gui = obj(root?.guiUnattended);
+  const user = obj(root?.userData);
+  const ident = obj(root?.identification);
+  return {
+    gui: gui && {
+      timeZone: num(gui.timeZone),
+      autoLogon: typeof gui.autoLogon === 'boolean' ? gui.autoLogon : undefined,
+      autoLogonCount: num(gui.autoLogonCount),
+      password: ref(gui.password),
+    },
+    user: user && { fullName: str(user.fullName), orgName: str(user.orgName), productID: ref(user.productID) },
+    ident: ident && {
+      domainAdmin: str(ident.domainAdmin),
+      domainAdminPassword: ref(ident.domainAdminPassword),
+      joinWorkgroup: str(ident.joinWorkgroup),
+    },
+  };
 }

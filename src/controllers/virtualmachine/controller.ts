@@ -16,6 +16,7 @@ import {
   type VMPowerState,
   type VMProvider,
 } from '../../providers/interface.js';
+import { SharedCache } from '../../runtime/cache.js';
 import { Controller, type WatchSource } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { ensureFinalizer, removeFinalizer } from '../../runtime/finalizer.js';
@@ -24,7 +25,7 @@ import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
 import { sameJSON, setCondition, updateStatus } from '../../runtime/status.js';
-import { CLAIM_VM_LABEL, InterfaceAddresses } from './addresses.js';
+import { CLAIM_VM_LABEL, CLAIMS_BY_VM, InterfaceAddresses } from './addresses.js';
 import { GuestBootstrap } from './bootstrap.js';
 import { BootstrapDataError } from './cloud-init.js';
 import { CONDITIONS, resolveDependencies, type ConditionUpdate, type DependencyCaches } from './dependencies.js';
@@ -38,7 +39,7 @@ import {
 } from './network-config.js';
 import { resolveNetworks } from './networks.js';
 import { decidePower, restartDue, restartOp } from './power.js';
-import type { VM, VMStatus } from './types.js';
+import type { NetworkStatus, VM, VMStatus } from './types.js';
 import type { VolumeCaches } from './volumes.js';
 import { VolumeAttacher } from './volume-attacher.js';
 import { OrphanCollector } from './orphans.js';
@@ -73,9 +74,15 @@ export interface VMControllerOptions {
   vmSelector?: string;
   /** The operator's namespace, where ConfigMap vmop-network-config lives (vmop-system by default). */
   namespace?: string;
+  /** The manager's shared cache (one informer per kind per process); a private one when omitted. */
+  cache?: SharedCache;
   /** How long a vSphere VM whose object is gone may live before it is destroyed (0: never). */
   orphanGraceMs?: number;
 }
+
+/** Index names on the shared informers (unique per process, so prefixed). */
+const VMS_BY_CLAIM = 'virtualmachine.claim';
+const WAITING_VMS = 'virtualmachine.waiting';
 
 /** Default grace period of an orphaned vSphere VM, and how often orphans are looked for. */
 export const DEFAULT_ORPHAN_GRACE_MS = 300_000;
@@ -116,50 +123,50 @@ export class VirtualMachineController implements Runnable {
 
   constructor(private readonly opts: VMControllerOptions) {
     const { client, logger } = opts;
+    // One informer per kind per process: the manager's cache, shared with the other controllers.
+    const cache = opts.cache ?? new SharedCache(client, logger);
     const informer = (apiVersion: string, kind: string) =>
-      new Informer(client, { apiVersion, kind, logger, resyncMs: opts.resyncMs });
-    this.vms = new Informer<VM>(client, {
+      cache.informer({ apiVersion, kind, resyncMs: opts.resyncMs });
+    this.vms = cache.informer<VM>({
       apiVersion: API_VERSION,
       kind: 'VirtualMachine',
-      logger,
       resyncMs: opts.resyncMs,
       labelSelector: opts.vmSelector || undefined,
     });
+    // VMs by the claims their volumes name ("namespace/claim"), and the VMs not created yet by namespace.
+    this.vms.addIndex(VMS_BY_CLAIM, (vm) =>
+      (vm.spec?.volumes ?? []).flatMap((v) =>
+        v.persistentVolumeClaim?.claimName ? [`${vm.metadata.namespace}/${v.persistentVolumeClaim.claimName}`] : [],
+      ),
+    );
+    this.vms.addIndex(WAITING_VMS, (vm) => (vm.status?.uniqueID ? [] : ['', vm.metadata.namespace ?? '']));
     this.caches = {
       classes: informer(API_VERSION, 'VirtualMachineClass'),
       images: informer(API_VERSION, 'VirtualMachineImage'),
       clusterImages: informer(API_VERSION, 'ClusterVirtualMachineImage'),
-      storageClasses: new Informer(client, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', logger }),
-      quotas: new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger }),
+      storageClasses: cache.informer({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass' }),
+      quotas: cache.informer({ apiVersion: 'v1', kind: 'ResourceQuota' }),
     };
-    this.networks = new Informer(client, { apiVersion: NETWORK_API_VERSION, kind: 'Network', logger });
+    this.networks = cache.informer({ apiVersion: NETWORK_API_VERSION, kind: 'Network' });
     // The Cluster API IPAM contract's CRDs are optional: without them no interface can name an IP pool, and
-    // every other VM is reconciled as usual.
-    this.claims = new Informer(client, {
-      apiVersion: CAPI_IPAM_API_VERSION,
-      kind: 'IPAddressClaim',
-      labelSelector: CLAIM_VM_LABEL,
-      logger,
-      optional: true,
+    // every other VM is reconciled as usual. (All claims, shared with the IPAM provider; those of VMs by index.)
+    this.claims = cache.informer({ apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddressClaim', optional: true });
+    this.claims.addIndex(CLAIMS_BY_VM, (c) => {
+      const vm = (c.metadata.labels as Record<string, string> | undefined)?.[CLAIM_VM_LABEL];
+      return vm ? [`${c.metadata.namespace}/${vm}`] : [];
     });
-    this.ipAddresses = new Informer(client, {
-      apiVersion: CAPI_IPAM_API_VERSION,
-      kind: 'IPAddress',
-      logger,
-      optional: true,
-    });
+    this.ipAddresses = cache.informer({ apiVersion: CAPI_IPAM_API_VERSION, kind: 'IPAddress', optional: true });
     this.ipam = new InterfaceAddresses(client, this.claims, this.ipAddresses);
     this.bootstrap = new GuestBootstrap(client, opts.provider, (...args) => this.event(...args));
-    this.networkConfig = new Informer(client, {
+    this.networkConfig = cache.informer({
       apiVersion: 'v1',
       kind: 'ConfigMap',
       namespace: opts.namespace ?? 'vmop-system',
       fieldSelector: `metadata.name=${NETWORK_CONFIGMAP}`,
-      logger,
     });
     this.volumeCaches = {
-      claims: new Informer(client, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', logger }),
-      volumes: new Informer(client, { apiVersion: 'v1', kind: 'PersistentVolume', logger }),
+      claims: cache.informer({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
+      volumes: cache.informer({ apiVersion: 'v1', kind: 'PersistentVolume' }),
       quotas: this.caches.quotas,
     };
     this.volumes = new VolumeAttacher(client, opts.provider, this.volumeCaches, (...args) => this.event(...args));
@@ -192,25 +199,14 @@ export class VirtualMachineController implements Runnable {
     });
     // A dependency that appears or changes wakes the VMs of its namespace (all namespaces for cluster-scoped
     // ones) that are still waiting to be created.
-    const waiting = (namespace?: string) =>
-      this.vms
-        .list()
-        .filter((vm) => !vm.status?.uniqueID && (!namespace || vm.metadata.namespace === namespace))
-        .map(objectKey);
+    const waiting = (namespace?: string) => this.vms.byIndex(WAITING_VMS, namespace ?? '').map(objectKey);
     const dependency = (informer: Informer, namespaced: boolean): WatchSource => ({
       informer,
       keys: (obj) => waiting(namespaced ? obj.metadata.namespace : undefined),
     });
     // A claim that changes (bound, deleted) or a volume that changes wakes the VMs that name the claim.
     const claiming = (namespace: string | undefined, claim: string | undefined) =>
-      this.vms
-        .list()
-        .filter(
-          (vm) =>
-            vm.metadata.namespace === namespace &&
-            (vm.spec?.volumes ?? []).some((v) => v.persistentVolumeClaim?.claimName === claim),
-        )
-        .map(objectKey);
+      this.vms.byIndex(VMS_BY_CLAIM, `${namespace}/${claim}`).map(objectKey);
     this.controller = new Controller({
       name: this.name,
       reconciler: { reconcile: (key) => this.reconcile(key) },
@@ -460,7 +456,7 @@ export class VirtualMachineController implements Runnable {
       ...(className ? { class: { apiVersion: API_VERSION, kind: 'VirtualMachineClass', name: className } } : {}),
       volumes: volumes.statuses,
       network: {
-        ...((vm.status?.network as Record<string, unknown> | undefined) ?? {}),
+        ...(vm.status?.network ?? {}),
         ...(await this.observedInterfaces(vm, powered)),
         config: networkConfig,
         // Observed: the guest's primary address as VM Tools report it, by family.
@@ -636,13 +632,15 @@ export class VirtualMachineController implements Runnable {
    * status.network.interfaces from the guest's adapters, read from vSphere only when the guest's primary
    * address differs from the one in status (so idle VMs cost no call).
    */
-  private async observedInterfaces(vm: VM, observed: ObservedVM): Promise<{ interfaces?: unknown[] }> {
+  private async observedInterfaces(vm: VM, observed: ObservedVM): Promise<Pick<NetworkStatus, 'interfaces'>> {
     if (!observed.guestIP) return {};
-    const status = vm.status?.network as
-      { primaryIP4?: string; primaryIP6?: string; interfaces?: unknown[] } | undefined;
+    const status = vm.status?.network;
     if (status?.interfaces && (status.primaryIP4 === observed.guestIP || status.primaryIP6 === observed.guestIP))
       return {};
-    return { interfaces: guestInterfaces(vm.spec?.network, await this.opts.provider.guestNICs(observed)) };
+    // The one cast left of the VM's status: guest NICs are built from vSphere's objects here, in the schema's
+    // shape, until parsing them moves behind the provider (issue #14, step 3).
+    const interfaces = guestInterfaces(vm.spec?.network, await this.opts.provider.guestNICs(observed));
+    return { interfaces: interfaces as NetworkStatus['interfaces'] };
   }
 
   /** The VM's zone: its label, or a chosen one that is then written as the label (returns the stored object). */
@@ -750,7 +748,8 @@ export class VirtualMachineController implements Runnable {
     const next = merge(current);
     if (sameJSON(next, current)) return;
     if (this.opts.logger.isLevelEnabled('debug')) {
-      const changed = Object.keys({ ...current, ...next }).filter((k) => !sameJSON(current[k], next[k]));
+      const [was, now] = [current as Record<string, unknown>, next as Record<string, unknown>];
+      const changed = Object.keys({ ...was, ...now }).filter((k) => !sameJSON(was[k], now[k]));
       this.opts.logger.debug({ key, changed, resourceVersion: base.metadata.resourceVersion }, 'writing status');
     }
     let stored: VM;

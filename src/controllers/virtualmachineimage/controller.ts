@@ -9,7 +9,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
 import { sameJSON, setCondition, type Condition } from '../../runtime/status.js';
 import type { ImageProvider, LibraryImage } from '../../providers/interface.js';
-import { LIBRARIES_CONFIGMAP, parseLibraryBindings } from '../../providers/vsphere/config.js';
+import { LIBRARIES_CONFIGMAP, parseLibraryBindings } from './library-bindings.js';
 import { apiPath, memberPath, subresourcePath } from '../../runtime/api-path.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';

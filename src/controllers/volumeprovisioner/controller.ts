@@ -11,6 +11,7 @@ import { parseQuantity } from '../../api/quantity.js';
 import type { DiskProvider } from '../../providers/interface.js';
 import { Controller } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
+import { SharedCache } from '../../runtime/cache.js';
 import { Informer, objectKey } from '../../runtime/informer.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -55,6 +56,8 @@ export interface VolumeProvisionerOptions {
   events: EventRecorder;
   logger: Logger;
   registry?: Registry;
+  /** The manager's shared cache (one informer per kind per process); a private one when omitted. */
+  cache?: SharedCache;
 }
 
 const CLAIM = 'claim:';
@@ -70,10 +73,11 @@ export class VolumeProvisioner implements Runnable {
 
   constructor(private readonly opts: VolumeProvisionerOptions) {
     const { client, logger } = opts;
-    this.claims = new Informer<PVC>(client, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', logger });
-    this.volumes = new Informer<PV>(client, { apiVersion: 'v1', kind: 'PersistentVolume', logger });
-    this.classes = new Informer(client, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', logger });
-    this.quotas = new Informer(client, { apiVersion: 'v1', kind: 'ResourceQuota', logger });
+    const cache = opts.cache ?? new SharedCache(client, logger);
+    this.claims = cache.informer<PVC>({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' });
+    this.volumes = cache.informer<PV>({ apiVersion: 'v1', kind: 'PersistentVolume' });
+    this.classes = cache.informer({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass' });
+    this.quotas = cache.informer({ apiVersion: 'v1', kind: 'ResourceQuota' });
     const claimsOf = (namespace?: string) =>
       this.claims
         .list()

@@ -1,10 +1,9 @@
 // The provider configuration an admin manages in the operator's namespace: the ConfigMap
-// vmop-provider-config (vCenter address, TLS, datacenter, zones) with the Secret it names for credentials,
-// and the ConfigMap vmop-content-libraries that binds content libraries to the cluster or to namespaces.
+// vmop-provider-config (vCenter address, TLS, datacenter, zones) with the Secret it names for credentials.
+// (Which content libraries become images is the image controller's: controllers/virtualmachineimage.)
 import YAML from 'yaml';
 
 export const PROVIDER_CONFIGMAP = 'vmop-provider-config';
-export const LIBRARIES_CONFIGMAP = 'vmop-content-libraries';
 
 export interface ProviderConfig {
   /** vCenter base URL, e.g. https://vcenter.example.com. */
@@ -18,25 +17,11 @@ export interface ProviderConfig {
   zones: Record<string, { cluster: string }>;
 }
 
-export interface LibraryBindings {
-  /** Libraries (names or IDs) whose items become ClusterVirtualMachineImages. */
-  cluster: string[];
-  /** Namespace → libraries whose items become VirtualMachineImages there. */
-  namespaces: Record<string, string[]>;
-}
-
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';
   }
-}
-
-function list(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 /** Reads vmop-provider-config's data; every problem names the key and what to write there. */
@@ -78,13 +63,4 @@ export function parseProviderConfig(data: Record<string, string> | undefined): P
     network: d.network || 'VM Network',
     zones,
   };
-}
-
-/** Reads vmop-content-libraries: key "cluster" and keys "namespace.<name>", each a comma-separated list. */
-export function parseLibraryBindings(data: Record<string, string> | undefined): LibraryBindings {
-  const out: LibraryBindings = { cluster: list(data?.cluster), namespaces: {} };
-  for (const [k, v] of Object.entries(data ?? {})) {
-    if (k.startsWith('namespace.')) out.namespaces[k.slice('namespace.'.length)] = list(v);
-  }
-  return out;
 }

@@ -1,9 +1,14 @@
 // Reads the provider configuration and its credentials Secret from the operator's namespace, each time it is
 // needed (they are small), so edits take effect at the next use.
-import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
-import { ConfigError, parseProviderConfig, PROVIDER_CONFIGMAP, type ProviderConfig } from './config.js';
-import type { Credentials } from './session.js';
-import { apiPath, type APIPath } from '../../runtime/api-path.js';
+import { KubeAPIError, type KubeClient, type KubeObject } from '../runtime/kube-client.js';
+import {
+  ConfigError,
+  parseProviderConfig,
+  PROVIDER_CONFIGMAP,
+  type ProviderConfig,
+} from '../providers/vsphere/config.js';
+import type { Credentials } from '../providers/vsphere/session.js';
+import { apiPath, type APIPath } from '../runtime/api-path.js';
 
 export async function readProviderConfig(
   client: KubeClient,
