@@ -1,5 +1,6 @@
 // What controllers may ask of a VM provider. Controllers see only this interface; providers/vsphere
 // implements it with the vSphere client.
+import type { VirtualMachineClassSpec } from '../api/v1alpha3/virtualmachineclass.js';
 
 export interface ImageDetails {
   osType?: string;
@@ -68,13 +69,14 @@ export interface VMCreateRequest {
   instanceUUID: string;
   biosUUID: string;
   guestID?: string;
-  zone: string;
+  /** The zone to place it in; none when no zone is configured (a ProviderInputError NoZones). */
+  zone?: string;
   /** Content library item that supplies the disks. */
   imageItemID: string;
   cpus?: number;
   memoryMiB?: number;
-  /** The class's configSpec (vim25 JSON, `_typeName` tagged). */
-  classConfigSpec?: Record<string, unknown>;
+  /** The class's spec.configSpec, as the API carries it (vSphere's VirtualMachineConfigSpec in JSON). */
+  classConfigSpec?: VirtualMachineClassSpec['configSpec'];
   /** Network interfaces to create, in order. */
   interfaces: string[];
   /** The vSphere network (port group name) of each interface; the provider's default network where missing. */
@@ -131,6 +133,72 @@ export interface DiskProvider {
   disk(id: string): Promise<DiskInfo | undefined>;
 }
 
+// Guest bootstrap, in the API's terms (the provider turns them into vSphere's shapes)
+
+/** One interface of the intended guest network config (status.network.config.interfaces[]). */
+export interface ConfigInterface {
+  name: string;
+  ip?: {
+    addresses?: string[];
+    dhcp?: { ip4?: { enabled: boolean }; ip6?: { enabled: boolean } };
+    gateway4?: string;
+    gateway6?: string;
+  };
+  dns?: { nameservers?: string[]; searchDomains?: string[] };
+}
+
+/** The network configuration the guest is given (status.network.config). */
+export interface NetworkConfig {
+  dns: { hostName: string; domainName?: string; nameservers?: string[]; searchDomains?: string[] };
+  interfaces?: ConfigInterface[];
+}
+
+/** Who the guest becomes under LinuxPrep or Sysprep (secrets already read). */
+export type GuestIdentity =
+  | { kind: 'linuxPrep'; timeZone?: string; hardwareClockIsUTC?: boolean }
+  | {
+      kind: 'sysprep';
+      rawXML?: string;
+      timeZone?: number;
+      fullName?: string;
+      orgName?: string;
+      /** Administrator password. */
+      password?: string;
+      autoLogon?: boolean;
+      autoLogonCount?: number;
+      /** Product key. */
+      productID?: string;
+      /** Join the network config's domain with this account and password... */
+      domainAdmin?: string;
+      domainAdminPassword?: string;
+      /** ...or this workgroup (WORKGROUP by default). */
+      joinWorkgroup?: string;
+    };
+
+/** Cloud-Init data for VMware's guestinfo datasource: documents, not yet encoded. */
+export interface CloudInitData {
+  metadata: string;
+  userData?: string;
+}
+
+/** A vApp (OVF) property of a VM, by its ID. */
+export interface VAppProperty {
+  id: string;
+  value: string;
+}
+
+/** A guest network adapter as VM Tools report it. */
+export interface GuestNIC {
+  /** Device key of the VM's adapter (device order is the order of spec.network.interfaces). */
+  deviceKey: number;
+  macAddress?: string;
+  addresses: { ip: string; prefixLength?: number; origin?: string; state?: string; lifetime?: string }[];
+  dhcp4?: boolean;
+  dhcp6?: boolean;
+  autoConfiguration?: boolean;
+  dns?: { dhcp?: boolean; hostName?: string; domainName?: string; nameservers?: string[]; searchDomains?: string[] };
+}
+
 /** The Kubernetes object a VM was created for, as the provider recorded it on the VM at create. */
 export interface VMOwner {
   namespace: string;
@@ -143,8 +211,10 @@ export interface VMProvider {
   zones(): Promise<string[]>;
   /** The VM with this instance UUID; undefined when there is none. */
   findVM(instanceUUID: string): Promise<ObservedVM | undefined>;
-  /** The guest OS identifiers the zone's environment supports. */
-  guestIDs(zone: string): Promise<Set<string>>;
+  /**
+   * Creates the VM. Input the admin or user must fix is a ProviderInputError: no zone (NoZones), a guest ID
+   * the zone does not offer (InvalidGuestID), a class configSpec vSphere cannot take, no datastore for the policy.
+   */
   createVM(req: VMCreateRequest): Promise<ObservedVM>;
   /** The VM read from vSphere now, not from a cache (before acting on its power state or VM Tools). */
   refreshVM(vm: ObservedVM): Promise<ObservedVM>;
@@ -174,17 +244,20 @@ export interface VMProvider {
   detachDisk(vm: ObservedVM, diskID: string): Promise<void>;
   /** MAC addresses of the VM's network adapters, in device order (the order of spec.network.interfaces). */
   nicMACs(vm: ObservedVM): Promise<string[]>;
-  /** Sets ExtraConfig keys (guest bootstrap data); waits for the reconfigure task. */
-  setExtraConfig(vm: ObservedVM, entries: Record<string, string>): Promise<void>;
   /**
-   * Applies a guest customization spec (vim25 JSON) to the powered-off VM, for its next power-on; a
-   * customization already pending is fine. Invalid input is a ProviderInputError.
+   * Writes Cloud-Init data where VMware's guestinfo datasource reads it; waits for the reconfigure task. Data
+   * too large for vSphere's guestinfo is a ProviderInputError (reason BootstrapDataTooLarge).
    */
-  customize(vm: ObservedVM, spec: Record<string, unknown>): Promise<void>;
-  /** The guest's network adapters as VM Tools report them (vim25 GuestNicInfo objects). */
-  guestNICs(vm: ObservedVM): Promise<Record<string, unknown>[]>;
-  /** The VM's vApp properties (vim25 VAppPropertyInfo objects: key, id, type, value, …). */
-  vAppProperties(vm: ObservedVM): Promise<Record<string, unknown>[]>;
-  /** Edits existing vApp properties (whole VAppPropertyInfo objects); waits for the reconfigure task. */
-  setVAppProperties(vm: ObservedVM, properties: Record<string, unknown>[]): Promise<void>;
+  writeCloudInit(vm: ObservedVM, data: CloudInitData): Promise<void>;
+  /**
+   * Hands a LinuxPrep or Sysprep customization (identity, and the network config matched to the VM's NICs) to
+   * the powered-off VM for its next power-on; one already pending is fine. Invalid input is a ProviderInputError.
+   */
+  customizeGuest(vm: ObservedVM, c: { identity: GuestIdentity; network: NetworkConfig }): Promise<void>;
+  /** The guest's network adapters as VM Tools report them. */
+  guestNICs(vm: ObservedVM): Promise<GuestNIC[]>;
+  /** The VM's vApp properties. */
+  vAppProperties(vm: ObservedVM): Promise<VAppProperty[]>;
+  /** Sets existing vApp properties to new values; waits for the reconfigure task. */
+  setVAppProperties(vm: ObservedVM, values: VAppProperty[]): Promise<void>;
 }

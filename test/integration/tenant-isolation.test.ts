@@ -57,9 +57,9 @@ function rssSampler(): { stop(): Promise<number> } {
 /** A provider for GuestBootstrap alone: the test is about the Kubernetes requests, not vSphere. */
 const quietProvider = {
   nicMACs: async () => ['00:50:56:00:00:01'],
-  setExtraConfig: async () => undefined,
-  customize: async () => undefined,
-  vAppProperties: async () => [{ id: 'k', key: 1, value: '' }],
+  writeCloudInit: async () => undefined,
+  customizeGuest: async () => undefined,
+  vAppProperties: async () => [{ id: 'k', value: '' }],
   setVAppProperties: async () => undefined,
 } as unknown as VMProvider;
 

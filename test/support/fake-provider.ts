@@ -84,8 +84,8 @@ export class InMemoryVMs implements VMProvider {
   async nicMACs() {
     return [];
   }
-  async setExtraConfig() {}
-  async customize() {}
+  async writeCloudInit() {}
+  async customizeGuest() {}
   async guestNICs() {
     return [];
   }

@@ -8,11 +8,11 @@ import {
   BootstrapDataError,
   cloudInitMetadata,
   decodeRawUserData,
-  guestInfo,
   MAX_DECODED_BYTES,
-  MAX_GUESTINFO_VALUE_BYTES,
   renderCloudConfig,
 } from '../../src/controllers/virtualmachine/cloud-init.js';
+import { ProviderInputError } from '../../src/providers/interface.js';
+import { guestInfo, MAX_GUESTINFO_VALUE_BYTES } from '../../src/providers/vsphere/guestinfo.js';
 
 const USER_DATA = '#cloud-config\nruncmd:\n  - echo hi\n';
 
@@ -110,7 +110,7 @@ describe('Cloud-Init data', () => {
     assert.throws(
       () => guestInfo('instance-id: x\n', `#cloud-config\n# ${noise}`),
       (err: unknown) =>
-        err instanceof BootstrapDataError &&
+        err instanceof ProviderInputError &&
         err.reason === 'BootstrapDataTooLarge' &&
         err.message.includes(`limit of ${MAX_GUESTINFO_VALUE_BYTES} bytes`),
     );

@@ -2,7 +2,7 @@
 // fixed or DHCP addresses (IP4 and IP6), and raw sysprep XML.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { customizationSpec, prefixToMask } from '../../src/controllers/virtualmachine/customization.js';
+import { customizationSpec, prefixToMask } from '../../src/providers/vsphere/customization.js';
 import type { NetworkConfig } from '../../src/controllers/virtualmachine/network-config.js';
 
 const CONFIG: NetworkConfig = {

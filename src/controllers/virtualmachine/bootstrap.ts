@@ -6,18 +6,16 @@ import type { EventRecorder } from '../../runtime/events.js';
 import { isPlainObject } from '../../api/schema.js';
 import { apiPath, isDNSSubdomain } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
-import type { ObservedVM, VMProvider } from '../../providers/interface.js';
+import type { GuestIdentity, ObservedVM, VAppProperty, VMProvider } from '../../providers/interface.js';
 import {
   BootstrapDataError,
   cloudInitMetadata,
   decodeRawUserData,
-  guestInfo,
   MAX_DECODED_BYTES,
   renderCloudConfig,
   type SecretReader,
   type SecretRef,
 } from './cloud-init.js';
-import { customizationSpec, type Identity } from './customization.js';
 import { interfacesOf, type NetworkConfig } from './network-config.js';
 import type { VM } from './types.js';
 
@@ -76,7 +74,7 @@ export class GuestBootstrap {
       interfaces,
       sshAuthorizedKeys: ci.sshAuthorizedKeys,
     });
-    await this.provider.setExtraConfig(observed, guestInfo(metadata, userData));
+    await this.provider.writeCloudInit(observed, { metadata, userData });
   }
 
   /**
@@ -86,7 +84,7 @@ export class GuestBootstrap {
    */
   async customizeGuest(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
     const bootstrap = vm.spec!.bootstrap!;
-    let identity: Identity;
+    let identity: GuestIdentity;
     if (bootstrap.linuxPrep) {
       identity = { kind: 'linuxPrep', ...bootstrap.linuxPrep };
     } else {
@@ -121,8 +119,7 @@ export class GuestBootstrap {
         };
       }
     }
-    const macs = await this.provider.nicMACs(observed);
-    await this.provider.customize(observed, customizationSpec(networkConfig, macs, identity));
+    await this.provider.customizeGuest(observed, { identity, network: networkConfig });
     await this.client.request('PATCH', await this.client.objectPath(vm), {
       contentType: 'application/merge-patch+json',
       body: { metadata: { annotations: { [CUSTOMIZED_ANNOTATION]: new Date().toISOString() } } },
@@ -164,17 +161,17 @@ export class GuestBootstrap {
       wanted.push([p.key, value]);
     }
     const props = await this.provider.vAppProperties(observed);
-    const edits: Record<string, unknown>[] = [];
+    const edits: VAppProperty[] = [];
     for (const [id, value] of wanted) {
       const prop = props.find((p) => p.id === id);
       if (!prop) {
-        const known = props.map((p) => String(p.id)).join(', ') || 'none';
+        const known = props.map((p) => p.id).join(', ') || 'none';
         throw new BootstrapDataError(
           `spec.bootstrap.vAppConfig: "${id}" is not a vApp property of this VM (its image defines: ${known})`,
           'UnknownVAppProperty',
         );
       }
-      if (prop.value !== value) edits.push({ ...prop, value });
+      if (prop.value !== value) edits.push({ id, value });
     }
     if (edits.length > 0) await this.provider.setVAppProperties(observed, edits);
   }

@@ -1,9 +1,8 @@
-// Cloud-Init bootstrap data the way VMware's guestinfo datasource reads it: instance metadata (instance ID,
-// host name, a netplan v2 network config built from the intended network config and the NICs' MAC
-// addresses, SSH keys) and user data (the modelled cloudConfig rendered as #cloud-config, or a raw one from a
-// Secret), each gzipped and base64-encoded into the VM's ExtraConfig keys guestinfo.metadata and
-// guestinfo.userdata with their .encoding keys. Pure: Secrets are resolved by the caller's `secret` function.
-import { gzipSync, gunzipSync } from 'node:zlib';
+// Cloud-Init bootstrap data: instance metadata (instance ID, host name, a netplan v2 network config built from
+// the intended network config and the NICs' MAC addresses, SSH keys) and user data (the modelled cloudConfig
+// rendered as #cloud-config, or a raw one from a Secret, decoded within a bound). The provider puts them where
+// the guest reads them (vSphere: guestinfo). Pure: Secrets are resolved by the caller's `secret` function.
+import { gunzipSync } from 'node:zlib';
 import YAML from 'yaml';
 import type { ConfigInterface } from './network-config.js';
 
@@ -131,11 +130,6 @@ export async function renderCloudConfig(config: CloudConfigLike, secret: SecretR
  * about 1000:1, so a Secret well under its 1 MiB limit could otherwise expand to a gigabyte in the manager.
  */
 export const MAX_DECODED_BYTES = 1024 * 1024;
-/**
- * The largest value one guestinfo key may hold once encoded: VM Tools read guestinfo values of at most 64 KiB
- * (and all of them live in the VM's .vmx file, 1 MiB by default).
- */
-export const MAX_GUESTINFO_VALUE_BYTES = 64 * 1024;
 
 /**
  * Raw user data from a Secret: plain text, base64, or gzip+base64 (as the API allows) — returned plain. The
@@ -163,31 +157,4 @@ export function decodeRawUserData(value: string, field = 'bootstrap data'): stri
     if (/^(#cloud-config|#!|#include|Content-Type:)/.test(text)) return text;
   }
   return value;
-}
-
-const encode = (text: string) => gzipSync(Buffer.from(text, 'utf8')).toString('base64');
-
-/**
- * The guestinfo ExtraConfig keys for the metadata and (optional) user data. A value over the guestinfo limit
- * once encoded is a BootstrapDataError that names the limit (the guest could not read it).
- */
-export function guestInfo(metadata: string, userData?: string): Record<string, string> {
-  const entries: Record<string, string> = {
-    'guestinfo.metadata': encode(metadata),
-    'guestinfo.metadata.encoding': 'gzip+base64',
-    ...(userData !== undefined
-      ? { 'guestinfo.userdata': encode(userData), 'guestinfo.userdata.encoding': 'gzip+base64' }
-      : {}),
-  };
-  for (const key of ['guestinfo.metadata', 'guestinfo.userdata']) {
-    const size = entries[key]?.length ?? 0;
-    if (size > MAX_GUESTINFO_VALUE_BYTES) {
-      throw new BootstrapDataError(
-        `${key === 'guestinfo.userdata' ? 'Cloud-Init user data' : 'Cloud-Init metadata'} is ${size} bytes once ` +
-          `gzipped and base64-encoded, over the limit of ${MAX_GUESTINFO_VALUE_BYTES} bytes per guestinfo value`,
-        'BootstrapDataTooLarge',
-      );
-    }
-  }
-  return entries;
 }

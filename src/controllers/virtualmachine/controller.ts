@@ -369,25 +369,10 @@ export class VirtualMachineController implements Runnable {
         ]);
         return;
       }
+      // The zone: its label, else the configured zone with the fewest VMs (none configured: the provider says so).
       const { zone, obj: labelled } = await this.zoneFor(vm);
       vm = labelled;
-      if (!zone) {
-        return this.refuse(
-          vm,
-          new ProviderInputError('no zones are configured: add "zones" to ConfigMap vmop-provider-config', 'NoZones'),
-          conditions,
-        );
-      }
       try {
-        if (spec.guestID && !(await this.opts.provider.guestIDs(zone)).has(spec.guestID)) {
-          conditions.push(
-            fail(CONDITIONS.guestID, 'Invalid', `The specified guest ID value is not supported: ${spec.guestID}`),
-          );
-          throw new ProviderInputError(
-            `spec.guestID "${spec.guestID}" is not a guest OS identifier of zone ${zone}; list them with govc vm.option.info -cluster CLUSTER`,
-            'InvalidGuestID',
-          );
-        }
         observed = await this.opts.provider.createVM({
           ...ref,
           biosUUID: spec.biosUUID,
@@ -402,7 +387,14 @@ export class VirtualMachineController implements Runnable {
           storagePolicyID: deps.storage.storagePolicyID,
         });
       } catch (err) {
-        if (err instanceof ProviderInputError) return this.refuse(vm, err, conditions);
+        if (err instanceof ProviderInputError) {
+          if (err.reason === 'InvalidGuestID') {
+            conditions.push(
+              fail(CONDITIONS.guestID, 'Invalid', `The specified guest ID value is not supported: ${spec.guestID}`),
+            );
+          }
+          return this.refuse(vm, err, conditions);
+        }
         this.event(vm, 'Warning', 'CreateFailed', `creating the vSphere VM failed: ${message(err)}; retrying`);
         throw err;
       }

@@ -5,6 +5,7 @@
 // whose DHCP modes the same ConfigMap states, unless it names a Network object (or its namespace has a default
 // one), whose modes apply, and whose IP pool (through IPAM) gives addresses and gateways the spec does not.
 import type { KubeObject } from '../../runtime/kube-client.js';
+import type { ConfigInterface, NetworkConfig } from '../../providers/interface.js';
 
 export const NETWORK_CONFIGMAP = 'vmop-network-config';
 
@@ -51,21 +52,7 @@ export interface NetworkSpecLike {
   interfaces?: InterfaceSpecLike[];
 }
 
-export interface ConfigInterface {
-  name: string;
-  ip?: {
-    addresses?: string[];
-    dhcp?: { ip4?: { enabled: boolean }; ip6?: { enabled: boolean } };
-    gateway4?: string;
-    gateway6?: string;
-  };
-  dns?: { nameservers?: string[]; searchDomains?: string[] };
-}
-
-export interface NetworkConfig {
-  dns: { hostName: string; domainName?: string; nameservers?: string[]; searchDomains?: string[] };
-  interfaces?: ConfigInterface[];
-}
+export type { ConfigInterface, NetworkConfig };
 
 const nonEmpty = <T>(a: T[] | undefined): T[] | undefined => (a && a.length > 0 ? a : undefined);
 

@@ -66,7 +66,8 @@ function backingFor(network: string, opts: ConfigSpecOptions): VimObject {
 }
 
 export function buildConfigSpec(req: VMCreateRequest, opts: ConfigSpecOptions): VimObject {
-  const base = req.classConfigSpec ?? {};
+  // The class's configSpec is stored as its author wrote it (vSphere's JSON): read it as such.
+  const base: Record<string, unknown> = isObject(req.classConfigSpec) ? req.classConfigSpec : {};
   if (base._typeName !== undefined && base._typeName !== 'VirtualMachineConfigSpec') {
     throw new ProviderInputError(
       `the VirtualMachineClass configSpec has _typeName ${JSON.stringify(base._typeName)}; it must be VirtualMachineConfigSpec`,

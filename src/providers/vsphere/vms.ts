@@ -10,15 +10,23 @@ import type { Logger } from '../../runtime/logger.js';
 import {
   ProviderInputError,
   VMGoneError,
+  type CloudInitData,
   type DiskAttachment,
   type DiskInfo,
+  type GuestIdentity,
+  type GuestNIC,
+  type NetworkConfig,
   type ObservedVM,
   type PowerOperation,
   type VMCreateRequest,
   type VMOwner,
+  type VAppProperty,
   type VMProvider,
 } from '../interface.js';
 import { buildConfigSpec, EXTRA_CONFIG_KEYS } from './config-spec.js';
+import { customizationSpec } from './customization.js';
+import * as guest from './guest.js';
+import { guestInfo } from './guestinfo.js';
 import { FirstClassDisks } from './disks.js';
 import type { ConfigSource } from './images.js';
 import { Placement } from './placement.js';
@@ -152,6 +160,15 @@ export class VSphereVMProvider implements VMProvider {
 
   async createVM(req: VMCreateRequest): Promise<ObservedVM> {
     const s = await this.current();
+    if (!req.zone) {
+      throw new ProviderInputError('no zones are configured: add "zones" to ConfigMap vmop-provider-config', 'NoZones');
+    }
+    if (req.guestID && !(await this.guestIDs(req.zone)).has(req.guestID)) {
+      throw new ProviderInputError(
+        `spec.guestID "${req.guestID}" is not a guest OS identifier of zone ${req.zone}; list them with govc vm.option.info -cluster CLUSTER`,
+        'InvalidGuestID',
+      );
+    }
     const cluster = await s.placement.cluster(req.zone);
     const [folder, datastore] = await Promise.all([
       s.placement.folder(req.namespace),
@@ -294,63 +311,28 @@ export class VSphereVMProvider implements VMProvider {
       .map((d) => d.macAddress!);
   }
 
-  async setExtraConfig(vm: ObservedVM, entries: Record<string, string>): Promise<void> {
+  async writeCloudInit(vm: ObservedVM, data: CloudInitData): Promise<void> {
     const { conn } = await this.current();
-    await conn.api.reconfigure(
-      { type: 'VirtualMachine', value: vm.id },
-      {
-        _typeName: 'VirtualMachineConfigSpec',
-        extraConfig: Object.entries(entries).map(([key, value]) => ({ _typeName: 'OptionValue', key, value })),
-      },
-    );
+    await guest.writeExtraConfig(conn, vm, guestInfo(data.metadata, data.userData));
   }
 
-  async customize(vm: ObservedVM, spec: Record<string, unknown>): Promise<void> {
+  async customizeGuest(vm: ObservedVM, c: { identity: GuestIdentity; network: NetworkConfig }): Promise<void> {
     const { conn } = await this.current();
-    try {
-      await conn.api.customize({ type: 'VirtualMachine', value: vm.id }, spec as VimObject);
-    } catch (err) {
-      // Already customized for the next power-on (a retry after the task ran): nothing more to do.
-      if (err instanceof VimFault && err.is('CustomizationPending')) return;
-      if (err instanceof VimFault && (err.is('CustomizationFault') || err.is('InvalidArgument'))) {
-        throw new ProviderInputError(`vSphere refused the guest customization: ${err.message}`, 'CustomizationFailed');
-      }
-      if (err instanceof VimEncodeError) {
-        throw new ProviderInputError(`the guest customization is not valid: ${err.message}`, 'CustomizationFailed');
-      }
-      throw err;
-    }
+    await guest.customize(conn, vm, customizationSpec(c.network, await this.nicMACs(vm), c.identity));
   }
 
-  async vAppProperties(vm: ObservedVM): Promise<Record<string, unknown>[]> {
+  async vAppProperties(vm: ObservedVM): Promise<VAppProperty[]> {
     const { conn } = await this.current();
-    const { 'config.vAppConfig': vapp } = await conn.api.pc.one({ type: 'VirtualMachine', value: vm.id }, [
-      'config.vAppConfig',
-    ]);
-    return ((vapp as { property?: Record<string, unknown>[] } | undefined)?.property ?? []).map((p) => ({ ...p }));
+    return (await guest.vAppPropertyInfos(conn, vm)).map((p) => ({ id: String(p.id), value: String(p.value ?? '') }));
   }
 
-  async setVAppProperties(vm: ObservedVM, properties: Record<string, unknown>[]): Promise<void> {
+  async setVAppProperties(vm: ObservedVM, values: VAppProperty[]): Promise<void> {
     const { conn } = await this.current();
-    await conn.api.reconfigure(
-      { type: 'VirtualMachine', value: vm.id },
-      {
-        _typeName: 'VirtualMachineConfigSpec',
-        vAppConfig: {
-          _typeName: 'VmConfigSpec',
-          property: properties.map((info) => ({
-            _typeName: 'VAppPropertySpec',
-            operation: 'edit',
-            info: { ...info, _typeName: 'VAppPropertyInfo' },
-          })),
-        },
-      },
-    );
+    await guest.setVAppProperties(conn, vm, values);
   }
 
-  async guestNICs(vm: ObservedVM): Promise<Record<string, unknown>[]> {
+  async guestNICs(vm: ObservedVM): Promise<GuestNIC[]> {
     const { conn } = await this.current();
-    const { 'guest.net': net } = await conn.api.pc.one({ type: 'VirtualMachine', value: vm.id }, ['guest.net']);
-    return (net as Record<string, unknown>[] | undefined) ?? [];
+    return guest.guestNICs(conn, vm);
   }
 }

@@ -3,7 +3,7 @@
 // computer name and workgroup, or raw sysprep XML), global DNS, and one adapter mapping per NIC (matched
 // by MAC address, DHCP or fixed IP4/IP6 addresses with their gateways). Pure; applied once, before the first
 // power-on, with CustomizeVM_Task.
-import type { NetworkConfig } from './network-config.js';
+import type { GuestIdentity, NetworkConfig } from '../interface.js';
 
 type Vim = Record<string, unknown> & { _typeName: string };
 
@@ -44,30 +44,9 @@ function adapter(config: NonNullable<NetworkConfig['interfaces']>[number], mac: 
   return { _typeName: 'CustomizationAdapterMapping', ...(mac ? { macAddress: mac } : {}), adapter: settings };
 }
 
-export type Identity =
-  | { kind: 'linuxPrep'; timeZone?: string; hardwareClockIsUTC?: boolean }
-  | {
-      kind: 'sysprep';
-      rawXML?: string;
-      timeZone?: number;
-      fullName?: string;
-      orgName?: string;
-      /** Administrator password (from a Secret). */
-      password?: string;
-      autoLogon?: boolean;
-      autoLogonCount?: number;
-      /** Product key (from a Secret). */
-      productID?: string;
-      /** Join the network config's domain with this account and password (from a Secret)... */
-      domainAdmin?: string;
-      domainAdminPassword?: string;
-      /** ...or this workgroup (WORKGROUP by default). */
-      joinWorkgroup?: string;
-    };
-
 const password = (value: string): Vim => ({ _typeName: 'CustomizationPassword', value, plainText: true });
 
-export function customizationSpec(config: NetworkConfig, macs: string[], identity: Identity): Vim {
+export function customizationSpec(config: NetworkConfig, macs: string[], identity: GuestIdentity): Vim {
   const host = { _typeName: 'CustomizationFixedName', name: config.dns.hostName };
   const id: Vim =
     identity.kind === 'linuxPrep'
