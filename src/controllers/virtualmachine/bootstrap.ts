@@ -52,21 +52,14 @@ export class GuestBootstrap {
       userData = decodeRawUserData(await secret(ci.rawCloudConfig, field), field);
     } else if (ci.cloudConfig) userData = await renderCloudConfig(ci.cloudConfig, secret);
     const macs = await this.provider.nicMACs(observed);
-    const interfaces = interfacesOf(spec.network).map((i, n) => {
-      const extra = i as {
-        guestDeviceName?: string;
-        mtu?: number;
-        routes?: { to: string; via: string; metric?: number }[];
-      };
-      return {
-        name: i.name,
-        guestDeviceName: extra.guestDeviceName,
-        mtu: extra.mtu,
-        routes: extra.routes,
-        config: networkConfig.interfaces?.[n] ?? { name: i.name },
-        mac: macs[n],
-      };
-    });
+    const interfaces = interfacesOf(spec.network).map((i, n) => ({
+      name: i.name,
+      guestDeviceName: i.guestDeviceName,
+      mtu: i.mtu,
+      routes: i.routes,
+      config: networkConfig.interfaces?.[n] ?? { name: i.name },
+      mac: macs[n],
+    }));
     const metadata = cloudInitMetadata({
       instanceID: ci.instanceID || spec.biosUUID!,
       hostName: networkConfig.dns.hostName,

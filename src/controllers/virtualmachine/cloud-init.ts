@@ -5,6 +5,7 @@
 import { gunzipSync } from 'node:zlib';
 import YAML from 'yaml';
 import type { ConfigInterface } from './network-config.js';
+import type { CloudConfigSpec } from './types.js';
 
 export interface SecretRef {
   name: string;
@@ -81,17 +82,8 @@ export function cloudInitMetadata(input: MetadataInput): string {
   return YAML.stringify(doc, { lineWidth: 0 });
 }
 
-export interface CloudConfigLike {
-  timezone?: string;
-  defaultUserEnabled?: boolean;
-  users?: (Record<string, unknown> & { name: string; passwd?: SecretRef; hashed_passwd?: SecretRef })[];
-  runcmd?: unknown;
-  write_files?: (Record<string, unknown> & { path: string; content?: unknown })[];
-  ssh_pwauth?: boolean;
-}
-
 /** The modelled cloud-config as a #cloud-config document, its Secret references resolved. */
-export async function renderCloudConfig(config: CloudConfigLike, secret: SecretReader): Promise<string> {
+export async function renderCloudConfig(config: CloudConfigSpec, secret: SecretReader): Promise<string> {
   const doc: Record<string, unknown> = {};
   if (config.timezone) doc.timezone = config.timezone;
   if (config.users?.length) {

@@ -6,6 +6,7 @@ import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
 import type { Condition } from '../../runtime/status.js';
 import { notAssociated, storagePolicyID } from '../storage-classes.js';
+import type { VM } from './types.js';
 
 export const CONDITIONS = {
   classReady: 'VirtualMachineClassReady',
@@ -17,15 +18,6 @@ export const CONDITIONS = {
 } as const;
 
 export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
-
-export interface VMLike extends KubeObject {
-  spec?: {
-    className?: string;
-    imageName?: string;
-    image?: { kind?: string; name?: string };
-    storageClass?: string;
-  };
-}
 
 export interface ResolvedClass {
   name: string;
@@ -75,7 +67,7 @@ function readyCondition(obj: KubeObject): { status?: string; message?: string } 
   return conditions?.find((c) => c.type === 'Ready');
 }
 
-function resolveClass(vm: VMLike, c: DependencyCaches): ResolvedClass | ConditionUpdate {
+function resolveClass(vm: VM, c: DependencyCaches): ResolvedClass | ConditionUpdate {
   const ns = vm.metadata.namespace!;
   const name = vm.spec?.className;
   if (!name) return fail(CONDITIONS.classReady, 'NotFound', 'spec.className is empty');
@@ -101,7 +93,7 @@ function resolveClass(vm: VMLike, c: DependencyCaches): ResolvedClass | Conditio
   };
 }
 
-function resolveImage(vm: VMLike, c: DependencyCaches): ResolvedImage | ConditionUpdate {
+function resolveImage(vm: VM, c: DependencyCaches): ResolvedImage | ConditionUpdate {
   const ns = vm.metadata.namespace!;
   const ref = vm.spec?.image;
   const name = ref?.name || vm.spec?.imageName;
@@ -132,7 +124,7 @@ function resolveImage(vm: VMLike, c: DependencyCaches): ResolvedImage | Conditio
   return { kind, name, itemID };
 }
 
-function resolveStorage(vm: VMLike, c: DependencyCaches): ResolvedStorage | ConditionUpdate {
+function resolveStorage(vm: VM, c: DependencyCaches): ResolvedStorage | ConditionUpdate {
   const ns = vm.metadata.namespace!;
   const name = vm.spec?.storageClass;
   if (!name) return fail(CONDITIONS.storageReady, 'NotFound', 'spec.storageClass is empty');
@@ -150,7 +142,7 @@ function resolveStorage(vm: VMLike, c: DependencyCaches): ResolvedStorage | Cond
 }
 
 /** Resolves the class, image and storage class of a VM; `conditions` has one entry for each of the three. */
-export function resolveDependencies(vm: VMLike, caches: DependencyCaches): Resolved {
+export function resolveDependencies(vm: VM, caches: DependencyCaches): Resolved {
   const out: Resolved = { conditions: [] };
   const cls = resolveClass(vm, caches);
   if ('type' in cls) out.conditions.push(cls);

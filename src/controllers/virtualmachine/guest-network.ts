@@ -2,12 +2,13 @@
 // named after the spec's interfaces in device order, with addresses (prefix length, origin, state), MAC,
 // DHCP and DNS settings.
 import type { GuestNIC } from '../../providers/interface.js';
-import { interfacesOf, type NetworkSpecLike } from './network-config.js';
+import { interfacesOf } from './network-config.js';
+import type { NetworkSpec } from './types.js';
 
 const lower = (v: string | undefined) => (v ? v.toLowerCase() : undefined);
 
 /** status.network.interfaces from the guest's adapters (in device order), named after the spec's interfaces. */
-export function guestInterfaces(network: NetworkSpecLike | undefined, nics: GuestNIC[]): Record<string, unknown>[] {
+export function guestInterfaces(network: NetworkSpec | undefined, nics: GuestNIC[]): Record<string, unknown>[] {
   const names = interfacesOf(network).map((i) => i.name);
   return nics.map((n, i) => ({
     ...(names[i] ? { name: names[i] } : {}),

@@ -6,6 +6,7 @@
 // one), whose modes apply, and whose IP pool (through IPAM) gives addresses and gateways the spec does not.
 import type { KubeObject } from '../../runtime/kube-client.js';
 import type { ConfigInterface, NetworkConfig } from '../../providers/interface.js';
+import type { InterfaceSpec, NetworkSpec } from './types.js';
 
 export const NETWORK_CONFIGMAP = 'vmop-network-config';
 
@@ -32,32 +33,12 @@ export function networkDefaults(configMap: KubeObject | undefined): NetworkDefau
   };
 }
 
-export interface InterfaceSpecLike {
-  name: string;
-  addresses?: string[];
-  dhcp4?: boolean;
-  dhcp6?: boolean;
-  gateway4?: string;
-  gateway6?: string;
-  nameservers?: string[];
-  searchDomains?: string[];
-}
-
-export interface NetworkSpecLike {
-  hostName?: string;
-  domainName?: string;
-  disabled?: boolean;
-  nameservers?: string[];
-  searchDomains?: string[];
-  interfaces?: InterfaceSpecLike[];
-}
-
 export type { ConfigInterface, NetworkConfig };
 
 const nonEmpty = <T>(a: T[] | undefined): T[] | undefined => (a && a.length > 0 ? a : undefined);
 
 /** The interfaces a VM gets: the spec's, or one named eth0 (none when networking is disabled). */
-export function interfacesOf(network: NetworkSpecLike | undefined): InterfaceSpecLike[] {
+export function interfacesOf(network: NetworkSpec | undefined): InterfaceSpec[] {
   if (network?.disabled) return [];
   return network?.interfaces && network.interfaces.length > 0 ? network.interfaces : [{ name: 'eth0' }];
 }
@@ -75,7 +56,7 @@ export interface IPAMResult {
   gateway6?: string;
 }
 
-function configInterface(spec: InterfaceSpecLike, net: NetworkModes, ipam?: IPAMResult): ConfigInterface {
+function configInterface(spec: InterfaceSpec, net: NetworkModes, ipam?: IPAMResult): ConfigInterface {
   const dhcp4 = spec.dhcp4 === true || net.dhcp4;
   const dhcp6 = spec.dhcp6 === true || net.dhcp6;
   // Addresses: the spec's; else IPAM's, unless the network does DHCP4 and DHCP6 (then none).
@@ -108,7 +89,7 @@ function configInterface(spec: InterfaceSpecLike, net: NetworkModes, ipam?: IPAM
 /** The intended network configuration of a VM named `name` with `spec.network` = `network`. */
 export function intendedNetworkConfig(
   name: string,
-  network: NetworkSpecLike | undefined,
+  network: NetworkSpec | undefined,
   defaults: NetworkDefaults,
   /** The modes of each interface's network (Network objects); the ConfigMap's default network where missing. */
   modes: (NetworkModes | undefined)[] = [],

@@ -4,7 +4,8 @@
 import { DEFAULT_NETWORK_LABEL, NETWORK_GROUP } from '../../api/vmop/network.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
-import { interfacesOf, type NetworkModes, type NetworkSpecLike } from './network-config.js';
+import { interfacesOf, type NetworkModes } from './network-config.js';
+import type { NetworkSpec } from './types.js';
 
 export interface InterfaceNetwork {
   /** The Network object's name, when there is one. */
@@ -29,7 +30,7 @@ interface NetworkObject extends KubeObject {
 /** Each interface's network, or the error (worded for a condition) that stops the VM from being created. */
 export function resolveNetworks(
   namespace: string,
-  network: NetworkSpecLike | undefined,
+  network: NetworkSpec | undefined,
   networks: Informer,
 ): { interfaces: InterfaceNetwork[] } | { error: string; reason: string } {
   const fromObject = (obj: NetworkObject): InterfaceNetwork => ({

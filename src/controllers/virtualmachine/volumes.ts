@@ -8,13 +8,9 @@ import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
 import { bytesQuantity, parseQuantity } from '../../api/quantity.js';
 import { notAssociated, VSPHERE_CSI_DRIVER } from '../storage-classes.js';
+import type { VolumeSpec } from './types.js';
 
 export const ATTACHED_DISKS_ANNOTATION = 'vmop.dev/attached-disks';
-
-export interface VolumeSpecLike {
-  name: string;
-  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
-}
 
 export interface VolumeCaches {
   claims: Informer;
@@ -26,7 +22,7 @@ export type ResolvedVolume =
   { name: string; claim: string; diskID: string; limit?: string } | { name: string; claim: string; error: string };
 
 /** The volume's disk, or why it has none yet. */
-export function resolveVolume(namespace: string, volume: VolumeSpecLike, caches: VolumeCaches): ResolvedVolume {
+export function resolveVolume(namespace: string, volume: VolumeSpec, caches: VolumeCaches): ResolvedVolume {
   const claimName = volume.persistentVolumeClaim!.claimName;
   const base = { name: volume.name, claim: claimName };
   const claim = caches.claims.get(`${namespace}/${claimName}`) as
