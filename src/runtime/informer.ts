@@ -93,7 +93,16 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.indexers.set(name, values);
     const index = new Map<string, Set<string>>();
     this.indexes.set(name, index);
-    for (const [key, obj] of this.cache) for (const v of values(obj)) this.indexAdd(index, v, key);
+    for (const [key, obj] of this.cache) for (const v of this.valuesOf(values, obj)) this.indexAdd(index, v, key);
+  }
+
+  /** An index's values of one object; an object the function cannot read (malformed input) has none. */
+  private valuesOf(values: (obj: T) => string[], obj: T): string[] {
+    try {
+      return values(obj);
+    } catch {
+      return [];
+    }
   }
 
   /** The cached objects whose index `name` has `value`. */
@@ -118,13 +127,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     for (const [name, values] of this.indexers) {
       const index = this.indexes.get(name)!;
       if (old) {
-        for (const v of values(old)) {
+        for (const v of this.valuesOf(values, old)) {
           const keys = index.get(v);
           keys?.delete(key);
           if (keys?.size === 0) index.delete(v);
         }
       }
-      if (obj) for (const v of values(obj)) this.indexAdd(index, v, key);
+      if (obj) for (const v of this.valuesOf(values, obj)) this.indexAdd(index, v, key);
     }
     if (obj) this.cache.set(key, obj);
     else this.cache.delete(key);

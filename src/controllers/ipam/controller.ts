@@ -10,7 +10,8 @@ import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import { NETWORK_API_VERSION, NETWORK_GROUP } from '../../api/vmop/network.js';
 import { Controller } from '../../runtime/controller.js';
 import { SharedCache } from '../../runtime/cache.js';
-import { Informer, objectKey } from '../../runtime/informer.js';
+import { parseRefKey, refKey } from '../../runtime/object-ref.js';
+import { Informer } from '../../runtime/informer.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
@@ -47,8 +48,10 @@ export interface IPAMProviderOptions {
   cache?: SharedCache;
 }
 
-const CLAIM = 'claim:';
-const POOL = 'pool:';
+const KINDS = ['IPAddressClaim', 'IPPool'] as const;
+/** The queue key of a claim or a pool (namespace/name). */
+const claimKey = (namespace: string | undefined, name: string) => refKey({ kind: 'IPAddressClaim', namespace, name });
+const poolKey = (namespace: string | undefined, name: string) => refKey({ kind: 'IPPool', namespace, name });
 const POOL_LABEL = 'ipam.vmop.dev/pool';
 /** Indexes of claims and addresses by the pool they name, and of addresses by their claim ("namespace/name"). */
 const BY_POOL = 'ipam.pool';
@@ -79,12 +82,15 @@ export class IPAMProvider implements Runnable {
       a.spec?.claimRef?.name ? [`${a.metadata.namespace}/${a.spec.claimRef.name}`] : [],
     );
     const claimsOfPool = (ns: string | undefined, pool: string) =>
-      this.claims.byIndex(BY_POOL, `${ns}/${pool}`).map((c) => CLAIM + objectKey(c));
+      this.claims.byIndex(BY_POOL, `${ns}/${pool}`).map((c) => claimKey(ns, String(c.metadata.name)));
     this.controller = new Controller({
       name: this.name,
       reconciler: { reconcile: (key) => this.reconcile(key) },
       sources: [
-        { informer: this.claims as unknown as Informer, keys: (c) => [CLAIM + objectKey(c)] },
+        {
+          informer: this.claims as unknown as Informer,
+          keys: (c) => [claimKey(c.metadata.namespace, String(c.metadata.name))],
+        },
         {
           informer: this.addresses as unknown as Informer,
           // An address that comes or goes changes its claim, its pool's count, and (when freed) the waiting claims.
@@ -92,15 +98,18 @@ export class IPAMProvider implements Runnable {
             const ns = a.metadata.namespace;
             const spec = (a as Address).spec;
             return [
-              CLAIM + `${ns}/${spec.claimRef.name}`,
-              POOL + `${ns}/${spec.poolRef.name}`,
+              claimKey(ns, spec.claimRef.name),
+              poolKey(ns, spec.poolRef.name),
               ...(event === 'delete' ? claimsOfPool(ns, spec.poolRef.name) : []),
             ];
           },
         },
         {
           informer: this.pools as unknown as Informer,
-          keys: (p) => [POOL + objectKey(p), ...claimsOfPool(p.metadata.namespace, String(p.metadata.name))],
+          keys: (p) => [
+            poolKey(p.metadata.namespace, String(p.metadata.name)),
+            ...claimsOfPool(p.metadata.namespace, String(p.metadata.name)),
+          ],
         },
       ],
       concurrency: 4,
@@ -118,7 +127,8 @@ export class IPAMProvider implements Runnable {
   }
 
   private reconcile(key: string): Promise<void> {
-    return key.startsWith(CLAIM) ? this.allocate(key.slice(CLAIM.length)) : this.count(key.slice(POOL.length));
+    const ref = parseRefKey(key, KINDS);
+    return ref.kind === 'IPAddressClaim' ? this.allocate(ref.key) : this.count(ref.key);
   }
 
   private addressesOfPool(ns: string, pool: string): Address[] {

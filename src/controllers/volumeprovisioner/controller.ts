@@ -12,7 +12,8 @@ import type { DiskProvider } from '../../providers/interface.js';
 import { Controller } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { SharedCache } from '../../runtime/cache.js';
-import { Informer, objectKey } from '../../runtime/informer.js';
+import { parseRefKey, refKey } from '../../runtime/object-ref.js';
+import { Informer } from '../../runtime/informer.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
@@ -60,8 +61,10 @@ export interface VolumeProvisionerOptions {
   cache?: SharedCache;
 }
 
-const CLAIM = 'claim:';
-const VOLUME = 'volume:';
+const KINDS = ['PersistentVolumeClaim', 'PersistentVolume'] as const;
+const claimKey = (c: PVC) =>
+  refKey({ kind: 'PersistentVolumeClaim', namespace: c.metadata.namespace, name: String(c.metadata.name) });
+const volumeKey = (v: PV) => refKey({ kind: 'PersistentVolume', name: String(v.metadata.name) });
 
 export class VolumeProvisioner implements Runnable {
   readonly name = 'volumeprovisioner';
@@ -82,13 +85,13 @@ export class VolumeProvisioner implements Runnable {
       this.claims
         .list()
         .filter((c) => !c.spec?.volumeName && (!namespace || c.metadata.namespace === namespace))
-        .map((c) => CLAIM + objectKey(c));
+        .map(claimKey);
     this.controller = new Controller({
       name: this.name,
       reconciler: { reconcile: (key) => this.reconcile(key) },
       sources: [
-        { informer: this.claims as unknown as Informer, keys: (c) => [CLAIM + objectKey(c)] },
-        { informer: this.volumes as unknown as Informer, keys: (v) => [VOLUME + objectKey(v)] },
+        { informer: this.claims as unknown as Informer, keys: (c) => [claimKey(c as PVC)] },
+        { informer: this.volumes as unknown as Informer, keys: (v) => [volumeKey(v as PV)] },
         // A class or an association that appears may let waiting claims go ahead.
         { informer: this.classes, keys: () => claimsOf() },
         { informer: this.quotas, keys: (q) => claimsOf(q.metadata.namespace) },
@@ -108,7 +111,8 @@ export class VolumeProvisioner implements Runnable {
   }
 
   private reconcile(key: string): Promise<void> {
-    return key.startsWith(CLAIM) ? this.provision(key.slice(CLAIM.length)) : this.reclaim(key.slice(VOLUME.length));
+    const ref = parseRefKey(key, KINDS);
+    return ref.kind === 'PersistentVolumeClaim' ? this.provision(ref.key) : this.reclaim(ref.key);
   }
 
   /** The class of a claim, when it is one this provisioner serves. */
