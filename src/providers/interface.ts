@@ -187,7 +187,7 @@ export interface VAppProperty {
   value: string;
 }
 
-/** A guest network adapter as VM Tools report it. */
+/** A guest network adapter as VM Tools report it (MAC, address origin and state in lower case). */
 export interface GuestNIC {
   /** Device key of the VM's adapter (device order is the order of spec.network.interfaces). */
   deviceKey: number;

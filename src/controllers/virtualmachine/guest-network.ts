@@ -1,11 +1,9 @@
-// status.network.interfaces: the guest's network adapters as VM Tools report them (vSphere's guest.net),
-// named after the spec's interfaces in device order, with addresses (prefix length, origin, state), MAC,
-// DHCP and DNS settings.
+// status.network.interfaces: the guest's network adapters as the provider reports them (already in device
+// order, MACs, origins and states lower-case), named after the spec's interfaces, with addresses (prefix
+// length, origin, state), MAC, DHCP and DNS settings.
 import type { GuestNIC } from '../../providers/interface.js';
 import { interfacesOf } from './network-config.js';
 import type { NetworkSpec } from './types.js';
-
-const lower = (v: string | undefined) => (v ? v.toLowerCase() : undefined);
 
 /** status.network.interfaces from the guest's adapters (in device order), named after the spec's interfaces. */
 export function guestInterfaces(network: NetworkSpec | undefined, nics: GuestNIC[]): Record<string, unknown>[] {
@@ -27,13 +25,13 @@ export function guestInterfaces(network: NetworkSpec | undefined, nics: GuestNIC
         ? {
             addresses: n.addresses.map((a) => ({
               address: a.prefixLength !== undefined ? `${a.ip}/${a.prefixLength}` : a.ip,
-              ...(lower(a.origin) ? { origin: lower(a.origin) } : {}),
-              ...(lower(a.state) ? { state: lower(a.state) } : {}),
+              ...(a.origin ? { origin: a.origin } : {}),
+              ...(a.state ? { state: a.state } : {}),
               ...(a.lifetime ? { lifetime: a.lifetime } : {}),
             })),
           }
         : {}),
-      ...(n.macAddress ? { macAddr: n.macAddress.toLowerCase() } : {}),
+      ...(n.macAddress ? { macAddr: n.macAddress } : {}),
     },
     ...(n.dns ? { dns: { ...n.dns } } : {}),
   }));
