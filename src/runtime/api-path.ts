@@ -5,8 +5,6 @@
 
 import { isDNSLabel, isDNSSubdomain } from '../api/names.js';
 
-export { isDNSLabel, isDNSSubdomain };
-
 declare const apiPathBrand: unique symbol;
 
 /** A REST path built by `apiPath` (or one of KubeClient's path helpers); plain strings do not type-check. */
@@ -27,8 +25,11 @@ export class InvalidPathSegmentError extends Error {
 const VERSION = /^v[0-9]+((alpha|beta)[0-9]+)?$/;
 const RESOURCE = /^[a-z][a-z0-9.-]*$/;
 
-/** The API server's rule for any object name in a path (apimachinery's path segment validation). */
-function checkName(part: string, value: string): void {
+/**
+ * An object name as a path segment: checked by the API server's rule for names in paths (apimachinery's path
+ * segment validation), then percent-encoded.
+ */
+function nameSegment(part: string, value: string): string {
   if (value === '') throw new InvalidPathSegmentError(part, value, 'may not be empty');
   if (value.length > 253) throw new InvalidPathSegmentError(part, value, 'may not be longer than 253 characters');
   if (value === '.' || value === '..') throw new InvalidPathSegmentError(part, value, 'may not be "." or ".."');
@@ -37,6 +38,13 @@ function checkName(part: string, value: string): void {
   if (!/^[\x21-\x7e]+$/.test(value)) {
     throw new InvalidPathSegmentError(part, value, 'may contain only printable ASCII characters');
   }
+  return encodeURIComponent(value);
+}
+
+/** A subresource ("status", "finalizers") as a path segment. */
+function subresourceSegment(value: string): string {
+  if (!/^[a-z]+$/.test(value)) throw new InvalidPathSegmentError('subresource', value, 'must be lower-case letters');
+  return value;
 }
 
 export interface PathParts {
@@ -81,30 +89,20 @@ export function apiPath(parts: PathParts): APIPath {
   } else if (parts.name !== undefined) {
     throw new InvalidPathSegmentError('resource', '', 'is needed with a name');
   }
-  if (parts.name !== undefined) {
-    checkName(`${parts.resource ?? 'object'} name`, parts.name);
-    segments.push(encodeURIComponent(parts.name));
-  }
+  if (parts.name !== undefined) segments.push(nameSegment(`${parts.resource ?? 'object'} name`, parts.name));
   if (parts.subresource !== undefined) {
     if (parts.name === undefined) throw new InvalidPathSegmentError('name', '', 'is needed with a subresource');
-    if (!/^[a-z]+$/.test(parts.subresource)) {
-      throw new InvalidPathSegmentError('subresource', parts.subresource, 'must be lower-case letters');
-    }
-    segments.push(parts.subresource);
+    segments.push(subresourceSegment(parts.subresource));
   }
   return `/${segments.join('/')}` as APIPath;
 }
 
 /** Appends a subresource ("status") to an object path. */
 export function subresourcePath(objectPath: APIPath, subresource: string): APIPath {
-  if (!/^[a-z]+$/.test(subresource)) {
-    throw new InvalidPathSegmentError('subresource', subresource, 'must be lower-case letters');
-  }
-  return `${objectPath}/${subresource}` as APIPath;
+  return `${objectPath}/${subresourceSegment(subresource)}` as APIPath;
 }
 
 /** Appends an object name to a collection path (checked and encoded as apiPath does). */
 export function memberPath(collection: APIPath, name: string): APIPath {
-  checkName('name', name);
-  return `${collection}/${encodeURIComponent(name)}` as APIPath;
+  return `${collection}/${nameSegment('name', name)}` as APIPath;
 }

@@ -136,14 +136,7 @@ export class LeaderElector {
     const log = this.opts.logger;
     let lastRenew = 0;
     while (!signal.aborted) {
-      let ok = false;
-      try {
-        // A leader's attempt must end before its renew deadline; a candidate's within the retry period.
-        const left = this.leading ? lastRenew + this.renewDeadline - Date.now() : this.renewDeadline / 2;
-        ok = await this.tryAcquireOrRenew(new Date(), Math.max(100, Math.min(this.renewDeadline / 2, left)));
-      } catch (err) {
-        log?.warn({ err: err instanceof Error ? err.message : err }, 'leader election: cannot reach the lease');
-      }
+      const ok = await this.attempt(lastRenew);
       const now = Date.now();
       if (ok) {
         lastRenew = now;
@@ -155,7 +148,7 @@ export class LeaderElector {
           );
           onStarted();
         }
-      } else if (this.leading && now - lastRenew > this.renewDeadline) {
+      } else if (this.overdue(lastRenew)) {
         this.leading = false;
         log?.error({ identity: this.opts.identity }, 'lost leadership: could not renew the lease in time');
         onStopped();
@@ -173,8 +166,8 @@ export class LeaderElector {
     while (!done) {
       await Promise.race([work, new Promise((r) => setTimeout(r, this.retryPeriod))]);
       if (done) break;
-      if (await this.tryAcquireOrRenew().catch(() => false)) lastRenew = Date.now();
-      else if (Date.now() - lastRenew > this.renewDeadline) {
+      if (await this.attempt(lastRenew)) lastRenew = Date.now();
+      else if (this.overdue(lastRenew)) {
         this.leading = false;
         log?.error({ identity: this.opts.identity }, 'lost leadership while shutting down');
         onStopped();
@@ -182,6 +175,28 @@ export class LeaderElector {
       }
     }
     await this.release().catch(() => undefined);
+  }
+
+  /**
+   * One attempt to acquire or renew, bounded so that a leader's ends before its renew deadline (a candidate's
+   * within half of it); an error counts as a failed attempt.
+   */
+  private async attempt(lastRenew: number): Promise<boolean> {
+    const left = this.leading ? lastRenew + this.renewDeadline - Date.now() : this.renewDeadline / 2;
+    try {
+      return await this.tryAcquireOrRenew(new Date(), Math.max(100, Math.min(this.renewDeadline / 2, left)));
+    } catch (err) {
+      this.opts.logger?.warn(
+        { err: err instanceof Error ? err.message : err },
+        'leader election: cannot reach the lease',
+      );
+      return false;
+    }
+  }
+
+  /** The leader has not renewed within its renew deadline: it must stop acting. */
+  private overdue(lastRenew: number): boolean {
+    return this.leading && Date.now() - lastRenew > this.renewDeadline;
   }
 
   /** Gives the lease up (on a clean shutdown), so another candidate takes over at once. */

@@ -173,14 +173,19 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       };
       if (!handler) return finish(reply(404, 'no webhook at this path'));
       if (req.method !== 'POST') return finish(reply(405, 'admission reviews are POSTed'));
+      const tooLarge = () => reply(413, `the body is larger than ${MAX_BODY_BYTES} bytes`);
+      // Beyond a bound: 429, and the client may retry in a second.
+      const busy = (why: string) => {
+        res.setHeader('Retry-After', '1');
+        return reply(429, `${why}; retry`);
+      };
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > MAX_BODY_BYTES) {
         req.resume();
-        return finish(reply(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+        return finish(tooLarge());
       }
       if (inFlight >= maxInFlight) {
-        res.setHeader('Retry-After', '1');
-        finish(reply(429, 'too many admission requests at once; retry'));
+        finish(busy('too many admission requests at once'));
         req.destroy();
         return;
       }
@@ -203,12 +208,9 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       };
       req.on('data', (chunk: Buffer) => {
         if (done) return;
-        if (size + chunk.length > MAX_BODY_BYTES) {
-          return refuse(reply(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
-        }
+        if (size + chunk.length > MAX_BODY_BYTES) return refuse(tooLarge());
         if (buffered + chunk.length > maxBuffered) {
-          res.setHeader('Retry-After', '1');
-          return refuse(reply(429, 'the admission server is holding too many request bodies; retry'));
+          return refuse(busy('the admission server is holding too many request bodies'));
         }
         size += chunk.length;
         buffered += chunk.length;

@@ -4,7 +4,9 @@
 // into a condition; user data never reaches logs, Events or status.
 import type { EventRecorder } from '../../runtime/events.js';
 import { isPlainObject } from '../../api/schema.js';
-import { apiPath, isDNSSubdomain } from '../../runtime/api-path.js';
+import { isDNSSubdomain } from '../../api/names.js';
+import { SYSPREP_SECRET_FIELDS } from '../../api/v1alpha3/secret-refs.js';
+import { apiPath } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { GuestIdentity, ObservedVM, VAppProperty, VMProvider } from '../../providers/interface.js';
 import {
@@ -88,26 +90,23 @@ export class GuestBootstrap {
         identity = { kind: 'sysprep', rawXML: decodeRawUserData(await secret(sp.rawSysprep, field), field) };
       } else {
         const { gui, user, ident } = sysprepAnswers(sp.sysprep);
-        // Each selector's key defaults as VM Operator defaults it (SYSPREP_SECRET_FIELDS).
-        const read = async (ref: SecretRef | undefined, at: string, defaultKey: string) =>
-          ref
-            ? secret({ name: ref.name, key: ref.key || defaultKey }, `spec.bootstrap.sysprep.sysprep.${at}`)
-            : undefined;
+        // Each selector's key defaults as VM Operator defaults it (the table admission checks them by, too).
+        const read = async (ref: SecretRef | undefined, at: string) => {
+          if (!ref) return undefined;
+          const defaultKey = SYSPREP_SECRET_FIELDS.find((f) => f.path.join('.') === at)!.defaultKey;
+          return secret({ name: ref.name, key: ref.key || defaultKey }, `spec.bootstrap.sysprep.sysprep.${at}`);
+        };
         identity = {
           kind: 'sysprep',
           timeZone: gui?.timeZone,
           autoLogon: gui?.autoLogon,
           autoLogonCount: gui?.autoLogonCount,
-          password: await read(gui?.password, 'guiUnattended.password', 'password'),
+          password: await read(gui?.password, 'guiUnattended.password'),
           fullName: user?.fullName,
           orgName: user?.orgName,
-          productID: await read(user?.productID, 'userData.productID', 'product_id'),
+          productID: await read(user?.productID, 'userData.productID'),
           domainAdmin: ident?.domainAdmin,
-          domainAdminPassword: await read(
-            ident?.domainAdminPassword,
-            'identification.domainAdminPassword',
-            'domain_admin_password',
-          ),
+          domainAdminPassword: await read(ident?.domainAdminPassword, 'identification.domainAdminPassword'),
           joinWorkgroup: ident?.joinWorkgroup,
         };
       }

@@ -629,8 +629,8 @@ export class VirtualMachineController implements Runnable {
     const status = vm.status?.network;
     if (status?.interfaces && (status.primaryIP4 === observed.guestIP || status.primaryIP6 === observed.guestIP))
       return {};
-    // The one cast left of the VM's status: guest NICs are built from vSphere's objects here, in the schema's
-    // shape, until parsing them moves behind the provider (issue #14, step 3).
+    // The one cast left of the VM's status: guestInterfaces builds the schema's shape from the provider's
+    // GuestNICs without typing the address origin and state as the schema's enums.
     const interfaces = guestInterfaces(vm.spec?.network, await this.opts.provider.guestNICs(observed));
     return { interfaces: interfaces as NetworkStatus['interfaces'] };
   }

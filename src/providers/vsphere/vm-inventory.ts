@@ -179,11 +179,8 @@ export class VMInventory {
    * already removed); the next lookup by instance UUID asks vSphere.
    */
   forget(id: string): void {
-    const uuid = this.vms.get(id)?.['config.instanceUuid'];
-    this.vms.delete(id);
-    if (typeof uuid === 'string' && this.byInstanceUUID.get(uuid.toLowerCase()) === id) {
-      this.byInstanceUUID.delete(uuid.toLowerCase());
-    }
+    // As if the feed had reported it leaving, without telling the listeners.
+    this.apply([{ kind: 'leave', obj: { type: 'VirtualMachine', value: id } }], false, false);
   }
 
   /**

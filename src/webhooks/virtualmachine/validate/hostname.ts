@@ -1,17 +1,13 @@
 // The guest's host name (spec.network.hostName, else metadata.name) must be a DNS label (RFC 1123), at most
 // 15 characters for Sysprep (Windows) guests; the domain name must be a DNS name whose top-level label has
 // two or more letters; together they stay within 255 characters.
+import { isDNSLabel } from '../../../api/names.js';
 import type { FieldError } from '../../../api/schema.js';
 import type { VMValidationContext } from './context.js';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DOMAIN_LABEL = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 const LABEL_RULE =
   "must be a valid DNS label (RFC 1123): at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
-
-export function isDNSLabel(value: string): boolean {
-  return value.length <= 63 && DNS_LABEL.test(value);
-}
 
 function domainProblem(domain: string): string | undefined {
   const labels = domain.split('.');

@@ -1,7 +1,7 @@
 // spec.volumes: every volume has a unique DNS-label name, a PVC volume names its claim, no claim is used twice,
 // and PVC volumes are read-write.
 import type { FieldError } from '../../../api/schema.js';
-import { isDNSLabel } from './hostname.js';
+import { isDNSLabel } from '../../../api/names.js';
 import type { VMValidationContext } from './context.js';
 
 export function validateVolumes(ctx: VMValidationContext): FieldError[] {
