@@ -1,17 +1,52 @@
 // Static addresses through the Cluster API IPAM contract, served by vmop's provider for its IPPool kind: 100
 // VMs created at once on one pool get 100 distinct addresses (IPAddressClaim → IPAddress, shown in their
 // intended network config), all released when the VMs are deleted; an exhausted pool is a clear condition on
-// the VM, which is created as soon as an address is free again.
+// the VM, which is created as soon as an address is free again; a provider whose cache lags behind its own
+// writes still gives a claim one address.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CLUSTER_RULES, grantedPermissions, NAMESPACE_RULES } from '../../src/install/rbac.js';
-import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
+import { Registry } from 'prom-client';
+import { IPAMProvider } from '../../src/controllers/ipam/controller.js';
+import { kubeConfigFrom } from '../../src/devenv/seed.js';
+import type { APIPath } from '../../src/runtime/api-path.js';
+import { KubeClient, type KubeObject, type RequestOptions } from '../../src/runtime/kube-client.js';
+import { createLogger } from '../../src/runtime/logger.js';
 import { client, ground } from '../support/ground.js';
 import { apiUsage } from '../support/metrics.js';
 import { vmPath, rawPath } from '../support/vm.js';
 import { condition, eventually, getVM, vm, vmNamespace, waitForGone, type VMObject } from '../support/vms.js';
 
 const IPAM = '/apis/ipam.cluster.x-k8s.io/v1beta1';
+
+/** A client whose informers see IPAddresses as they were at one past resourceVersion, with no news after it. */
+class LaggingAddresses extends KubeClient {
+  listedStale = false;
+  constructor(
+    kc: ConstructorParameters<typeof KubeClient>[0],
+    private readonly at: string,
+  ) {
+    super(kc);
+  }
+
+  override request<T = unknown>(method: string, path: APIPath, opts: RequestOptions = {}): Promise<T> {
+    // Only the informer's list of every address (no label selector) is served from the past.
+    if (method === 'GET' && path.endsWith('/ipaddresses') && !opts.query?.labelSelector) {
+      this.listedStale = true;
+      return super.request<T>(method, path, {
+        ...opts,
+        query: { ...opts.query, resourceVersion: this.at, resourceVersionMatch: 'Exact' },
+      });
+    }
+    return super.request<T>(method, path, opts);
+  }
+
+  override watch(...args: Parameters<KubeClient['watch']>): Promise<void> {
+    const [path, , , signal] = args;
+    if (!path.endsWith('/ipaddresses')) return super.watch(...args);
+    return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+  }
+}
 
 function pool(ns: string, name: string, addresses: string[]): KubeObject {
   return {
@@ -134,6 +169,69 @@ describe('VM controller: IPAM', () => {
         60_000,
       );
       assert.equal(condition(second, 'VirtualMachineNetworkReady')?.status, 'True');
+    },
+  );
+
+  it(
+    'gives a claim no second address when its cache has not yet seen the one the claim holds',
+    { timeout: 120_000 },
+    async () => {
+      const ns = await vmNamespace('ipstale');
+      await c.create(pool(ns, 'three', ['10.20.0.60-10.20.0.62']));
+      const before = await c.request<{ metadata: { resourceVersion: string } }>(
+        'GET',
+        rawPath(`${IPAM}/namespaces/${ns}/ipaddresses`),
+      );
+      await c.create({
+        apiVersion: 'ipam.cluster.x-k8s.io/v1beta1',
+        kind: 'IPAddressClaim',
+        metadata: { name: 'held', namespace: ns },
+        spec: { poolRef: { apiGroup: 'vmop.dev', kind: 'IPPool', name: 'three' } },
+      });
+      const answered = await eventually('the shared manager answers the claim', async () => {
+        const claim = await c.get<KubeObject & { status?: { addressRef?: { name: string } } }>(
+          'ipam.cluster.x-k8s.io/v1beta1',
+          'IPAddressClaim',
+          'held',
+          ns,
+        );
+        return claim.status?.addressRef?.name;
+      });
+
+      // A second provider whose view of the addresses is the API server's own from before the address was made
+      // (listed at that resourceVersion), its address watch silent: a cache that lags, as one can.
+      const stale = new LaggingAddresses(kubeConfigFrom(ground().kubeconfig, 'admin'), before.metadata.resourceVersion);
+      const registry = new Registry();
+      const provider = new IPAMProvider({ client: stale, logger: createLogger({ level: 'silent' }), registry });
+      const stop = new AbortController();
+      const running = provider.start(stop.signal);
+      try {
+        await eventually('the lagging provider reconciled the claim and the pool', async () => {
+          const m = await registry.getSingleMetric('vmop_reconcile_total')?.get();
+          const done = (m?.values ?? []).reduce((n, v) => n + v.value, 0);
+          return done >= 2 && stale.listedStale ? true : undefined;
+        });
+      } finally {
+        stop.abort();
+        await running.catch(() => undefined);
+        stale.close();
+      }
+      const addresses = await c.request<{ items: { metadata: { name: string } }[] }>(
+        'GET',
+        rawPath(`${IPAM}/namespaces/${ns}/ipaddresses`),
+      );
+      assert.deepEqual(
+        addresses.items.map((a) => a.metadata.name),
+        [answered],
+        'the claim holds the one address it was given',
+      );
+      const claim = await c.get<KubeObject & { status?: { addressRef?: { name: string } } }>(
+        'ipam.cluster.x-k8s.io/v1beta1',
+        'IPAddressClaim',
+        'held',
+        ns,
+      );
+      assert.equal(claim.status?.addressRef?.name, answered);
     },
   );
 

@@ -4,7 +4,9 @@
 // or replicas allocate at once. Addresses are owned by their claim: deleting the claim releases the address
 // (deleted here at once, and by the garbage collector through the owner reference anyway). An exhausted pool
 // is a Ready=False condition on the claim, not an error loop; the claim is looked at again when an address
-// of the pool is released.
+// of the pool is released. The cache may lag behind the provider's own writes (the claim's status change can
+// arrive before the address it names), so before a claim is given an address the API server itself is asked
+// whether it already holds one: a claim never gets two.
 import type { Registry } from 'prom-client';
 import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import { NETWORK_API_VERSION, NETWORK_GROUP } from '../../api/vmop/network.js';
@@ -53,6 +55,10 @@ const KINDS = ['IPAddressClaim', 'IPPool'] as const;
 const claimKey = (namespace: string | undefined, name: string) => refKey({ kind: 'IPAddressClaim', namespace, name });
 const poolKey = (namespace: string | undefined, name: string) => refKey({ kind: 'IPPool', namespace, name });
 const POOL_LABEL = 'ipam.vmop.dev/pool';
+/** The UID of the claim an address was made for: what the API server is asked before a second one is made. */
+const CLAIM_UID_LABEL = 'ipam.vmop.dev/claim-uid';
+/** Label values are at most 63 characters; a longer pool name is not written as a label. */
+const MAX_LABEL_VALUE = 63;
 /** Indexes of claims and addresses by the pool they name, and of addresses by their claim ("namespace/name"). */
 const BY_POOL = 'ipam.pool';
 const BY_CLAIM = 'ipam.claim';
@@ -146,7 +152,7 @@ export class IPAMProvider implements Runnable {
     }
     const ref = claim.spec?.poolRef;
     if (!ours(ref)) return;
-    const mine = held.find((a) => a.spec.poolRef.name === ref.name);
+    const mine = held.find((a) => a.spec.poolRef.name === ref.name) ?? (await this.heldLive(claim, ref.name));
     if (mine) return this.answer(claim, { addressRef: mine.metadata.name!, ready: true });
     const pool = this.pools.get(`${ns}/${ref.name}`);
     if (!pool) {
@@ -173,7 +179,10 @@ export class IPAMProvider implements Runnable {
         metadata: {
           name: addressObjectName(ref.name, ip),
           namespace: ns,
-          labels: { [POOL_LABEL]: ref.name },
+          labels: {
+            ...(ref.name.length <= MAX_LABEL_VALUE ? { [POOL_LABEL]: ref.name } : {}),
+            ...(claim.metadata.uid ? { [CLAIM_UID_LABEL]: claim.metadata.uid } : {}),
+          },
           ownerReferences: [
             {
               apiVersion: CAPI_IPAM_API_VERSION,
@@ -208,6 +217,20 @@ export class IPAMProvider implements Runnable {
       reason: 'PoolExhausted',
       message: `IPPool "${ref.name}" has no free address (${used.size} of ${expanded.addresses.length} in use)`,
     });
+  }
+
+  /**
+   * The claim's address from the pool as the API server has it now (a consistent read), for when the cache
+   * shows none: the cache may not have caught up with an address made for this claim a moment ago.
+   */
+  private async heldLive(claim: Claim, pool: string): Promise<Address | undefined> {
+    if (!claim.metadata.uid) return undefined;
+    const list = await this.opts.client.request<{ items: Address[] }>(
+      'GET',
+      apiPath({ apiVersion: CAPI_IPAM_API_VERSION, resource: 'ipaddresses', namespace: claim.metadata.namespace }),
+      { query: { labelSelector: `${CLAIM_UID_LABEL}=${claim.metadata.uid}` } },
+    );
+    return list.items.find((a) => a.spec?.claimRef?.name === claim.metadata.name && a.spec.poolRef?.name === pool);
   }
 
   /** Writes the claim's status (addressRef and the Ready condition), when it changes. */
