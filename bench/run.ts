@@ -1,5 +1,6 @@
 // `npm run bench [name…]`: runs the benchmarks and prints their figures beside their references.
 import { benchAdmissionHandler, benchApplyOverhead } from './admission.js';
+import { benchMemory } from './memory.js';
 import { benchVMs } from './vms.js';
 import { benchVSphereClient } from './vsphere.js';
 
@@ -8,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   'admission-apply': benchApplyOverhead,
   'vsphere-client': benchVSphereClient,
   vms: benchVMs,
+  memory: benchMemory,
 };
 
 async function main(): Promise<void> {

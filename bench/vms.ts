@@ -7,7 +7,6 @@
 // `npm run bench vms -- --vms 1000 --concurrency 8`.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { httpStatus, pidFile } from '../src/devenv/ground.js';
 import { freePorts, livePid } from '../src/devenv/processes.js';
@@ -29,28 +28,12 @@ import { ChangeFeed } from '../src/vsphere/change-feed.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import { FEED_SHAPE, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
+import { CPUAccount, flag, peakRSSMiB, pool, stopProcess } from './processes.js';
 import { table } from './stats.js';
 
 const API = 'vmoperator.vmware.com/v1alpha3';
 const PHOTON = 'vmi-3044b59f15d847781';
 const LABEL = 'vmop.bench/manager';
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
-  return v;
-}
-
-/** Runs `work(i)` for i < n with at most `concurrency` at once. */
-async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, concurrency) }, async () => {
-      while (next < n) await work(next++);
-    }),
-  );
-}
 
 async function metrics(port: number): Promise<{ soap: number; rest: number; kube: number; text: string }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -65,51 +48,6 @@ async function metrics(port: number): Promise<{ soap: number; rest: number; kube
     kube: sum(/^vmop_kube_api_requests_total\{/),
     text,
   };
-}
-
-async function peakRSSMiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within 15 s. */
-async function stopProcess(child: ReturnType<typeof spawn>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** User + system CPU seconds of a process so far (Linux /proc; clock ticks are 1/100 s). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds per process of the run, to see where a phase's time went on a machine of few cores. */
-class CPUAccount {
-  private readonly pids = new Map<string, number>();
-
-  add(name: string, pid: number | undefined): void {
-    if (pid) this.pids.set(name, pid);
-  }
-
-  async sample(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const [name, pid] of this.pids) out.set(name, await cpuSeconds(pid));
-    return out;
-  }
-
-  static line(before: Map<string, number>, after: Map<string, number>): string {
-    return [...after]
-      .filter(([, s]) => Number.isFinite(s)) // a process that has exited
-      .map(([name, s]) => `${name} ${(s - (before.get(name) ?? 0)).toFixed(1)}`)
-      .join(', ');
-  }
 }
 
 export async function benchVMs(): Promise<void> {

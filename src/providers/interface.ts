@@ -69,7 +69,7 @@ export interface VMCreateRequest {
   instanceUUID: string;
   biosUUID: string;
   guestID?: string;
-  /** The zone to place it in; none when no zone is configured (a ProviderInputError NoZones). */
+  /** The zone to place it in; none when no zone is configured (a UserInputError (runtime/errors.ts) NoZones). */
   zone?: string;
   /** Content library item that supplies the disks. */
   imageItemID: string;
@@ -86,17 +86,6 @@ export interface VMCreateRequest {
 
 export type PowerOperation =
   'powerOn' | 'powerOff' | 'suspend' | 'reset' | 'shutdownGuest' | 'standbyGuest' | 'rebootGuest';
-
-/** A problem the user or admin must fix (bad class configSpec, unknown guest ID, no datastore for the policy). */
-export class ProviderInputError extends Error {
-  constructor(
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-    this.name = 'ProviderInputError';
-  }
-}
 
 /** The VM no longer exists in vSphere (destroyed since it was last seen). */
 export class VMGoneError extends Error {
@@ -212,7 +201,7 @@ export interface VMProvider {
   /** The VM with this instance UUID; undefined when there is none. */
   findVM(instanceUUID: string): Promise<ObservedVM | undefined>;
   /**
-   * Creates the VM. Input the admin or user must fix is a ProviderInputError: no zone (NoZones), a guest ID
+   * Creates the VM. Input the admin or user must fix is a UserInputError: no zone (NoZones), a guest ID
    * the zone does not offer (InvalidGuestID), a class configSpec vSphere cannot take, no datastore for the policy.
    */
   createVM(req: VMCreateRequest): Promise<ObservedVM>;
@@ -246,12 +235,12 @@ export interface VMProvider {
   nicMACs(vm: ObservedVM): Promise<string[]>;
   /**
    * Writes Cloud-Init data where VMware's guestinfo datasource reads it; waits for the reconfigure task. Data
-   * too large for vSphere's guestinfo is a ProviderInputError (reason BootstrapDataTooLarge).
+   * too large for vSphere's guestinfo is a UserInputError (reason BootstrapDataTooLarge).
    */
   writeCloudInit(vm: ObservedVM, data: CloudInitData): Promise<void>;
   /**
    * Hands a LinuxPrep or Sysprep customization (identity, and the network config matched to the VM's NICs) to
-   * the powered-off VM for its next power-on; one already pending is fine. Invalid input is a ProviderInputError.
+   * the powered-off VM for its next power-on; one already pending is fine. Invalid input is a UserInputError.
    */
   customizeGuest(vm: ObservedVM, c: { identity: GuestIdentity; network: NetworkConfig }): Promise<void>;
   /** The guest's network adapters as VM Tools report them. */

@@ -1,6 +1,6 @@
 // A controller: informers feed keys into a work queue; workers call the reconciler, whose result or typed
-// error decides what happens next (requeue after a delay, back off, requeue at once on a conflict, or
-// drop on a terminal error). Reconcile counts, durations, errors and queue depth go to Prometheus.
+// error (errors.ts) decides what happens next (requeue after a delay, back off, requeue at once on a conflict,
+// or wait for a change of input the user must fix). Reconcile counts, durations, errors and queue depth go to Prometheus.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Informer, InformerEvent } from './informer.js';
 import { objectKey } from './informer.js';
@@ -8,29 +8,11 @@ import { KubeAPIError, type KubeObject } from './kube-client.js';
 import type { Logger } from './logger.js';
 import type { Runnable } from './manager.js';
 import { WorkQueue } from './workqueue.js';
+import { RetryAfterError, UserInputError } from './errors.js';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (a long wait, e.g. for a task or TrySoft, without a worker). */
   requeueAfterMs?: number;
-}
-
-/** An error that retrying cannot fix (bad input the user must change); the key is not requeued. */
-export class TerminalError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TerminalError';
-  }
-}
-
-/** An error worth retrying after a given time rather than the usual backoff. */
-export class RetryAfterError extends Error {
-  constructor(
-    message: string,
-    readonly afterMs: number,
-  ) {
-    super(message);
-    this.name = 'RetryAfterError';
-  }
 }
 
 export interface Reconciler {
@@ -125,10 +107,16 @@ export class Controller implements Runnable {
         this.queue.addAfter(key, r.requeueAfterMs);
       }
     } catch (err) {
-      if (err instanceof TerminalError) {
-        result = 'terminal';
+      if (err instanceof UserInputError) {
+        // A reconciler that shows such errors in status catches them; one that reaches here is only logged,
+        // and looked at again when the object changes or the recheck is due.
+        result = 'user_input';
         this.queue.forget(key);
-        log.warn({ controller: this.name, key, err: err.message }, 'reconcile failed for good; not retrying');
+        if (err.recheckAfterMs !== undefined) this.queue.addAfter(key, err.recheckAfterMs);
+        log.warn(
+          { controller: this.name, key, reason: err.reason, err: err.message },
+          'reconcile refused its input; waiting for a change',
+        );
       } else if (err instanceof KubeAPIError && err.conflict) {
         result = 'conflict';
         this.queue.add(key);

@@ -1,14 +1,40 @@
-// The finalizer helper: a reconcile is either Apply (the object lives: make sure our finalizer is on it) or
-// Cleanup (it is being deleted: clean up, then take our finalizer off so the API server can remove it).
-// Both writes carry the object's resourceVersion, so a stale read conflicts instead of clobbering.
+// The finalizer helper: a reconcile of an object that holds one of our finalizers is either Apply (the object
+// lives: the finalizer goes on first, so a delete always waits for our cleanup) or Cleanup (it is being
+// deleted: clean up, then take the finalizer off so the API server can remove it). Both writes carry the
+// object's resourceVersion, so a stale read conflicts instead of clobbering. Used by every controller that
+// owns something outside Kubernetes (the VM controller's vSphere VMs, the volume provisioner's disks).
 import type { KubeClient, KubeObject } from './kube-client.js';
 
-export type FinalizerPhase<T> = { kind: 'apply'; obj: T } | { kind: 'cleanup'; obj: T };
+type Deletable = KubeObject & { metadata: { deletionTimestamp?: string } };
 
-export function phaseOf<T extends KubeObject & { metadata: { deletionTimestamp?: string } }>(
+export interface FinalizerHandlers<T extends Deletable, R> {
+  /** The object lives (and holds the finalizer when `ensure`). */
+  apply(obj: T): Promise<R>;
+  /** The object is being deleted and holds the finalizer: release what it owns; return the object as last
+   * stored (writes on the way change the resourceVersion the finalizer's removal is conditioned on). */
+  cleanup(obj: T): Promise<T>;
+  /** Whether Apply puts the finalizer on when it is missing (default true). */
+  ensure?: boolean;
+}
+
+/**
+ * Runs `apply` or `cleanup` for `obj`. A deleted object without the finalizer is nothing of ours any more:
+ * neither runs. When cleanup throws, the finalizer stays and the error goes to the caller (to be retried).
+ */
+export async function finalized<T extends Deletable, R>(
+  client: KubeClient,
   obj: T,
-): FinalizerPhase<T> {
-  return obj.metadata.deletionTimestamp ? { kind: 'cleanup', obj } : { kind: 'apply', obj };
+  finalizer: string,
+  handlers: FinalizerHandlers<T, R>,
+): Promise<R | undefined> {
+  if (obj.metadata.deletionTimestamp) {
+    if (!finalizersOf(obj).includes(finalizer)) return undefined;
+    const last = await handlers.cleanup(obj);
+    await removeFinalizer(client, last, finalizer);
+    return undefined;
+  }
+  const live = handlers.ensure === false ? obj : await ensureFinalizer(client, obj, finalizer);
+  return handlers.apply(live);
 }
 
 function finalizersOf(obj: KubeObject): string[] {

@@ -32,6 +32,9 @@ export interface Condition {
   observedGeneration?: number;
 }
 
+/** A condition as a reconcile states it; setCondition keeps or sets its lastTransitionTime. */
+export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
+
 /** Condition messages are cut to this length: the API refuses more than 32,768, and names in them are input. */
 export const MAX_CONDITION_MESSAGE = 4096;
 

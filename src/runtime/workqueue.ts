@@ -42,6 +42,11 @@ export class WorkQueue {
     return this.active;
   }
 
+  /** Whether `key` is queued, being handled, or scheduled for later. */
+  holds(key: string): boolean {
+    return this.queued.has(key) || this.processing.has(key) || this.timers.has(key);
+  }
+
   add(key: string): void {
     if (this.stopped) return;
     const timer = this.timers.get(key);

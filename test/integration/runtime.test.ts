@@ -3,14 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Controller } from '../../src/runtime/controller.js';
+import { UserInputError } from '../../src/runtime/errors.js';
 import { EventRecorder } from '../../src/runtime/events.js';
-import { ensureFinalizer, phaseOf, removeFinalizer } from '../../src/runtime/finalizer.js';
+import { finalized } from '../../src/runtime/finalizer.js';
 import { Informer } from '../../src/runtime/informer.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { LeaderElector } from '../../src/runtime/leader-election.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { setCondition, updateStatus, type Condition } from '../../src/runtime/status.js';
 import { client, kubectl, testNamespace } from '../support/ground.js';
+import { OWN_MANAGER_LABEL } from '../support/manager.js';
 import { API, vmObject, rawPath } from '../support/vm.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,6 +105,44 @@ describe('controller runtime', () => {
     assert.equal(released.spec.holderIdentity, '', 'a clean stop releases the lease');
   });
 
+  it('a reconcile that refuses its input waits for a change of the object, or for the recheck it asks for', async () => {
+    const vms = new Informer(c, { apiVersion: API, kind: 'VirtualMachine', namespace: ns });
+    const calls = new Map<string, number>();
+    const ctrl = new Controller({
+      name: 'test-refusal',
+      logger,
+      sources: [{ informer: vms }],
+      reconciler: {
+        async reconcile(key) {
+          calls.set(key, (calls.get(key) ?? 0) + 1);
+          // "fixed" waits for a change; "outside" looks again every 300 ms (its cause is not watched).
+          const recheckAfterMs = key.endsWith('/refused-outside') ? 300 : null;
+          throw new UserInputError(`${key} refused`, 'Refused', { recheckAfterMs });
+        },
+      },
+    });
+    const ac = new AbortController();
+    const running = ctrl.start(ac.signal);
+    try {
+      // Labelled as a test's own, so the shared manager leaves them alone (its writes would be changes).
+      const own = { [OWN_MANAGER_LABEL]: 'runtime-refusal' };
+      await c.create(vmObject(ns, 'refused-fixed', {}, own));
+      await c.create(vmObject(ns, 'refused-outside', {}, own));
+      const fixed = `${ns}/refused-fixed`;
+      await until(() => (calls.get(`${ns}/refused-outside`) ?? 0) >= 3 && calls.has(fixed), 30_000);
+      assert.equal(calls.get(fixed), 1, 'refused input is not retried while nothing changes');
+      assert.equal(ctrl.queue.holds(fixed), false, 'nor is it scheduled');
+      await c.request('PATCH', rawPath(`/apis/${API}/namespaces/${ns}/virtualmachines/refused-fixed`), {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { labels: { fixed: 'yes' } } },
+      });
+      await until(() => calls.get(fixed) === 2, 30_000);
+    } finally {
+      ac.abort();
+      await running;
+    }
+  });
+
   it('a controller reconciles VMs: finalizer, status condition, event, and cleanup on delete', async () => {
     const FIN = 'vmoperator.vmware.com/virtualmachine';
     const vms = new Informer(c, { apiVersion: API, kind: 'VirtualMachine', namespace: ns });
@@ -116,23 +156,24 @@ describe('controller runtime', () => {
         async reconcile(key) {
           const obj = vms.get(key);
           if (!obj) return;
-          const phase = phaseOf(obj as KubeObject & { metadata: { deletionTimestamp?: string } });
-          if (phase.kind === 'cleanup') {
-            cleaned.push(key);
-            await removeFinalizer(c, obj, FIN);
-            return;
-          }
-          const live = await ensureFinalizer(c, obj, FIN);
-          await updateStatus<KubeObject & { status?: { conditions?: Condition[] } }>(c, live, (s) => ({
-            ...s,
-            conditions: setCondition(s.conditions, {
-              type: 'Ready',
-              status: 'True',
-              reason: 'Reconciled',
-              message: 'seen by the test controller',
-            }),
-          }));
-          await events.record(live, 'Normal', 'Reconciled', 'seen by the test controller');
+          await finalized(c, obj as KubeObject & { metadata: { deletionTimestamp?: string } }, FIN, {
+            cleanup: async (o) => {
+              cleaned.push(key);
+              return o;
+            },
+            apply: async (live) => {
+              await updateStatus<KubeObject & { status?: { conditions?: Condition[] } }>(c, live, (s) => ({
+                ...s,
+                conditions: setCondition(s.conditions, {
+                  type: 'Ready',
+                  status: 'True',
+                  reason: 'Reconciled',
+                  message: 'seen by the test controller',
+                }),
+              }));
+              await events.record(live, 'Normal', 'Reconciled', 'seen by the test controller');
+            },
+          });
         },
       },
     });

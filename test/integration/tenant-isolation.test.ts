@@ -3,12 +3,12 @@
 // Secret-reference field, to blow up the manager with a gzip bomb, to grow its metrics from the outside, to
 // forge the operator's own state, to orphan a VM, and to exhaust the admission server with half-sent bodies.
 // The manager's RSS is sampled throughout and must stay within the Deployment's 384 MiB limit.
+import { UserInputError } from '../../src/runtime/errors.js';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { GuestBootstrap } from '../../src/controllers/virtualmachine/bootstrap.js';
-import { BootstrapDataError } from '../../src/controllers/virtualmachine/cloud-init.js';
 import type { VM } from '../../src/controllers/virtualmachine/types.js';
 import type { ObservedVM, VMProvider } from '../../src/providers/interface.js';
 import { KubeAPIError, type KubeClient } from '../../src/runtime/kube-client.js';
@@ -140,7 +140,7 @@ describe('a hostile tenant', () => {
               (e: unknown) => e,
             );
             // Nothing of the victim's is found: every name is refused or looked up (and missed) in `ns`.
-            assert.ok(err instanceof BootstrapDataError, `${field} = ${name}: ${String(err)}`);
+            assert.ok(err instanceof UserInputError, `${field} = ${name}: ${String(err)}`);
             assert.match(err.reason, /^(InvalidSecretName|SecretNotFound)$/, `${field} = ${name}: ${err.message}`);
             if (err.reason === 'InvalidSecretName') refused++;
           }

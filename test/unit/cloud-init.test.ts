@@ -1,17 +1,17 @@
 // Cloud-Init data builders: raw user data in each encoding the API allows, guestinfo encoding, and metadata
 // for interfaces with and without a known MAC address.
+import { UserInputError } from '../../src/runtime/errors.js';
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import {
-  BootstrapDataError,
+  bootstrapDataError,
   cloudInitMetadata,
   decodeRawUserData,
   MAX_DECODED_BYTES,
   renderCloudConfig,
 } from '../../src/controllers/virtualmachine/cloud-init.js';
-import { ProviderInputError } from '../../src/providers/interface.js';
 import { guestInfo, MAX_GUESTINFO_VALUE_BYTES } from '../../src/providers/vsphere/guestinfo.js';
 
 const USER_DATA = '#cloud-config\nruncmd:\n  - echo hi\n';
@@ -67,7 +67,7 @@ describe('Cloud-Init data', () => {
     assert.deepEqual(YAML.parse(text), { users: [{ name: 'a' }], ssh_pwauth: false });
     await assert.rejects(
       renderCloudConfig({ users: [{ name: 'a', passwd: { name: 's', key: 'k' } }] }, async (_ref, field) => {
-        throw new BootstrapDataError(`${field}: Secret "s" not found`, 'SecretNotFound');
+        throw bootstrapDataError(`${field}: Secret "s" not found`, 'SecretNotFound');
       }),
       /cloudConfig\.users\[0\]\.passwd: Secret "s" not found/,
     );
@@ -80,7 +80,7 @@ describe('Cloud-Init data', () => {
     assert.throws(
       () => decodeRawUserData(bomb, 'spec.bootstrap.cloudInit.rawCloudConfig'),
       (err: unknown) =>
-        err instanceof BootstrapDataError &&
+        err instanceof UserInputError &&
         err.reason === 'BootstrapDataTooLarge' &&
         err.message.startsWith('spec.bootstrap.cloudInit.rawCloudConfig: ') &&
         err.message.includes(String(MAX_DECODED_BYTES)),
@@ -98,7 +98,7 @@ describe('Cloud-Init data', () => {
     const damaged = Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(30, 7)]).toString('base64');
     assert.throws(
       () => decodeRawUserData(damaged, 'f'),
-      (err: unknown) => err instanceof BootstrapDataError && err.reason === 'InvalidData',
+      (err: unknown) => err instanceof UserInputError && err.reason === 'InvalidData',
     );
   });
 
@@ -110,7 +110,7 @@ describe('Cloud-Init data', () => {
     assert.throws(
       () => guestInfo('instance-id: x\n', `#cloud-config\n# ${noise}`),
       (err: unknown) =>
-        err instanceof ProviderInputError &&
+        err instanceof UserInputError &&
         err.reason === 'BootstrapDataTooLarge' &&
         err.message.includes(`limit of ${MAX_GUESTINFO_VALUE_BYTES} bytes`),
     );

@@ -1,8 +1,9 @@
 // The ConfigSpec a VM is deployed with: class hardware and allocations, the spec's NIC-type example, identity
 // fields that a class cannot override, back-reference ExtraConfig, and its XML form for the OVF deploy.
+import { UserInputError } from '../../src/runtime/errors.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProviderInputError, type VMCreateRequest } from '../../src/providers/interface.js';
+import { type VMCreateRequest } from '../../src/providers/interface.js';
 import { buildConfigSpec, nicTypes } from '../../src/providers/vsphere/config-spec.js';
 import { encodeDocument } from '../../src/vsphere/vim25/codec.js';
 
@@ -86,7 +87,7 @@ describe('VM config spec', () => {
   it('refuses a class configSpec of another type', () => {
     assert.throws(
       () => buildConfigSpec({ ...req, classConfigSpec: { _typeName: 'VirtualMachineCloneSpec' } }, { network: 'n' }),
-      (err: unknown) => err instanceof ProviderInputError && err.reason === 'InvalidConfigSpec',
+      (err: unknown) => err instanceof UserInputError && err.reason === 'InvalidConfigSpec',
     );
   });
 

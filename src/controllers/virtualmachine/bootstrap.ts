@@ -10,7 +10,7 @@ import { apiPath } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { GuestIdentity, ObservedVM, VAppProperty, VMProvider } from '../../providers/interface.js';
 import {
-  BootstrapDataError,
+  bootstrapDataError,
   cloudInitMetadata,
   decodeRawUserData,
   MAX_DECODED_BYTES,
@@ -139,7 +139,7 @@ export class GuestBootstrap {
         'spec.bootstrap.vAppConfig.rawProperties',
       );
       if (!data) {
-        throw new BootstrapDataError(
+        throw bootstrapDataError(
           `spec.bootstrap.vAppConfig.rawProperties: Secret "${va.rawProperties}" not found in namespace ${vm.metadata.namespace}`,
           'SecretNotFound',
         );
@@ -158,7 +158,7 @@ export class GuestBootstrap {
       const prop = props.find((p) => p.id === id);
       if (!prop) {
         const known = props.map((p) => p.id).join(', ') || 'none';
-        throw new BootstrapDataError(
+        throw bootstrapDataError(
           `spec.bootstrap.vAppConfig: "${id}" is not a vApp property of this VM (its image defines: ${known})`,
           'UnknownVAppProperty',
         );
@@ -175,7 +175,7 @@ export class GuestBootstrap {
    */
   private async secretData(ns: string, name: string, field: string): Promise<Record<string, string> | undefined> {
     if (!isDNSSubdomain(name)) {
-      throw new BootstrapDataError(
+      throw bootstrapDataError(
         `${field}: Secret name ${JSON.stringify(name.slice(0, 80))} is not a valid name: it must be a DNS subdomain ` +
           '(lower case alphanumerics, "-" and ".", at most 253 characters) of a Secret in the VM\'s namespace',
         'InvalidSecretName',
@@ -207,7 +207,7 @@ export class GuestBootstrap {
         const data = await this.secretData(ns, ref.name, field);
         read += Object.values(data ?? {}).reduce((n, v) => n + v.length, 0);
         if (read > MAX_SECRET_BYTES) {
-          throw new BootstrapDataError(
+          throw bootstrapDataError(
             `${field}: the Secrets this VM's bootstrap names hold more than the limit of ${MAX_SECRET_BYTES} bytes in all`,
             'BootstrapDataTooLarge',
           );
@@ -216,10 +216,10 @@ export class GuestBootstrap {
       }
       const data = secrets.get(ref.name);
       if (!data)
-        throw new BootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');
+        throw bootstrapDataError(`${field}: Secret "${ref.name}" not found in namespace ${ns}`, 'SecretNotFound');
       const value = Object.hasOwn(data, ref.key) ? data[ref.key] : undefined;
       if (value === undefined) {
-        throw new BootstrapDataError(`${field}: Secret "${ref.name}" has no key "${ref.key}"`, 'SecretKeyNotFound');
+        throw bootstrapDataError(`${field}: Secret "${ref.name}" has no key "${ref.key}"`, 'SecretKeyNotFound');
       }
       return Buffer.from(value, 'base64').toString('utf8');
     };

@@ -6,24 +6,24 @@ import { gunzipSync } from 'node:zlib';
 import YAML from 'yaml';
 import type { ConfigInterface } from './network-config.js';
 import type { CloudConfigSpec } from './types.js';
+import { UserInputError } from '../../runtime/errors.js';
 
 export interface SecretRef {
   name: string;
   key: string;
 }
 
-/** Reads one Secret key of the VM's namespace; throws BootstrapDataError when it is missing. */
+/** Reads one Secret key of the VM's namespace; throws bootstrapDataError's UserInputError when it is missing. */
 export type SecretReader = (ref: SecretRef, field: string) => Promise<string>;
 
-/** Bootstrap data the user must fix (a missing Secret or key); the VM is not powered on until it is there. */
-export class BootstrapDataError extends Error {
-  constructor(
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-    this.name = 'BootstrapDataError';
-  }
+/** Secrets are not watched (that would cache every Secret of the cluster): bootstrap data refused for a
+ * missing Secret or key is looked for again after this long. */
+export const SECRET_RECHECK_MS = 10_000;
+
+/** Bootstrap data the user must fix (a missing Secret or key, undecodable data); the VM is not powered on until
+ * it is there. */
+export function bootstrapDataError(message: string, reason: string): UserInputError {
+  return new UserInputError(message, reason, { recheckAfterMs: SECRET_RECHECK_MS });
 }
 
 export interface InterfaceForGuest {
@@ -125,7 +125,7 @@ export const MAX_DECODED_BYTES = 1024 * 1024;
 
 /**
  * Raw user data from a Secret: plain text, base64, or gzip+base64 (as the API allows) — returned plain. The
- * decompressed size is bounded: more than MAX_DECODED_BYTES is a BootstrapDataError that names the field.
+ * decompressed size is bounded: more than MAX_DECODED_BYTES is a bootstrapDataError that names the field.
  */
 export function decodeRawUserData(value: string, field = 'bootstrap data'): string {
   const trimmed = value.trim();
@@ -136,12 +136,12 @@ export function decodeRawUserData(value: string, field = 'bootstrap data'): stri
         return gunzipSync(bytes, { maxOutputLength: MAX_DECODED_BYTES }).toString('utf8');
       } catch (err) {
         if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-          throw new BootstrapDataError(
+          throw bootstrapDataError(
             `${field}: the decompressed data is larger than the limit of ${MAX_DECODED_BYTES} bytes`,
             'BootstrapDataTooLarge',
           );
         }
-        throw new BootstrapDataError(`${field}: the gzip data cannot be decompressed (${String(err)})`, 'InvalidData');
+        throw bootstrapDataError(`${field}: the gzip data cannot be decompressed (${String(err)})`, 'InvalidData');
       }
     }
     const text = bytes.toString('utf8');

@@ -4,7 +4,7 @@
 import { parseQuantity } from '../../api/quantity.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
-import type { Condition } from '../../runtime/status.js';
+import type { ConditionUpdate } from '../../runtime/status.js';
 import { notAssociated, storagePolicyID } from '../storage-classes.js';
 import type { VM } from './types.js';
 
@@ -17,7 +17,7 @@ export const CONDITIONS = {
   ready: 'Ready',
 } as const;
 
-export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
+export type { ConditionUpdate };
 
 export interface ResolvedClass {
   name: string;

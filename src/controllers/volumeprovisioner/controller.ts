@@ -13,6 +13,7 @@ import { Controller } from '../../runtime/controller.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { SharedCache } from '../../runtime/cache.js';
 import { parseRefKey, refKey } from '../../runtime/object-ref.js';
+import { finalized } from '../../runtime/finalizer.js';
 import { Informer } from '../../runtime/informer.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -194,21 +195,17 @@ export class VolumeProvisioner implements Runnable {
     if (pv.spec?.persistentVolumeReclaimPolicy !== 'Delete') return;
     const handle = pv.spec.csi?.driver === VSPHERE_CSI_DRIVER ? pv.spec.csi.volumeHandle : undefined;
     const path = apiPath({ apiVersion: 'v1', resource: 'persistentvolumes', name });
-    if (pv.metadata.deletionTimestamp) {
-      if (!(pv.metadata.finalizers ?? []).includes(PV_FINALIZER)) return;
-      if (handle) await this.opts.disks.deleteDisk(handle);
-      const finalizers = (pv.metadata.finalizers ?? []).filter((f) => f !== PV_FINALIZER);
-      await this.opts.client.request('PATCH', path, {
-        contentType: 'application/json-patch+json',
-        body: [
-          { op: 'test', path: '/metadata/resourceVersion', value: pv.metadata.resourceVersion },
-          { op: 'replace', path: '/metadata/finalizers', value: finalizers },
-        ],
-      });
-      this.opts.logger.info({ volume: name, disk: handle }, 'volume deleted with its disk');
-      return;
-    }
-    if (pv.status?.phase !== 'Released') return;
+    // A volume that is deleted keeps the finalizer until its disk is gone; one that lives gets it back if it
+    // lost it (the external-provisioner does the same for volumes it reclaims).
+    const released = await finalized(this.opts.client, pv, PV_FINALIZER, {
+      cleanup: async (obj) => {
+        if (handle) await this.opts.disks.deleteDisk(handle);
+        this.opts.logger.info({ volume: name, disk: handle }, 'disk of a deleted volume deleted');
+        return obj;
+      },
+      apply: async (obj) => obj.status?.phase === 'Released',
+    });
+    if (!released) return;
     // The claim is gone: delete the object; the finalizer above deletes the disk first.
     await this.opts.client.deleteIfPresent(path);
   }

@@ -2,9 +2,10 @@
 // devices, extra config), the class hardware where the configSpec leaves CPUs or memory out, the identity the
 // VM object asks for (instance and BIOS UUIDs, guest ID), one NIC per interface, and ExtraConfig keys that
 // lead from the vSphere VM back to its Kubernetes object. Pure: no vSphere calls.
+import { UserInputError } from '../../runtime/errors.js';
 import { isKnownType, isSubtype } from '../../vsphere/vim25/metadata.js';
 import type { VimObject } from '../../vsphere/vim25/codec.js';
-import { ProviderInputError, type VMCreateRequest } from '../interface.js';
+import { type VMCreateRequest } from '../interface.js';
 
 /** ExtraConfig keys that name the Kubernetes object a VM belongs to. */
 export const EXTRA_CONFIG_KEYS = {
@@ -69,7 +70,7 @@ export function buildConfigSpec(req: VMCreateRequest, opts: ConfigSpecOptions): 
   // The class's configSpec is stored as its author wrote it (vSphere's JSON): read it as such.
   const base: Record<string, unknown> = isObject(req.classConfigSpec) ? req.classConfigSpec : {};
   if (base._typeName !== undefined && base._typeName !== 'VirtualMachineConfigSpec') {
-    throw new ProviderInputError(
+    throw new UserInputError(
       `the VirtualMachineClass configSpec has _typeName ${JSON.stringify(base._typeName)}; it must be VirtualMachineConfigSpec`,
       'InvalidConfigSpec',
     );

@@ -1,8 +1,9 @@
 // The guest-bootstrap side of a vSphere VM, in vSphere's own shapes: ExtraConfig writes (guestinfo), guest OS
 // customization, vApp properties, and the guest's NICs as VM Tools report them (turned into domain GuestNICs).
+import { UserInputError } from '../../runtime/errors.js';
 import { VimFault } from '../../vsphere/faults.js';
 import { VimEncodeError, type MoRef, type VimObject } from '../../vsphere/vim25/codec.js';
-import { ProviderInputError, type GuestNIC, type ObservedVM, type VAppProperty } from '../interface.js';
+import { type GuestNIC, type ObservedVM, type VAppProperty } from '../interface.js';
 import type { Connection } from './session.js';
 
 const ref = (vm: ObservedVM): MoRef => ({ type: 'VirtualMachine', value: vm.id });
@@ -26,10 +27,10 @@ export async function customize(conn: Connection, vm: ObservedVM, spec: VimObjec
     // Already customized for the next power-on (a retry after the task ran): nothing more to do.
     if (err instanceof VimFault && err.is('CustomizationPending')) return;
     if (err instanceof VimFault && (err.is('CustomizationFault') || err.is('InvalidArgument'))) {
-      throw new ProviderInputError(`vSphere refused the guest customization: ${err.message}`, 'CustomizationFailed');
+      throw new UserInputError(`vSphere refused the guest customization: ${err.message}`, 'CustomizationFailed');
     }
     if (err instanceof VimEncodeError) {
-      throw new ProviderInputError(`the guest customization is not valid: ${err.message}`, 'CustomizationFailed');
+      throw new UserInputError(`the guest customization is not valid: ${err.message}`, 'CustomizationFailed');
     }
     throw err;
   }

@@ -1,7 +1,7 @@
 // Cloud-Init data where VMware's guestinfo datasource reads it: the ExtraConfig keys guestinfo.metadata and
 // guestinfo.userdata, each gzipped and base64-encoded, with their .encoding keys.
+import { UserInputError } from '../../runtime/errors.js';
 import { gzipSync } from 'node:zlib';
-import { ProviderInputError } from '../interface.js';
 
 /**
  * The largest value one guestinfo key may hold once encoded: VM Tools read guestinfo values of at most 64 KiB
@@ -26,7 +26,7 @@ export function guestInfo(metadata: string, userData?: string): Record<string, s
   for (const key of ['guestinfo.metadata', 'guestinfo.userdata']) {
     const size = entries[key]?.length ?? 0;
     if (size > MAX_GUESTINFO_VALUE_BYTES) {
-      throw new ProviderInputError(
+      throw new UserInputError(
         `${key === 'guestinfo.userdata' ? 'Cloud-Init user data' : 'Cloud-Init metadata'} is ${size} bytes once ` +
           `gzipped and base64-encoded, over the limit of ${MAX_GUESTINFO_VALUE_BYTES} bytes per guestinfo value`,
         'BootstrapDataTooLarge',

@@ -2,13 +2,13 @@
 // datacenter's VM folder, and a datastore of that cluster that satisfies the storage policy. Lookups are
 // cached per connection (the inventory is read again when a name is not found), so a burst of creates costs
 // a handful of calls, not a handful per VM.
+import { UserInputError } from '../../runtime/errors.js';
 import { createHash } from 'node:crypto';
 import type { VSphereAPI } from '../../vsphere/api.js';
 import { VimFault } from '../../vsphere/faults.js';
 import type { PbmClient } from '../../vsphere/pbm.js';
 import type { RetrievedObject } from '../../vsphere/property-collector.js';
 import type { MoRef, VimObject } from '../../vsphere/vim25/codec.js';
-import { ProviderInputError } from '../interface.js';
 import type { ProviderConfig } from './config.js';
 
 export interface Target {
@@ -63,7 +63,7 @@ export class Placement {
       (await this.inv(refresh)).datacenters.find((d) => d.props.name === this.config.datacenter);
     const dc = (await find(false)) ?? (await find(true));
     if (!dc) {
-      throw new ProviderInputError(
+      throw new UserInputError(
         `datacenter "${this.config.datacenter}" (key "datacenter" of ConfigMap vmop-provider-config) does not exist in vCenter`,
         'DatacenterNotFound',
       );
@@ -84,7 +84,7 @@ export class Placement {
       const networks = await this.api.pc.containerObjects(['Network', 'DistributedVirtualPortgroup'], ['name']);
       const found = networks.find((n) => n.props.name === name);
       if (!found) {
-        throw new ProviderInputError(
+        throw new UserInputError(
           `vSphere network "${name}" does not exist (list them with govc ls /DC0/network)`,
           'NetworkNotFound',
         );
@@ -109,7 +109,7 @@ export class Placement {
   async cluster(zone: string): Promise<RetrievedObject> {
     const name = this.config.zones[zone]?.cluster;
     if (!name) {
-      throw new ProviderInputError(
+      throw new UserInputError(
         `zone "${zone}" is not configured; add it to key "zones" of ConfigMap vmop-provider-config (known: ${Object.keys(this.config.zones).join(', ') || 'none'})`,
         'ZoneNotFound',
       );
@@ -117,7 +117,7 @@ export class Placement {
     const find = async (refresh: boolean) => (await this.inv(refresh)).clusters.find((c) => c.props.name === name);
     const cluster = (await find(false)) ?? (await find(true));
     if (!cluster) {
-      throw new ProviderInputError(`cluster "${name}" of zone "${zone}" does not exist in vCenter`, 'ClusterNotFound');
+      throw new UserInputError(`cluster "${name}" of zone "${zone}" does not exist in vCenter`, 'ClusterNotFound');
     }
     return cluster;
   }
@@ -184,7 +184,7 @@ export class Placement {
       .filter((d) => matching.has(d.obj.value) && candidates.includes(d.obj.value))
       .sort((a, b) => a.obj.value.localeCompare(b.obj.value));
     if (usable.length === 0) {
-      throw new ProviderInputError(
+      throw new UserInputError(
         `no datastore of cluster "${String(cluster.props.name)}" satisfies storage policy ${policyID}`,
         'NoCompatibleDatastore',
       );

@@ -1,6 +1,7 @@
 // The VM side of the vSphere provider: find a VM by instance UUID (from the change-feed cache when it is
 // there, otherwise with SearchIndex), deploy one from a content library item with its whole ConfigSpec in
 // the deploy request, power operations, and destroy. The controller decides what to do; this only does it.
+import { RetryAfterError, UserInputError } from '../../runtime/errors.js';
 import { PbmClient } from '../../vsphere/pbm.js';
 import { VimFault } from '../../vsphere/faults.js';
 import { VapiError } from '../../vsphere/rest.js';
@@ -8,7 +9,6 @@ import { waitForTask } from '../../vsphere/tasks.js';
 import { encodeDocument, VimEncodeError, type MoRef, type VimObject } from '../../vsphere/vim25/codec.js';
 import type { Logger } from '../../runtime/logger.js';
 import {
-  ProviderInputError,
   VMGoneError,
   type CloudInitData,
   type DiskAttachment,
@@ -57,6 +57,9 @@ const SOFT: Partial<Record<PowerOperation, string>> = {
   standbyGuest: 'StandbyGuest',
   rebootGuest: 'RebootGuest',
 };
+
+/** How soon a power operation refused because another task holds the VM is tried again. */
+const TASK_BUSY_RETRY_MS = 5_000;
 
 export class VSphereVMProvider implements VMProvider {
   private state?: Promise<State>;
@@ -161,10 +164,10 @@ export class VSphereVMProvider implements VMProvider {
   async createVM(req: VMCreateRequest): Promise<ObservedVM> {
     const s = await this.current();
     if (!req.zone) {
-      throw new ProviderInputError('no zones are configured: add "zones" to ConfigMap vmop-provider-config', 'NoZones');
+      throw new UserInputError('no zones are configured: add "zones" to ConfigMap vmop-provider-config', 'NoZones');
     }
     if (req.guestID && !(await this.guestIDs(req.zone)).has(req.guestID)) {
-      throw new ProviderInputError(
+      throw new UserInputError(
         `spec.guestID "${req.guestID}" is not a guest OS identifier of zone ${req.zone}; list them with govc vm.option.info -cluster CLUSTER`,
         'InvalidGuestID',
       );
@@ -188,7 +191,7 @@ export class VSphereVMProvider implements VMProvider {
       );
     } catch (err) {
       if (err instanceof VimEncodeError) {
-        throw new ProviderInputError(
+        throw new UserInputError(
           `the VirtualMachineClass configSpec is not valid: ${err.message}`,
           'InvalidConfigSpec',
         );
@@ -207,7 +210,7 @@ export class VSphereVMProvider implements VMProvider {
       const existing = await this.findVM(req.instanceUUID).catch(() => undefined);
       if (existing) return existing;
       if (err instanceof VapiError && err.notFound) {
-        throw new ProviderInputError(`content library item ${req.imageItemID} does not exist`, 'ImageNotFound');
+        throw new UserInputError(`content library item ${req.imageItemID} does not exist`, 'ImageNotFound');
       }
       throw err;
     }
@@ -234,6 +237,10 @@ export class VSphereVMProvider implements VMProvider {
     } catch (err) {
       // Already in the state asked for (the cache was behind): nothing to do.
       if (err instanceof VimFault && err.is('InvalidPowerState')) return;
+      // Another task holds the VM (a reconfigure, a snapshot, someone in the vSphere Client): it ends within
+      // seconds, so look again soon rather than after a growing backoff.
+      if (err instanceof VimFault && err.is('TaskInProgress'))
+        throw new RetryAfterError(err.message, TASK_BUSY_RETRY_MS);
       throw err;
     }
   }

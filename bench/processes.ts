@@ -1,0 +1,73 @@
+// Helpers the benchmarks share: their flags, a bounded pool of work, and what /proc says of a process (peak and
+// current memory, CPU seconds), and stopping a child process as a cluster would.
+import type { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+export function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
+  return v;
+}
+
+/** Runs `work(i)` for i < n with at most `concurrency` at once. */
+export async function pool(n: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, concurrency) }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
+}
+
+/** Peak resident memory of a process so far, in MiB (Linux /proc). */
+export async function peakRSSMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+/** Resident memory of a process now, in MiB (Linux /proc). */
+export async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 15 s. */
+export async function stopProcess(child: ReturnType<typeof spawn>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc; clock ticks are 1/100 s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds per process of the run, to see where a phase's time went on a machine of few cores. */
+export class CPUAccount {
+  private readonly pids = new Map<string, number>();
+
+  add(name: string, pid: number | undefined): void {
+    if (pid) this.pids.set(name, pid);
+  }
+
+  async sample(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const [name, pid] of this.pids) out.set(name, await cpuSeconds(pid));
+    return out;
+  }
+
+  static line(before: Map<string, number>, after: Map<string, number>): string {
+    return [...after]
+      .filter(([, s]) => Number.isFinite(s)) // a process that has exited
+      .map(([name, s]) => `${name} ${(s - (before.get(name) ?? 0)).toFixed(1)}`)
+      .join(', ');
+  }
+}

@@ -1,0 +1,151 @@
+// Creating the vSphere VM of a VirtualMachine that has none: its class, image and storage class resolved, its
+// interfaces' Networks found and static addresses claimed, its zone chosen (and written as its label), then
+// one provider create. Until everything it needs is there, the VM waits with a condition per missing piece;
+// input vSphere refuses is a UserInputError the controller shows.
+import { API_VERSION } from '../../api/v1alpha3/common.js';
+import { ZONE_LABEL } from '../../api/v1alpha3/virtualmachine.js';
+import type { ObservedVM, VMProvider } from '../../providers/interface.js';
+import { UserInputError } from '../../runtime/errors.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import { objectKey, type Informer } from '../../runtime/informer.js';
+import type { KubeClient } from '../../runtime/kube-client.js';
+import type { StatusDraft } from '../../runtime/status-writer.js';
+import type { InterfaceAddresses } from './addresses.js';
+import { CONDITIONS, resolveDependencies, type DependencyCaches } from './dependencies.js';
+import { interfacesOf } from './network-config.js';
+import type { resolveNetworks } from './networks.js';
+import type { OwnershipCheck } from './ownership.js';
+import type { VM, VMStatus } from './types.js';
+import { chooseZone } from './zone.js';
+
+/** The Networks of the VM's interfaces exist and their static addresses are given. */
+export const NETWORK_READY = 'VirtualMachineNetworkReady';
+
+export interface VMRef {
+  namespace: string;
+  name: string;
+  uid: string;
+  instanceUUID: string;
+}
+
+export class VMCreation {
+  /** Zones chosen but not yet visible in the cache, so a burst of creates still spreads. */
+  private readonly zoneChoices = new Map<string, string>();
+
+  constructor(
+    private readonly opts: {
+      client: KubeClient;
+      provider: VMProvider;
+      vms: Informer<VM>;
+      caches: DependencyCaches;
+      ipam: InterfaceAddresses;
+      ownership: OwnershipCheck;
+      event: (...args: Parameters<EventRecorder['record']>) => void;
+    },
+  ) {}
+
+  forget(key: string): void {
+    this.zoneChoices.delete(key);
+  }
+
+  /**
+   * Creates the VM, or says in `draft` what it waits for (then undefined). `draft.obj` follows the object
+   * as stored (the zone label is written first).
+   */
+  async create(
+    ref: VMRef,
+    nets: ReturnType<typeof resolveNetworks>,
+    draft: StatusDraft<VMStatus, VM>,
+  ): Promise<{ observed: ObservedVM; className: string } | undefined> {
+    const vm = draft.obj;
+    const spec = vm.spec ?? {};
+    const deps = resolveDependencies(vm, this.opts.caches);
+    for (const c of deps.conditions) draft.condition(c);
+    // Static addresses first (VM Operator, too, creates a VM only once its interfaces are ready).
+    const ipam = 'error' in nets ? undefined : await this.opts.ipam.claimAddresses(vm, nets.interfaces);
+    if ('error' in nets) draft.fail(NETWORK_READY, nets.reason, nets.error);
+    else if (ipam?.pending) draft.fail(NETWORK_READY, ipam.pending.reason, ipam.pending.message);
+    else draft.ok(NETWORK_READY);
+    if (!deps.cls || !deps.image || !deps.storage || 'error' in nets || ipam?.pending) {
+      const missing = draft.conditions.filter((c) => c.status !== 'True');
+      for (const c of missing) {
+        const reason = c.reason === 'NotFound' ? `${c.type.replace(/Ready$/, '')}NotFound` : c.reason;
+        this.opts.event(vm, 'Warning', reason, c.message);
+      }
+      draft.fail(CONDITIONS.created, 'WaitingForDependencies', missing.map((c) => c.message).join('; '));
+      return undefined;
+    }
+    // The zone: its label, else the configured zone with the fewest VMs (none configured: the provider says so).
+    const zone = await this.zoneFor(draft);
+    const key = objectKey(vm);
+    let observed: ObservedVM;
+    try {
+      observed = await this.opts.provider.createVM({
+        ...ref,
+        biosUUID: spec.biosUUID!,
+        guestID: spec.guestID,
+        zone,
+        imageItemID: deps.image.itemID,
+        cpus: deps.cls.cpus,
+        memoryMiB: deps.cls.memoryMiB,
+        classConfigSpec: deps.cls.configSpec,
+        interfaces: interfacesOf(spec.network).map((i) => i.name),
+        interfaceNetworks: nets.interfaces.map((n) => n.portGroup),
+        storagePolicyID: deps.storage.storagePolicyID,
+      });
+    } catch (err) {
+      if (err instanceof UserInputError) {
+        if (err.reason === 'InvalidGuestID') {
+          draft.fail(CONDITIONS.guestID, 'Invalid', `The specified guest ID value is not supported: ${spec.guestID}`);
+        }
+        throw err;
+      }
+      this.opts.event(
+        draft.obj,
+        'Warning',
+        'CreateFailed',
+        `creating the vSphere VM failed: ${message(err)}; retrying`,
+      );
+      throw err;
+    }
+    this.opts.ownership.created(key, ref.uid, observed);
+    this.zoneChoices.delete(key);
+    this.opts.event(
+      draft.obj,
+      'Normal',
+      'Created',
+      `created vSphere VM ${observed.id} from ${deps.image.kind} ${deps.image.name} in zone ${zone} on host ${observed.host ?? 'unknown'}`,
+    );
+    return { observed, className: deps.cls.name };
+  }
+
+  /** The VM's zone: its label, or a chosen one that is then written as the label (draft.obj becomes the result). */
+  private async zoneFor(draft: StatusDraft<VMStatus, VM>): Promise<string | undefined> {
+    const vm = draft.obj;
+    const key = objectKey(vm);
+    const labelled = (vm.metadata.labels as Record<string, string> | undefined)?.[ZONE_LABEL];
+    if (labelled) return labelled;
+    let zone = this.zoneChoices.get(key);
+    if (!zone) {
+      const pending = new Map<string, number>();
+      for (const [k, z] of this.zoneChoices) if (k !== key) pending.set(z, (pending.get(z) ?? 0) + 1);
+      zone = chooseZone(await this.opts.provider.zones(), this.opts.vms.list(), pending);
+      if (!zone) return undefined;
+      this.zoneChoices.set(key, zone);
+    }
+    draft.obj = await this.opts.client.request<VM>('PATCH', await this.opts.client.objectPath(vm), {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { labels: { [ZONE_LABEL]: zone } } },
+    });
+    return zone;
+  }
+}
+
+/** The class status names once the VM is created from it. */
+export function classRef(name: string): NonNullable<VMStatus['class']> {
+  return { apiVersion: API_VERSION, kind: 'VirtualMachineClass', name };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

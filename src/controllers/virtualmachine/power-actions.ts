@@ -1,0 +1,188 @@
+// Power actions of a created VM: bring it to spec.powerState (hard, soft or TrySoft, per decidePower), write
+// its bootstrap data right before a power-on from PoweredOff, and restart it when spec.nextRestartTime asks.
+// Soft operations under way are remembered here, by key; their end arrives through the change feed and the
+// TrySoft timeout is a requeue, never a sleep.
+import type { PowerState } from '../../api/v1alpha3/virtualmachine.js';
+import type { ObservedVM, PowerOperation, VMPowerState, VMProvider } from '../../providers/interface.js';
+import { UserInputError } from '../../runtime/errors.js';
+import type { EventRecorder } from '../../runtime/events.js';
+import type { KubeClient } from '../../runtime/kube-client.js';
+import { updateStatus, type ConditionUpdate } from '../../runtime/status.js';
+import type { GuestBootstrap } from './bootstrap.js';
+import type { NetworkConfig } from './network-config.js';
+import { decidePower, restartDue, restartOp } from './power.js';
+import type { VM, VMStatus } from './types.js';
+
+export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
+export const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
+
+const AFTER_HARD_OP: Partial<Record<PowerOperation, VMPowerState>> = {
+  powerOn: 'PoweredOn',
+  powerOff: 'PoweredOff',
+  suspend: 'Suspended',
+  reset: 'PoweredOn',
+};
+
+export interface PowerOutcome {
+  observed: ObservedVM;
+  requeueAfterMs?: number;
+  justPoweredOn: boolean;
+  waitingForVolumes?: boolean;
+  bootstrap?: ConditionUpdate;
+}
+
+export class PowerActions {
+  /** Soft power operations under way, by key: the state they aim at and when they were issued. */
+  private readonly softOps = new Map<string, { target: PowerState; since: number }>();
+
+  constructor(
+    private readonly opts: {
+      client: KubeClient;
+      provider: VMProvider;
+      bootstrap: GuestBootstrap;
+      event: (...args: Parameters<EventRecorder['record']>) => void;
+      trySoftTimeoutMs?: number;
+    },
+  ) {}
+
+  forget(key: string): void {
+    this.softOps.delete(key);
+  }
+
+  private get trySoftTimeoutMs(): number {
+    return this.opts.trySoftTimeoutMs ?? DEFAULT_TRYSOFT_TIMEOUT_MS;
+  }
+
+  /** Moves the VM toward spec.powerState by one step (or none), writing bootstrap data before a power-on. */
+  async reconcile(
+    key: string,
+    vm: VM,
+    observed: ObservedVM,
+    justCreated: boolean,
+    volumesPending: string[],
+    networkConfig: NetworkConfig,
+  ): Promise<PowerOutcome> {
+    const spec = vm.spec ?? {};
+    const desired = spec.powerState ?? 'PoweredOn';
+    let soft = this.softOps.get(key);
+    if (soft && soft.target !== desired) {
+      this.softOps.delete(key);
+      soft = undefined;
+    }
+    const decide = (o: ObservedVM) =>
+      decidePower({
+        desired,
+        observed: o.powerState,
+        powerOffMode: spec.powerOffMode ?? 'TrySoft',
+        suspendMode: spec.suspendMode ?? 'TrySoft',
+        toolsRunning: o.toolsRunning,
+        softSince: soft?.since,
+        now: Date.now(),
+        trySoftTimeoutMs: this.trySoftTimeoutMs,
+      });
+    let decision = decide(observed);
+    if (decision.kind === 'op' && !justCreated) {
+      // The cache may be a moment behind: act on what vSphere says now (power state, VM Tools for TrySoft).
+      observed = await this.opts.provider.refreshVM(observed);
+      decision = decide(observed);
+    }
+    if (decision.kind === 'none') {
+      this.softOps.delete(key);
+      return { observed, justPoweredOn: false };
+    }
+    if (decision.kind === 'wait') return { observed, requeueAfterMs: decision.ms, justPoweredOn: false };
+    // A VM starts with all its volumes (as VM Operator does); a claim or volume that changes wakes it again.
+    if (decision.op === 'powerOn' && volumesPending.length > 0) {
+      return { observed, justPoweredOn: false, waitingForVolumes: true };
+    }
+    // Cloud-Init reads its data at boot: write it (with the NICs' MAC addresses) right before each power-on
+    // from PoweredOff. LinuxPrep and Sysprep customize the guest once, before its first power-on.
+    let bootstrap: ConditionUpdate | undefined;
+    const customize = this.opts.bootstrap.needsCustomization(vm);
+    // Only from PoweredOff: a suspended VM resumes where it was, and vSphere reconfigures only powered-off VMs.
+    if (
+      decision.op === 'powerOn' &&
+      observed.powerState === 'PoweredOff' &&
+      (spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig)
+    ) {
+      try {
+        if (spec.bootstrap?.cloudInit) await this.opts.bootstrap.writeCloudInit(vm, observed, networkConfig);
+        else if (customize) await this.opts.bootstrap.customizeGuest(vm, observed, networkConfig);
+        if (spec.bootstrap?.vAppConfig) await this.opts.bootstrap.writeVAppProperties(vm, observed);
+        bootstrap = { type: BOOTSTRAP_READY, status: 'True', reason: 'True', message: '' };
+      } catch (err) {
+        if (!(err instanceof UserInputError)) throw err;
+        // Shown in status while the rest of the reconcile goes on; looked at again when the error says (a
+        // missing Secret sooner than a guest customization vSphere refused).
+        this.opts.event(vm, 'Warning', err.reason, err.message);
+        return {
+          observed,
+          justPoweredOn: false,
+          requeueAfterMs: err.recheckAfterMs,
+          bootstrap: fail(BOOTSTRAP_READY, err.reason, err.message),
+        };
+      }
+    }
+    try {
+      await this.opts.provider.power(observed, decision.op);
+    } catch (err) {
+      this.opts.event(vm, 'Warning', 'PowerOperationFailed', `${decision.op} failed: ${message(err)}; retrying`);
+      throw err;
+    }
+    // The first power-on of a new VM is part of creating it ("Created" says so); later ones are news.
+    if (!justCreated) this.opts.event(vm, 'Normal', 'PowerOperation', `${decision.op} (${decision.reason})`);
+    if (decision.soft) {
+      this.softOps.set(key, { target: desired, since: Date.now() });
+      // The change feed reports the new state when the guest gets there; this requeue is the timeout check.
+      return { observed, requeueAfterMs: Math.min(this.trySoftTimeoutMs, 10_000), justPoweredOn: false };
+    }
+    this.softOps.delete(key);
+    const state = AFTER_HARD_OP[decision.op] ?? observed.powerState;
+    return { observed: { ...observed, powerState: state }, justPoweredOn: decision.op === 'powerOn', bootstrap };
+  }
+
+  /**
+   * Restarts the VM when spec.nextRestartTime is later than status.lastRestartTime. The new lastRestartTime is
+   * written before the restart is issued, so a manager that dies in between never restarts twice for one
+   * request; a restart that vSphere refuses puts the old value back so it is tried again.
+   */
+  async restart(vm: VM, observed: ObservedVM, justPoweredOn: boolean): Promise<string | undefined> {
+    const spec = vm.spec ?? {};
+    const next = spec.nextRestartTime;
+    if (!next || (spec.powerState ?? 'PoweredOn') !== 'PoweredOn' || observed.powerState !== 'PoweredOn')
+      return undefined;
+    if (!restartDue(next, vm.status?.lastRestartTime)) return undefined;
+    const previous = vm.status?.lastRestartTime;
+    await updateStatus<VM>(this.opts.client, vm, (s) => ({ ...s, lastRestartTime: next }));
+    if (justPoweredOn) {
+      this.opts.event(vm, 'Normal', 'Restarted', 'the VM was powered on, which satisfies the restart request');
+      return next;
+    }
+    // TrySoft's choice depends on VM Tools: ask vSphere, not the cache.
+    const fresh = await this.opts.provider.refreshVM(observed);
+    const op = restartOp(spec.restartMode ?? 'TrySoft', fresh.toolsRunning);
+    try {
+      await this.opts.provider.power(observed, op);
+    } catch (err) {
+      await updateStatus<VM>(this.opts.client, vm, (s) => {
+        const { lastRestartTime, ...rest } = s as VMStatus;
+        void lastRestartTime;
+        return previous ? { ...rest, lastRestartTime: previous } : rest;
+      }).catch(() => undefined);
+      this.opts.event(vm, 'Warning', 'RestartFailed', `${op} failed: ${message(err)}; retrying`);
+      throw err;
+    }
+    this.opts.event(vm, 'Normal', 'Restarted', `${op} for the request at ${next}`);
+    return next;
+  }
+}
+
+function fail(type: string, reason: string, msg: string): ConditionUpdate {
+  return { type, status: 'False', reason, message: msg };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
