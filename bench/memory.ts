@@ -48,12 +48,17 @@ async function withProgress<T>(what: string, total: number, done: () => number, 
 }
 
 /** Lines of a Prometheus text page whose name matches, summed by one label's value. */
-function sumBy(text: string, metric: string, label: string, where: Record<string, string>): Map<string, number> {
+function sumBy(
+  text: string,
+  metric: string,
+  label: string,
+  where: Record<string, string | ((v: string | undefined) => boolean)>,
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${metric}{`)) continue;
     const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(where).some(([k, v]) => labels[k] !== v)) continue;
+    if (Object.entries(where).some(([k, v]) => (typeof v === 'function' ? !v(labels[k]) : labels[k] !== v))) continue;
     const key = labels[label] ?? '';
     out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
@@ -220,8 +225,9 @@ export async function benchMemory(): Promise<void> {
     const steady = await rssMiB(manager.pid!);
     const peak = await peakRSSMiB(manager.pid!);
     const text = await (await fetch(`http://127.0.0.1:${health}/metrics`)).text();
-    const lists = sumBy(text, 'vmop_kube_api_requests_total', 'resource', { verb: 'list' });
-    const watches = sumBy(text, 'vmop_kube_api_requests_total', 'resource', { verb: 'watch' });
+    const requests = (verb: string, ok: boolean) =>
+      sumBy(text, 'vmop_kube_api_requests_total', 'resource', { verb, code: (c) => (c === '200') === ok });
+    const [lists, watches, refused] = [requests('list', true), requests('watch', true), requests('list', false)];
 
     // The floor: one informer's cache of the same VMs in a bare Node process.
     const floor = await new Promise<{ rssMiB: number }>((resolve, reject) => {
@@ -243,7 +249,7 @@ export async function benchMemory(): Promise<void> {
       );
     });
 
-    const kinds = [...new Set([...lists.keys(), ...watches.keys()])].sort();
+    const kinds = [...new Set([...lists.keys(), ...watches.keys(), ...refused.keys()])].sort();
     console.log(
       table(
         ['figure', 'measured', 'target'],
@@ -258,8 +264,14 @@ export async function benchMemory(): Promise<void> {
     );
     console.log(
       table(
-        ['kind (resource)', 'lists', 'watches', 'target'],
-        kinds.map((k) => [k, String(lists.get(k) ?? 0), String(watches.get(k) ?? 0), '1 / 1']),
+        ['kind (resource)', 'lists', 'watches', 'target', 'lists refused (e.g. a CRD not served yet)'],
+        kinds.map((k) => [
+          k,
+          String(lists.get(k) ?? 0),
+          String(watches.get(k) ?? 0),
+          '1 / 1',
+          String(refused.get(k) ?? 0),
+        ]),
       ),
     );
     failed = false;
