@@ -6,7 +6,14 @@ import { sameJSON } from '../api/json.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
 import type { Logger } from './logger.js';
 import { objectKey } from './informer.js';
-import { setCondition, updateStatus, type Condition, type ConditionUpdate } from './status.js';
+import {
+  conditionFalse,
+  conditionTrue,
+  setCondition,
+  updateStatus,
+  type Condition,
+  type ConditionUpdate,
+} from './status.js';
 
 type WithStatus<S> = KubeObject & { metadata: { uid?: string; generation?: number }; status?: S };
 
@@ -22,11 +29,11 @@ export class StatusDraft<S extends { conditions?: Condition[] }, T extends WithS
   }
 
   ok(type: string): void {
-    this.condition({ type, status: 'True', reason: 'True', message: '' });
+    this.condition(conditionTrue(type));
   }
 
   fail(type: string, reason: string, message: string): void {
-    this.condition({ type, status: 'False', reason, message });
+    this.condition(conditionFalse(type, reason, message));
   }
 }
 

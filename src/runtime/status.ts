@@ -35,6 +35,16 @@ export interface Condition {
 /** A condition as a reconcile states it; setCondition keeps or sets its lastTransitionTime. */
 export type ConditionUpdate = Omit<Condition, 'lastTransitionTime'>;
 
+/** A condition that holds (reason "True", as VM Operator writes it). */
+export function conditionTrue(type: string): ConditionUpdate {
+  return { type, status: 'True', reason: 'True', message: '' };
+}
+
+/** A condition that does not hold, with the reason and a message that says what to do. */
+export function conditionFalse(type: string, reason: string, message: string): ConditionUpdate {
+  return { type, status: 'False', reason, message };
+}
+
 /** Condition messages are cut to this length: the API refuses more than 32,768, and names in them are input. */
 export const MAX_CONDITION_MESSAGE = 4096;
 

@@ -4,7 +4,7 @@
 import { parseQuantity } from '../../api/quantity.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
-import type { ConditionUpdate } from '../../runtime/status.js';
+import { conditionFalse, conditionTrue, type ConditionUpdate } from '../../runtime/status.js';
 import { notAssociated, storagePolicyID } from '../storage-classes.js';
 import type { VM } from './types.js';
 
@@ -53,13 +53,8 @@ export interface DependencyCaches {
 }
 
 /** The ResourceQuota resource name that associates a StorageClass with a namespace (as VM Operator reads it). */
-function ok(type: string): ConditionUpdate {
-  return { type, status: 'True', reason: 'True', message: '' };
-}
-
-function fail(type: string, reason: string, message: string): ConditionUpdate {
-  return { type, status: 'False', reason, message };
-}
+const ok = conditionTrue;
+const fail = conditionFalse;
 
 function readyCondition(obj: KubeObject): { status?: string; message?: string } | undefined {
   const conditions = (obj.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)

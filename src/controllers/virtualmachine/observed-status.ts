@@ -3,7 +3,7 @@
 // report it, and the Ready condition with the reason it is not there yet. Pure, apart from guest NICs read
 // from the provider only when the guest's address changed.
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
-import type { ConditionUpdate } from '../../runtime/status.js';
+import { conditionFalse, conditionTrue, type ConditionUpdate } from '../../runtime/status.js';
 import { classRef } from './create.js';
 import { CONDITIONS } from './dependencies.js';
 import { guestInterfaces } from './guest-network.js';
@@ -60,14 +60,14 @@ export async function observedFields(
 export function readyCondition(vm: VM, power: PowerOutcome, volumesPending: string[]): ConditionUpdate {
   const desired = vm.spec?.powerState ?? 'PoweredOn';
   const state = power.observed.powerState;
-  if (state === desired) return { type: CONDITIONS.ready, status: 'True', reason: 'True', message: '' };
+  if (state === desired) return conditionTrue(CONDITIONS.ready);
   const [reason, message] =
     power.bootstrap?.status === 'False'
       ? ['BootstrapPending', `the VM is powered on once its bootstrap data is there: ${power.bootstrap.message}`]
       : power.waitingForVolumes
         ? ['VolumesPending', `the VM is powered on once its volumes are attached: ${volumesPending.join('; ')}`]
         : ['PowerStatePending', `the VM is ${state}; it is being made ${desired}`];
-  return { type: CONDITIONS.ready, status: 'False', reason, message };
+  return conditionFalse(CONDITIONS.ready, reason, message);
 }
 
 /**

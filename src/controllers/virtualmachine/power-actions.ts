@@ -7,7 +7,7 @@ import type { ObservedVM, PowerOperation, VMPowerState, VMProvider } from '../..
 import { UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
-import { updateStatus, type ConditionUpdate } from '../../runtime/status.js';
+import { conditionFalse, conditionTrue, updateStatus, type ConditionUpdate } from '../../runtime/status.js';
 import type { GuestBootstrap } from './bootstrap.js';
 import type { NetworkConfig } from './network-config.js';
 import { decidePower, restartDue, restartOp } from './power.js';
@@ -111,7 +111,7 @@ export class PowerActions {
         if (spec.bootstrap?.cloudInit) await this.opts.bootstrap.writeCloudInit(vm, observed, networkConfig);
         else if (customize) await this.opts.bootstrap.customizeGuest(vm, observed, networkConfig);
         if (spec.bootstrap?.vAppConfig) await this.opts.bootstrap.writeVAppProperties(vm, observed);
-        bootstrap = { type: BOOTSTRAP_READY, status: 'True', reason: 'True', message: '' };
+        bootstrap = conditionTrue(BOOTSTRAP_READY);
       } catch (err) {
         if (!(err instanceof UserInputError)) throw err;
         // Shown in status while the rest of the reconcile goes on; looked at again when the error says (a
@@ -121,7 +121,7 @@ export class PowerActions {
           observed,
           justPoweredOn: false,
           requeueAfterMs: err.recheckAfterMs,
-          bootstrap: fail(BOOTSTRAP_READY, err.reason, err.message),
+          bootstrap: conditionFalse(BOOTSTRAP_READY, err.reason, err.message),
         };
       }
     }
@@ -177,10 +177,6 @@ export class PowerActions {
     this.opts.event(vm, 'Normal', 'Restarted', `${op} for the request at ${next}`);
     return next;
   }
-}
-
-function fail(type: string, reason: string, msg: string): ConditionUpdate {
-  return { type, status: 'False', reason, message: msg };
 }
 
 function message(err: unknown): string {

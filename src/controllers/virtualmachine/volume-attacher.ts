@@ -5,7 +5,7 @@
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
-import type { ConditionUpdate } from './dependencies.js';
+import { conditionFalse, conditionTrue, type ConditionUpdate } from '../../runtime/status.js';
 import type { VM, VolumeStatus } from './types.js';
 import { ATTACHED_DISKS_ANNOTATION, recordedDisks, resolveVolume, type VolumeCaches } from './volumes.js';
 
@@ -141,8 +141,8 @@ export class VolumeAttacher {
     }
     const condition: ConditionUpdate =
       pending.length === 0
-        ? { type: VOLUMES_READY, status: 'True', reason: 'True', message: '' }
-        : { type: VOLUMES_READY, status: 'False', reason: 'VolumesPending', message: pending.join('; ') };
+        ? conditionTrue(VOLUMES_READY)
+        : conditionFalse(VOLUMES_READY, 'VolumesPending', pending.join('; '));
     const requeueAfterMs = failed ? 10_000 : more ? 1 : undefined;
     return { vm, statuses, pending, condition, ...(requeueAfterMs ? { requeueAfterMs } : {}) };
   }
