@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { readProviderConfig } from '../src/cli/provider-config.js';
 import { httpStatus } from '../src/devenv/ground.js';
-import { freePorts } from '../src/devenv/processes.js';
 import { kubeConfigFrom, OPERATOR_NAMESPACE, storageClassAssociation } from '../src/devenv/seed.js';
 import { startSession } from '../src/devenv/session.js';
 import { repoRoot } from '../src/devenv/toolchain.js';
@@ -22,7 +21,7 @@ import { Informer } from '../src/runtime/informer.js';
 import { KubeClient, type KubeObject } from '../src/runtime/kube-client.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import type { MoRef } from '../src/vsphere/vim25/codec.js';
-import { flag, peakRSSMiB, pool, rssMiB, stopProcess } from './processes.js';
+import { flag, peakRSSMiB, pool, rssMiB, spawnManager, stopProcess } from './processes.js';
 import { table } from './stats.js';
 
 const API = 'vmoperator.vmware.com/v1alpha3';
@@ -167,29 +166,17 @@ export async function benchMemory(): Promise<void> {
     if (!found) throw new Error('vcsim did not keep the instance UUID of a created VM; the benchmark cannot go on');
     console.log(`${objects} objects and ${vms} vSphere VMs in place; starting the manager ...`);
 
-    const [health] = (await freePorts(1)) as [number];
-    manager = spawn(
-      process.execPath,
-      [
-        path.join(repoRoot(), 'bin', 'vmop.js'),
-        'manager',
-        '--kubeconfig',
-        session.ground.kubeconfig,
-        '--context',
-        'admin',
-        '--health-addr',
-        `127.0.0.1:${health}`,
-        '--controllers',
-        'virtualmachine,volumeprovisioner,ipam',
-        '--vm-selector',
-        `${LABEL}=${run}`,
-        '--orphan-grace',
-        'off',
-        '--log-level',
-        process.env.VMOP_BENCH_LOG_LEVEL ?? 'warn',
-      ],
-      { stdio: ['ignore', process.env.VMOP_BENCH_MANAGER_LOG ? 'inherit' : 'ignore', 'inherit'] },
-    );
+    const started = await spawnManager(session.ground.kubeconfig, [
+      '--controllers',
+      'virtualmachine,volumeprovisioner,ipam',
+      '--vm-selector',
+      `${LABEL}=${run}`,
+      '--orphan-grace',
+      'off',
+    ]);
+    const proc = started.proc;
+    manager = proc;
+    const health = started.health;
     const adopted = new Set<string>();
     const watch = new Informer<VM>(kube, { apiVersion: API, kind: 'VirtualMachine', labelSelector: `${LABEL}=${run}` });
     const all = new Promise<void>((resolve) => {
@@ -202,12 +189,12 @@ export async function benchMemory(): Promise<void> {
     const t0 = Date.now();
     let peakDuring = 0;
     const sampler = setInterval(() => {
-      void rssMiB(manager!.pid!)
+      void rssMiB(proc.pid!)
         .then((m) => (peakDuring = Math.max(peakDuring, m)))
         .catch(() => undefined);
     }, 500);
     const exited = new Promise<never>((_, reject) =>
-      manager!.once('exit', (code) =>
+      proc.once('exit', (code) =>
         reject(new Error(`the manager exited (code ${code}); rerun with VMOP_BENCH_MANAGER_LOG=1`)),
       ),
     );
@@ -222,8 +209,8 @@ export async function benchMemory(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5000));
     if ((await httpStatus(`http://127.0.0.1:${health}/readyz`).catch(() => 0)) !== 200)
       throw new Error('the manager is not ready after adopting the VMs');
-    const steady = await rssMiB(manager.pid!);
-    const peak = await peakRSSMiB(manager.pid!);
+    const steady = await rssMiB(proc.pid!);
+    const peak = await peakRSSMiB(proc.pid!);
     const text = await (await fetch(`http://127.0.0.1:${health}/metrics`)).text();
     const requests = (verb: string, ok: boolean) =>
       sumBy(text, 'vmop_kube_api_requests_total', 'resource', { verb, code: (c) => (c === '200') === ok });

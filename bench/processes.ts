@@ -1,7 +1,10 @@
 // Helpers the benchmarks share: their flags, a bounded pool of work, and what /proc says of a process (peak and
 // current memory, CPU seconds), and stopping a child process as a cluster would.
-import type { spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { freePorts } from '../src/devenv/processes.js';
+import { repoRoot } from '../src/devenv/toolchain.js';
 
 export function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,4 +73,33 @@ export class CPUAccount {
       .map(([name, s]) => `${name} ${(s - (before.get(name) ?? 0)).toFixed(1)}`)
       .join(', ');
   }
+}
+
+/**
+ * A manager of the benchmark's own (`vmop manager` as the admin of the session's kubeconfig, health on a free
+ * port), with `args` after the common ones. Its log goes to the terminal with VMOP_BENCH_MANAGER_LOG=1.
+ */
+export async function spawnManager(
+  kubeconfig: string,
+  args: string[],
+): Promise<{ proc: ReturnType<typeof spawn>; health: number }> {
+  const [health] = (await freePorts(1)) as [number];
+  const proc = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot(), 'bin', 'vmop.js'),
+      'manager',
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      'admin',
+      '--health-addr',
+      `127.0.0.1:${health}`,
+      '--log-level',
+      process.env.VMOP_BENCH_LOG_LEVEL ?? 'warn',
+      ...args,
+    ],
+    { stdio: ['ignore', process.env.VMOP_BENCH_MANAGER_LOG ? 'inherit' : 'ignore', 'inherit'] },
+  );
+  return { proc, health };
 }

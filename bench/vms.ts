@@ -7,9 +7,8 @@
 // `npm run bench vms -- --vms 1000 --concurrency 8`.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { httpStatus, pidFile } from '../src/devenv/ground.js';
-import { freePorts, livePid } from '../src/devenv/processes.js';
+import { livePid } from '../src/devenv/processes.js';
 import {
   kubeConfigFrom,
   OPERATOR_NAMESPACE,
@@ -17,7 +16,6 @@ import {
   VSAN_DEFAULT_POLICY_ID,
 } from '../src/devenv/seed.js';
 import { startSession } from '../src/devenv/session.js';
-import { repoRoot } from '../src/devenv/toolchain.js';
 import { readProviderConfig } from '../src/cli/provider-config.js';
 import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
 import { Placement } from '../src/providers/vsphere/placement.js';
@@ -28,7 +26,7 @@ import { ChangeFeed } from '../src/vsphere/change-feed.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import { FEED_SHAPE, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
-import { CPUAccount, flag, peakRSSMiB, pool, stopProcess } from './processes.js';
+import { CPUAccount, flag, peakRSSMiB, pool, spawnManager, stopProcess } from './processes.js';
 import { table } from './stats.js';
 
 const API = 'vmoperator.vmware.com/v1alpha3';
@@ -173,37 +171,25 @@ export async function benchVMs(): Promise<void> {
       spec: { hardware: { cpus: 2, memory: '4Gi' } },
     });
     await kube.create(storageClassAssociation(ns, 'my-storage-class'));
-    const [health] = (await freePorts(1)) as [number];
-    manager = spawn(
-      process.execPath,
-      [
-        path.join(repoRoot(), 'bin', 'vmop.js'),
-        'manager',
-        '--kubeconfig',
-        session.ground.kubeconfig,
-        '--context',
-        'admin',
-        '--health-addr',
-        `127.0.0.1:${health}`,
-        '--controllers',
-        'virtualmachine',
-        '--vm-selector',
-        `${LABEL}=${ns}`,
-        '--vm-concurrency',
-        String(concurrency),
-        '--log-level',
-        process.env.VMOP_BENCH_LOG_LEVEL ?? 'warn',
-      ],
-      { stdio: ['ignore', process.env.VMOP_BENCH_MANAGER_LOG ? 'inherit' : 'ignore', 'inherit'] },
-    );
+    const started = await spawnManager(session.ground.kubeconfig, [
+      '--controllers',
+      'virtualmachine',
+      '--vm-selector',
+      `${LABEL}=${ns}`,
+      '--vm-concurrency',
+      String(concurrency),
+    ]);
+    const proc = started.proc;
+    manager = proc;
+    const health = started.health;
     const healthy = () => httpStatus(`http://127.0.0.1:${health}/readyz`).catch(() => 0);
     for (let i = 0; i < 300 && (await healthy()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     if ((await healthy()) !== 200) {
       throw new Error(
-        `the benchmark's manager did not become ready (exit code ${manager.exitCode}); rerun with VMOP_BENCH_MANAGER_LOG=1`,
+        `the benchmark's manager did not become ready (exit code ${proc.exitCode}); rerun with VMOP_BENCH_MANAGER_LOG=1`,
       );
     }
-    cpu.add('benchmark manager', manager.pid);
+    cpu.add('benchmark manager', proc.pid);
     const before = await metrics(health);
     type VM = KubeObject & {
       status?: { powerState?: string; conditions?: { type: string; status: string }[] };
@@ -250,7 +236,7 @@ export async function benchVMs(): Promise<void> {
     // Let the last status writes and their echo reconciles finish before counting.
     await new Promise((r) => setTimeout(r, 2000));
     const after = await metrics(health);
-    const rss = await peakRSSMiB(manager.pid!);
+    const rss = await peakRSSMiB(proc.pid!);
     if (process.env.VMOP_BENCH_METRICS) {
       console.log(
         after.text
@@ -265,7 +251,7 @@ export async function benchVMs(): Promise<void> {
     }
     // The operator's VMs go (its manager first, so that it does not recreate them), and the floor again. The
     // manager stops as it would in a cluster, so that its change feed leaves vcsim with it.
-    await stopProcess(manager);
+    await stopProcess(proc);
     const nsFolder = await placement.folder(ns);
     const left = await conn.api.pc.containerObjects(['VirtualMachine'], ['name'], { container: nsFolder });
     await destroyAll(left.map((o) => o.obj));
