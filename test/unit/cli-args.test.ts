@@ -1,7 +1,12 @@
-// Command-line values that the manager parses: durations and host:port pairs, with errors that name the flag.
+// Command-line values that the manager parses: durations and host:port pairs, with errors that name the flag;
+// and the help and version every command answers.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseDuration } from '../../src/cli/args.js';
+import { repoRoot } from '../../src/install/package-root.js';
 import { parseHostPort } from '../../src/cli/manager.js';
 
 describe('manager flags', () => {
@@ -28,5 +33,35 @@ describe('manager flags', () => {
     assert.deepEqual(parseHostPort(':8081', 'health-addr'), { host: '0.0.0.0', port: 8081 });
     assert.throws(() => parseHostPort('localhost', 'health-addr'), /--health-addr must be HOST:PORT/);
     assert.throws(() => parseHostPort('h:99999', 'health-addr'), /--health-addr must be HOST:PORT/);
+  });
+});
+
+describe('vmop help and version', () => {
+  const vmop = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(repoRoot(), 'bin', 'vmop.js'), ...args], { encoding: 'utf8' });
+
+  it("answers --help for each command with that command's usage, and exit code 0", () => {
+    for (const [command, flag] of [
+      ['manager', '--orphan-grace'],
+      ['dev', '--apply-examples'],
+      ['manifests', '--check'],
+    ] as const) {
+      const r = vmop(command, '--help');
+      assert.equal(r.status, 0, `${command} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`vmop ${command}`));
+      assert.ok(r.stdout.includes(flag), `${command} --help names ${flag}`);
+      assert.doesNotMatch(r.stdout, command === 'manager' ? /vmop dev up/ : /vmop manager/, 'only that command');
+    }
+    const all = vmop('--help');
+    assert.equal(all.status, 0);
+    for (const command of ['dev up', 'manager', 'manifests', '--version'])
+      assert.match(all.stdout, new RegExp(`vmop ${command}`));
+  });
+
+  it('prints the package version for --version', () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { version: string };
+    const r = vmop('--version');
+    assert.equal(r.status, 0);
+    assert.equal(r.stdout.trim(), `vmop ${pkg.version}`);
   });
 });
