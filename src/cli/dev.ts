@@ -24,6 +24,7 @@ import { provision } from '../devenv/provision.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { KubeClient } from '../runtime/kube-client.js';
 import { checkFlags, parseArgs, stringFlag } from './args.js';
+import { parseProfile, profileArgs } from '../devenv/vcenter-profile.js';
 
 const run = promisify(execFile);
 
@@ -83,7 +84,8 @@ export async function devCommand(argv: string[]): Promise<number> {
 
 async function devUp(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['apply-examples']);
-  checkFlags(args, ['kubeconfig', 'apply-examples'], 'dev up');
+  checkFlags(args, ['kubeconfig', 'apply-examples', 'vcenter'], 'dev up');
+  const profile = parseProfile(stringFlag(args, 'vcenter'));
   const started = Date.now();
   const dir = devDir();
   const ports = devPorts();
@@ -96,8 +98,10 @@ async function devUp(argv: string[]): Promise<number> {
     ports,
     components,
     kubeconfig: external ? path.resolve(external) : undefined,
+    vcsimArgs: profileArgs(profile),
     progress: (l) => say(`  ${l}`),
   });
+  if (profile !== 'instant') say(`  vCenter profile ${profile}: vcsim takes as long as a real vCenter (README)`);
   for (const c of ground.started) say(`  started ${c}`);
   const kubeconfig = external ? path.resolve(external) : ground.kubeconfig;
   const context = external ? undefined : 'admin';

@@ -10,9 +10,11 @@ const HEADER = `vmop — VM Operator's VirtualMachine API for Kubernetes and vSp
 
 /** Each command's usage lines, shown together by \`vmop --help\` and alone by \`vmop <command> --help\`. */
 const COMMANDS: Record<string, string> = {
-  dev: `  vmop dev up [--kubeconfig FILE] [--apply-examples]
+  dev: `  vmop dev up [--kubeconfig FILE] [--apply-examples] [--vcenter instant|realistic]
                                build what is missing, start etcd, kube-apiserver, vcsim and the manager
                                in the background, install the CRDs and seed the spec's examples
+                               (--vcenter realistic: vcsim as slow as a real vCenter; VMOP_VCSIM_ARGS
+                               adds launcher arguments, e.g. faults)
   vmop dev status              show each local component, its address and health
   vmop dev down [--purge]      stop what \`dev up\` started (--purge also deletes its data)
 `,

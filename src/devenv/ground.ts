@@ -10,6 +10,7 @@ import path from 'node:path';
 import { ensurePKI, ensureServingCert, type PKI } from './pki.js';
 import { livePid, portIsFree, startDetached, stopByPidFile, waitFor, type ProcessSpec } from './processes.js';
 import { ensureTool, type Progress, type ToolName } from './toolchain.js';
+import { extraVcsimArgs } from './vcenter-profile.js';
 
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'vcsim'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -53,6 +54,8 @@ export interface GroundOptions {
   components?: readonly Component[];
   /** The kubeconfig that env.sh points at, when it is not the ground's own (an existing cluster). */
   kubeconfig?: string;
+  /** vCenter profile arguments for vmop's vcsim launcher (vcenter-profile.ts); VMOP_VCSIM_ARGS go after them. */
+  vcsimArgs?: string[];
 }
 
 interface Paths {
@@ -248,10 +251,21 @@ export async function startGround(opts: GroundOptions): Promise<GroundState & { 
       await startControllerManager(state, tools['kube-controller-manager']);
       started.push('kube-controller-manager');
     }
+    const vcsimArgs = [...(opts.vcsimArgs ?? []), ...extraVcsimArgs()];
+    const argsFile = path.join(p.run, 'vcsim.args.json');
     if (components.includes('vcsim') && !(await livePid(pidFile(opts.dir, 'vcsim')))) {
       const vcsimCert = await ensureServingCert(pki, 'vcsim', { dns: ['localhost'], ips: ['127.0.0.1'] });
-      await startVcsim(state, p, tools.vcsim, vcsimCert);
+      await startVcsim(state, p, tools.vcsim, vcsimCert, vcsimArgs);
+      await writeFile(argsFile, JSON.stringify(vcsimArgs));
       started.push('vcsim');
+    } else if (components.includes('vcsim')) {
+      const running = await readFile(argsFile, 'utf8').catch(() => '[]');
+      if (running !== JSON.stringify(vcsimArgs)) {
+        progress(
+          `vcsim already runs with other profile arguments (${(JSON.parse(running) as string[]).join(' ') || 'none'}); ` +
+            'it keeps them until `vmop dev down` stops it',
+        );
+      }
     }
   } catch (err) {
     for (const c of started.reverse()) await stopByPidFile(pidFile(opts.dir, c));
@@ -411,6 +425,7 @@ async function startVcsim(
   p: Paths,
   vcsim: string,
   cert: { cert: string; key: string },
+  extra: string[],
 ): Promise<void> {
   await ensurePortFree('vcsim', state.ports.vcsim);
   await rm(p.vcsimReady, { force: true });
@@ -446,6 +461,8 @@ async function startVcsim(
       cert.cert,
       '-tlskey',
       cert.key,
+      // Last, so a profile's delays and the user's own arguments win.
+      ...extra,
     ],
     logFile: logFile(state.dir, 'vcsim'),
     pidFile: pidFile(state.dir, 'vcsim'),

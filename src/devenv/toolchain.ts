@@ -95,9 +95,9 @@ export const PINS: Record<ToolName, ToolPin> = {
     version: 'v0.56.0',
     pkg: './vcsim',
     env: 'VMOP_VCSIM',
-    // vmop's vcsim launcher has flags of its own (-uuid-seed, -ready-file), so only it will do.
+    // vmop's vcsim launcher has flags of its own (-uuid-seed, -ready-file, -deploy-delay, -fault), so only it will do.
     versionArgs: ['-h'],
-    versionText: '-uuid-seed',
+    versionText: '-deploy-delay',
     ldflags: '-s -w',
     estimate: '1-3 minutes',
     fixedGovmomi: true,

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePorts } from './processes.js';
 import { ensureTool } from './toolchain.js';
+import { extraVcsimArgs } from './vcenter-profile.js';
 
 export interface VcsimProcess {
   url: string;
@@ -32,7 +33,15 @@ export async function spawnVcsim(opts: VcsimOptions): Promise<VcsimProcess> {
   const start = async () => {
     const ready = path.join(dir, `ready-${Date.now()}.json`);
     // -exit-with-stdin: if this process dies without stopping vcsim, the closed pipe ends vcsim too.
-    const args = ['-l', `127.0.0.1:${port}`, '-ready-file', ready, '-exit-with-stdin', ...opts.flags];
+    const args = [
+      '-l',
+      `127.0.0.1:${port}`,
+      '-ready-file',
+      ready,
+      '-exit-with-stdin',
+      ...opts.flags,
+      ...extraVcsimArgs(),
+    ];
     if (opts.credentials) args.push('-username', opts.credentials.username, '-password', opts.credentials.password);
     if (opts.tls) args.push('-tlscert', opts.tls.cert, '-tlskey', opts.tls.key);
     const c = spawn(binary, args, { stdio: ['pipe', 'ignore', 'ignore'] });

@@ -15,7 +15,10 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/vmware/govmomi/simulator"
@@ -55,9 +58,48 @@ func main() {
 	readyFile := flag.String("ready-file", "", "write {url,pid,version} as JSON here once serving")
 	apiVersion := flag.String("api-version", "8.0.3.0", "vSphere API version the simulator reports")
 	exitWithStdin := flag.Bool("exit-with-stdin", false, "exit when standard input closes (the parent process is gone)")
+	flag.IntVar(&model.DelayConfig.Delay, "delay", 0, "milliseconds every SOAP call waits before it is served")
+	methodDelay := flag.String("method-delay", "", "METHOD:MS,… extra milliseconds for a SOAP method (PowerOnVM_Task) "+
+		"or, by vcsim's task name, for the work of a task (PowerOn, CloneVm, CreateVm, ReconfigVm, Destroy, AttachDisk)")
+	flag.Float64Var(&model.DelayConfig.DelayJitter, "delay-jitter", 0,
+		"the delays' coefficient of variation (0.3: most land within ±30 %)")
+	deployDelay := flag.Duration("deploy-delay", 0, "how long the vAPI OVF deploy of a library item takes (e.g. 45s)")
+	faults := flag.String("fault", "", "TARGET:PROBABILITY:KIND,… injected faults (see faults.go): a SOAP method, "+
+		"task.NAME or rest.deploy / rest.*; KIND a vim25 fault type, drop, 503 or 500")
+	sessionTTL := flag.Duration("session-ttl", 0, "SOAP and vAPI sessions older than this are refused as expired")
 	uuidSeed := flag.Int64("uuid-seed", 0, "when not 0, UUIDs (content library and item IDs among them) come from a "+
 		"random source seeded with this value, so the same sequence of calls yields the same IDs on every start")
 	flag.Parse()
+
+	if *methodDelay != "" {
+		delays := map[string]int{}
+		for _, part := range strings.Split(*methodDelay, ",") {
+			name, ms, ok := strings.Cut(strings.TrimSpace(part), ":")
+			n, err := strconv.Atoi(ms)
+			if !ok || err != nil || n < 0 {
+				fmt.Fprintf(os.Stderr, "vcsim: -method-delay %q: want METHOD:MILLISECONDS\n", part)
+				os.Exit(2)
+			}
+			delays[name] = n
+		}
+		model.DelayConfig.MethodDelay = delays
+		// The same names, for the work of tasks (it runs after the call has answered with the task).
+		simulator.TaskDelay.MethodDelay = delays
+		simulator.TaskDelay.DelayJitter = model.DelayConfig.DelayJitter
+	}
+	rules, err := parseFaultRules(*faults)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vcsim:", err)
+		os.Exit(2)
+	}
+	c := &chaos{
+		rules:       rules,
+		deployDelay: *deployDelay,
+		jitter:      model.DelayConfig.DelayJitter,
+		sessionTTL:  *sessionTTL,
+		rng:         rand.New(rand.NewSource(time.Now().UnixNano())), //nolint:gosec // fault dice, not secrets
+		restLogins:  map[string]time.Time{},
+	}
 
 	model.ServiceContent.About.ApiVersion = *apiVersion
 	model.ServiceContent.About.Version = *apiVersion
@@ -72,13 +114,13 @@ func main() {
 			_ = p.Signal(syscall.SIGTERM)
 		}()
 	}
-	if err := run(model, *listen, *user, *pass, *certFile, *keyFile, *readyFile); err != nil {
+	if err := run(model, c, *listen, *user, *pass, *certFile, *keyFile, *readyFile); err != nil {
 		fmt.Fprintln(os.Stderr, "vcsim:", err)
 		os.Exit(1)
 	}
 }
 
-func run(model *simulator.Model, listen, user, pass, certFile, keyFile, readyFile string) error {
+func run(model *simulator.Model, c *chaos, listen, user, pass, certFile, keyFile, readyFile string) error {
 	if err := model.Create(); err != nil {
 		return fmt.Errorf("create inventory: %w", err)
 	}
@@ -101,6 +143,9 @@ func run(model *simulator.Model, listen, user, pass, certFile, keyFile, readyFil
 
 	server := model.Service.NewServer()
 	defer server.Close()
+	// Before the ready file: no client knows the address yet, so no request races the handler's swap.
+	c.install(model.Service.Context.Map)
+	server.Config.Handler = c.wrap(server.Config.Handler)
 
 	if readyFile != "" {
 		info := readyInfo{URL: server.URL.String(), PID: os.Getpid(), Version: model.ServiceContent.About.Version}
