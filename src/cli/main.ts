@@ -23,7 +23,7 @@ const COMMANDS: Record<string, string> = {
                [--webhook-service NAME] [--webhook-cert-hosts a,b] [--webhook-cert-validity 2160h]
                [--webhook-configuration-prefix vmop]] [--webhook-client-ca FILE] [--privileged-users a,b]
                [--service-account NAME] [--leader-elect [--leader-election-namespace NS]]
-               [--controllers LIST] [--vm-concurrency N] [--trysoft-timeout 300s]
+               [--controllers LIST] [--vm-concurrency N] [--max-concurrent-creates 32] [--trysoft-timeout 300s]
                [--orphan-grace 300s|off] [--vm-selector SELECTOR]
                                run the operator (health, readiness and metrics on --health-addr;
                                admission webhooks with a certificate folder, or a certificate it

@@ -1,4 +1,5 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
+import { DEFAULT_MAX_CONCURRENT_CREATES } from '../controllers/virtualmachine/operations.js';
 import { readFile } from 'node:fs/promises';
 import { Histogram } from 'prom-client';
 import { Manager } from '../runtime/manager.js';
@@ -61,6 +62,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
       'namespace',
       'image-sync-interval',
       'vm-concurrency',
+      'max-concurrent-creates',
       'trysoft-timeout',
       'orphan-grace',
       'vm-selector',
@@ -206,6 +208,11 @@ export async function managerCommand(argv: string[]): Promise<number> {
         namespace,
         registry: manager.registry,
         concurrency: positiveNumber(stringFlag(args, 'vm-concurrency') ?? '8', 'vm-concurrency'),
+        // Deploys run beside the reconciles; this many at most at once (the rest wait, with a condition).
+        maxConcurrentCreates: positiveNumber(
+          stringFlag(args, 'max-concurrent-creates') ?? String(DEFAULT_MAX_CONCURRENT_CREATES),
+          'max-concurrent-creates',
+        ),
         trySoftTimeoutMs: parseDuration(stringFlag(args, 'trysoft-timeout') ?? '300s', 'trysoft-timeout'),
         // "off" keeps orphaned vSphere VMs (their objects are gone) instead of destroying them after the grace.
         orphanGraceMs:

@@ -205,6 +205,11 @@ export interface VMProvider {
    * the zone does not offer (InvalidGuestID), a class configSpec vSphere cannot take, no datastore for the policy.
    */
   createVM(req: VMCreateRequest): Promise<ObservedVM>;
+  /**
+   * The quick checks of a create (no zone, an unknown guest ID, a class configSpec vSphere cannot take), as
+   * UserInputErrors, before the long deploy starts beside the reconcile; createVM makes them again.
+   */
+  checkCreate(req: VMCreateRequest): Promise<void>;
   /** The VM read from vSphere now, not from a cache (before acting on its power state or VM Tools). */
   refreshVM(vm: ObservedVM): Promise<ObservedVM>;
   power(vm: ObservedVM, op: PowerOperation): Promise<void>;

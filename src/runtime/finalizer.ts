@@ -11,8 +11,9 @@ export interface FinalizerHandlers<T extends Deletable, R> {
   /** The object lives (and holds the finalizer when `ensure`). */
   apply(obj: T): Promise<R>;
   /** The object is being deleted and holds the finalizer: release what it owns; return the object as last
-   * stored (writes on the way change the resourceVersion the finalizer's removal is conditioned on). */
-  cleanup(obj: T): Promise<T>;
+   * stored (writes on the way change the resourceVersion the finalizer's removal is conditioned on), or
+   * undefined while the release is still under way (the finalizer stays; something wakes the key later). */
+  cleanup(obj: T): Promise<T | undefined>;
   /** Whether Apply puts the finalizer on when it is missing (default true). */
   ensure?: boolean;
 }
@@ -30,7 +31,7 @@ export async function finalized<T extends Deletable, R>(
   if (obj.metadata.deletionTimestamp) {
     if (!finalizersOf(obj).includes(finalizer)) return undefined;
     const last = await handlers.cleanup(obj);
-    await removeFinalizer(client, last, finalizer);
+    if (last) await removeFinalizer(client, last, finalizer);
     return undefined;
   }
   const live = handlers.ensure === false ? obj : await ensureFinalizer(client, obj, finalizer);

@@ -57,6 +57,9 @@ export interface DeploySpec {
 
 const SESSION_HEADER = 'vmware-api-session-id';
 
+/** How long an OVF deploy may take before the client gives up on its answer (a real one takes minutes). */
+export const DEPLOY_TIMEOUT_MS = 60 * 60_000;
+
 export class VapiClient {
   private session?: string;
   private loggingIn?: Promise<void>;
@@ -100,20 +103,33 @@ export class VapiClient {
   /** Sees every REST call (HTTP method, path without IDs, milliseconds); the manager turns it into metrics. */
   onCall?: (method: string, path: string, ms: number) => void;
 
-  async call<T>(method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<T> {
+  async call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    query: Record<string, string> = {},
+    opts: { timeoutMs?: number } = {},
+  ): Promise<T> {
     const started = performance.now();
     try {
-      return await this.callOnce<T>(method, path, body, query);
+      return await this.callOnce<T>(method, path, body, query, opts.timeoutMs);
     } finally {
       this.onCall?.(method, path.replace(/id:[^/?]+/g, 'id:ID'), performance.now() - started);
     }
   }
 
-  private async callOnce<T>(method: string, path: string, body: unknown, query: Record<string, string>): Promise<T> {
+  private async callOnce<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    query: Record<string, string>,
+    timeoutMs: number | undefined,
+  ): Promise<T> {
     if (!this.session) await this.login();
     const url = `/rest${path}${Object.keys(query).length ? `?${new URLSearchParams(query)}` : ''}`;
     const send = () =>
       this.transport.request(method, url, {
+        timeoutMs,
         body: body === undefined ? undefined : JSON.stringify(body),
         headers: {
           [SESSION_HEADER]: this.session ?? '',
@@ -268,7 +284,7 @@ export class VapiClient {
     }
   }
 
-  /** Deploys an OVF library item as a VM; returns the VM's managed object ID. */
+  /** Deploys an OVF library item as a VM; returns the VM's managed object ID (waits as long as it takes). */
   async deployOVF(itemId: string, target: DeployTarget, spec: DeploySpec): Promise<string> {
     const result = await this.call<{
       succeeded: boolean;
@@ -291,6 +307,9 @@ export class VapiClient {
         },
       },
       { '~action': 'deploy' },
+      // The deploy is one call that answers when the VM is there: minutes on a real vCenter, so not the
+      // transport's usual minute.
+      { timeoutMs: DEPLOY_TIMEOUT_MS },
     );
     if (!result.succeeded || !result.resource_id) {
       const messages =

@@ -23,7 +23,7 @@ async function underCrashes(id: string, kills: number, done: () => Promise<boole
   try {
     while (!(await done())) {
       if (Date.now() > deadline) throw new Error(`not done after ${ms} ms and ${killed} kills`);
-      mgr = await startOwnManager({ id });
+      mgr = await startOwnManager({ id, log: !!process.env.VMOP_TEST_MANAGER_LOG });
       if (killed < kills) {
         await sleep(400 + Math.random() * 2100);
         await mgr.kill('SIGKILL');

@@ -10,11 +10,15 @@ import type {
 
 /**
  * VMs in memory: guests with VM Tools running that never shut themselves down (a soft power-off is ignored),
- * every call on a VM counted, and an optional hook that runs (and may block) before each power operation.
+ * every call on a VM counted, and optional hooks that run (and may block) before each create and power operation.
  */
 export class InMemoryVMs implements VMProvider {
   /** Runs before each power operation; a test can make it wait. */
   beforePower?: (vm: ObservedVM, op: PowerOperation) => Promise<void>;
+  /** Runs before each create (a deploy that takes its time); a test can make it wait. */
+  beforeCreate?: (req: VMCreateRequest) => Promise<void>;
+  /** Creates started, by VM name (a second one for the same VM would be a duplicate). */
+  readonly creates: string[] = [];
   readonly vms = new Map<string, ObservedVM>();
   readonly owners = new Map<string, VMOwner>();
   readonly ops: { op: PowerOperation; at: number }[] = [];
@@ -30,7 +34,10 @@ export class InMemoryVMs implements VMProvider {
     const found = this.vms.get(instanceUUID);
     return found && { ...found };
   }
+  async checkCreate() {}
   async createVM(req: VMCreateRequest) {
+    this.creates.push(req.name);
+    await this.beforeCreate?.(req);
     const observed: ObservedVM = {
       id: `vm-${this.vms.size + 1}`,
       name: req.name,

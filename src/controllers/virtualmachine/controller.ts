@@ -19,11 +19,12 @@ import type { Runnable } from '../../runtime/manager.js';
 import { StatusDraft, StatusWriter } from '../../runtime/status-writer.js';
 import { InterfaceAddresses } from './addresses.js';
 import { GuestBootstrap } from './bootstrap.js';
-import { NETWORK_READY, VMCreation, type VMRef } from './create.js';
+import { deployingMessage, NETWORK_READY, VMCreation, type VMRef } from './create.js';
 import { CONDITIONS } from './dependencies.js';
 import { intendedNetworkConfig, networkDefaults } from './network-config.js';
 import { resolveNetworks } from './networks.js';
 import { customizationCondition, observedFields, readyCondition } from './observed-status.js';
+import { Operations } from './operations.js';
 import { OrphanCollector } from './orphans.js';
 import { OwnershipCheck } from './ownership.js';
 import { PowerActions } from './power-actions.js';
@@ -50,6 +51,8 @@ export interface VMControllerOptions {
   cache?: SharedCache;
   /** How long a vSphere VM whose object is gone may live before it is destroyed (0: never). */
   orphanGraceMs?: number;
+  /** Creates (deploys) in flight at most; more VMs wait for a slot. */
+  maxConcurrentCreates?: number;
 }
 
 /** Default grace period of an orphaned vSphere VM, and how often orphans are looked for. */
@@ -67,6 +70,7 @@ export class VirtualMachineController implements Runnable {
   private readonly power: PowerActions;
   private readonly ownership: OwnershipCheck;
   private readonly status: StatusWriter<VMStatus, VM>;
+  private readonly operations: Operations;
   private readonly orphans?: OrphanCollector;
 
   constructor(private readonly opts: VMControllerOptions) {
@@ -82,6 +86,12 @@ export class VirtualMachineController implements Runnable {
     this.ipam = new InterfaceAddresses(client, w.claims, w.ipAddresses);
     this.volumes = new VolumeAttacher(client, provider, w.volumeCaches, event);
     this.ownership = new OwnershipCheck(provider);
+    // Long vSphere operations run beside the reconciles; each one's end queues its VM again.
+    this.operations = new Operations({
+      wake: (key) => this.controller.queue.add(key),
+      maxConcurrentCreates: opts.maxConcurrentCreates,
+      registry: opts.registry,
+    });
     this.creation = new VMCreation({
       client,
       provider,
@@ -89,10 +99,22 @@ export class VirtualMachineController implements Runnable {
       caches: w.caches,
       ipam: this.ipam,
       ownership: this.ownership,
+      operations: this.operations,
       event,
     });
+    // A create that ends frees a slot: the VMs waiting for one try again.
+    this.operations.onCreateEnded = () => {
+      for (const key of this.creation.waitingForSlot) this.controller.queue.add(key);
+    };
     const bootstrap = new GuestBootstrap(client, provider, event);
-    this.power = new PowerActions({ client, provider, bootstrap, event, trySoftTimeoutMs: opts.trySoftTimeoutMs });
+    this.power = new PowerActions({
+      client,
+      provider,
+      bootstrap,
+      event,
+      operations: this.operations,
+      trySoftTimeoutMs: opts.trySoftTimeoutMs,
+    });
     this.status = new StatusWriter(client, logger);
     const graceMs = opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
     if (graceMs > 0) {
@@ -149,6 +171,8 @@ export class VirtualMachineController implements Runnable {
       signal.addEventListener('abort', () => clearInterval(timer), { once: true });
     }
     await this.controller.start(signal);
+    // The reconciles are done; the vSphere operations they started finish before the Lease is handed on.
+    await this.operations.drain();
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -163,7 +187,7 @@ export class VirtualMachineController implements Runnable {
       apply: (vm) => this.apply(key, vm),
       cleanup: async (vm) => {
         const last = await this.cleanup(key, vm);
-        this.forget(key);
+        if (last) this.forget(key);
         return last;
       },
     });
@@ -174,6 +198,7 @@ export class VirtualMachineController implements Runnable {
     this.creation.forget(key);
     this.status.forget(key);
     this.ownership.forget(key);
+    this.operations.forget(key);
   }
 
   /**
@@ -218,6 +243,15 @@ export class VirtualMachineController implements Runnable {
       uid: draft.obj.metadata.uid ?? '',
       instanceUUID: spec.instanceUUID,
     };
+    // An operation under way (a deploy, a power task): nothing else is done to the VM until it ends, and its
+    // end queues the VM again.
+    const running = this.operations.get(key);
+    if (running?.state === 'running') {
+      if (running.kind === 'create')
+        draft.fail(CONDITIONS.created, 'Deploying', deployingMessage(running.what, running.since));
+      return;
+    }
+    const ended = this.operations.take(key);
     let observed: ObservedVM | undefined;
     try {
       observed = await this.find(key, ref);
@@ -229,11 +263,20 @@ export class VirtualMachineController implements Runnable {
     let className = draft.obj.status?.class?.name;
     // Each interface's Network: for creating the VM, and for its intended network config on every round.
     const nets = resolveNetworks(ref.namespace, spec.network, this.watches.networks);
-    const justCreated = !observed;
+    let justCreated = false;
+    let justPoweredOn = false;
+    // (A deploy that failed after all made the VM — found by its instance UUID — is simply taken as made.)
+    if (ended?.kind === 'create' && !(ended.state === 'failed' && observed)) {
+      const created = this.creation.finish(ref, ended, draft);
+      observed ??= created.observed;
+      className = created.className;
+      justCreated = true;
+    } else if (ended?.kind === 'power') {
+      ({ justPoweredOn } = this.power.finish(draft.obj, ended));
+    }
     if (!observed) {
-      const created = await this.creation.create(ref, nets, draft);
-      if (!created) return;
-      ({ observed, className } = created);
+      await this.creation.start(ref, nets, draft);
+      return;
     }
     if (spec.guestID) draft.ok(CONDITIONS.guestID);
     draft.ok(CONDITIONS.created);
@@ -256,7 +299,7 @@ export class VirtualMachineController implements Runnable {
       ...(await observedFields(this.opts.provider, draft.obj, power.observed, className, networkConfig)),
       volumes: volumes.statuses,
     };
-    const restarted = await this.power.restart(draft.obj, power.observed, power.justPoweredOn);
+    const restarted = await this.power.restart(draft.obj, power.observed, power.justPoweredOn || justPoweredOn);
     if (restarted) draft.fields.lastRestartTime = restarted;
     draft.condition(readyCondition(draft.obj, power, volumes.pending));
     const requeueAfterMs = minDefined(power.requeueAfterMs, volumes.requeueAfterMs);
@@ -271,11 +314,24 @@ export class VirtualMachineController implements Runnable {
     return observed;
   }
 
-  /** Destroys the VM's vSphere VM (its volumes detached first) and gives back its addresses. */
-  private async cleanup(key: string, vm: VM): Promise<VM> {
+  /**
+   * Destroys the VM's vSphere VM (its volumes detached first; the destroy runs beside the reconcile) and gives
+   * back its addresses; undefined while something is under way (the finalizer stays).
+   */
+  private async cleanup(key: string, vm: VM): Promise<VM | undefined> {
+    // A deploy or power task still running: its end queues the VM again (a deploy's VM is then destroyed).
+    if (this.operations.get(key)?.state === 'running') return undefined;
+    const ended = this.operations.take(key);
     const instanceUUID = vm.spec?.instanceUUID;
     if (instanceUUID) {
       try {
+        if (ended?.kind === 'destroy' && ended.state === 'failed') throw ended.error;
+        if (ended?.kind === 'destroy') {
+          // Gone: vSphere said so when the destroy ended (the change feed may say it a moment later).
+          this.event(vm, 'Normal', 'Deleted', `destroyed vSphere VM ${ended.what}`);
+          await this.ipam.release(vm);
+          return vm;
+        }
         // Any failure to look (vCenter unreachable, provider misconfigured) keeps the finalizer: only a VM
         // that vSphere says is gone lets the object go.
         const owner = { namespace: vm.metadata.namespace!, name: vm.metadata.name!, uid: vm.metadata.uid ?? '' };
@@ -297,8 +353,9 @@ export class VirtualMachineController implements Runnable {
         } else if (observed) {
           // The volumes' disks belong to their claims: detach them so they outlive the VM.
           vm = await this.volumes.detachAll(vm, observed);
-          await this.opts.provider.destroyVM(observed);
-          this.event(vm, 'Normal', 'Deleted', `destroyed vSphere VM ${observed.id}`);
+          const vsphereVM = observed;
+          this.operations.start(key, 'destroy', vsphereVM.id, () => this.opts.provider.destroyVM(vsphereVM));
+          return undefined;
         }
       } catch (err) {
         const msg = `cannot delete the vSphere VM yet: ${message(err)}; the VirtualMachine stays until it is gone`;

@@ -1,15 +1,16 @@
 // Power actions of a created VM: bring it to spec.powerState (hard, soft or TrySoft, per decidePower), write
 // its bootstrap data right before a power-on from PoweredOff, and restart it when spec.nextRestartTime asks.
-// Soft operations under way are remembered here, by key; their end arrives through the change feed and the
-// TrySoft timeout is a requeue, never a sleep.
+// A hard operation is a task that runs beside the reconcile (operations.ts); soft operations under way are
+// remembered here, by key: their end arrives through the change feed and the TrySoft timeout is a requeue.
 import type { PowerState } from '../../api/v1alpha3/virtualmachine.js';
-import type { ObservedVM, PowerOperation, VMPowerState, VMProvider } from '../../providers/interface.js';
+import type { ObservedVM, VMProvider } from '../../providers/interface.js';
 import { UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import { conditionFalse, conditionTrue, updateStatus, type ConditionUpdate } from '../../runtime/status.js';
 import type { GuestBootstrap } from './bootstrap.js';
 import type { NetworkConfig } from './network-config.js';
+import type { Operations } from './operations.js';
 import { decidePower, restartDue, restartOp } from './power.js';
 import type { VM, VMStatus } from './types.js';
 
@@ -17,13 +18,6 @@ export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
 export const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
-
-const AFTER_HARD_OP: Partial<Record<PowerOperation, VMPowerState>> = {
-  powerOn: 'PoweredOn',
-  powerOff: 'PoweredOff',
-  suspend: 'Suspended',
-  reset: 'PoweredOn',
-};
 
 export interface PowerOutcome {
   observed: ObservedVM;
@@ -42,6 +36,7 @@ export class PowerActions {
       client: KubeClient;
       provider: VMProvider;
       bootstrap: GuestBootstrap;
+      operations: Operations;
       event: (...args: Parameters<EventRecorder['record']>) => void;
       trySoftTimeoutMs?: number;
     },
@@ -125,22 +120,43 @@ export class PowerActions {
         };
       }
     }
-    try {
-      await this.opts.provider.power(observed, decision.op);
-    } catch (err) {
-      this.opts.event(vm, 'Warning', 'PowerOperationFailed', `${decision.op} failed: ${message(err)}; retrying`);
-      throw err;
-    }
-    // The first power-on of a new VM is part of creating it ("Created" says so); later ones are news.
-    if (!justCreated) this.opts.event(vm, 'Normal', 'PowerOperation', `${decision.op} (${decision.reason})`);
     if (decision.soft) {
+      // Through the guest: vSphere only passes the request on (no task); the guest takes its time.
+      try {
+        await this.opts.provider.power(observed, decision.op);
+      } catch (err) {
+        this.opts.event(vm, 'Warning', 'PowerOperationFailed', `${decision.op} failed: ${message(err)}; retrying`);
+        throw err;
+      }
+      this.opts.event(vm, 'Normal', 'PowerOperation', `${decision.op} (${decision.reason})`);
       this.softOps.set(key, { target: desired, since: Date.now() });
       // The change feed reports the new state when the guest gets there; this requeue is the timeout check.
       return { observed, requeueAfterMs: Math.min(this.trySoftTimeoutMs, 10_000), justPoweredOn: false };
     }
     this.softOps.delete(key);
-    const state = AFTER_HARD_OP[decision.op] ?? observed.powerState;
-    return { observed: { ...observed, powerState: state }, justPoweredOn: decision.op === 'powerOn', bootstrap };
+    // A task: it runs beside the reconcile (operations.ts); its end queues the VM again.
+    const op = decision.op;
+    const started = this.opts.operations.start(key, 'power', op, async () => {
+      await this.opts.provider.power(observed, op);
+      return op;
+    });
+    // The first power-on of a new VM is part of creating it ("Created" says so); later ones are news.
+    if (started && !justCreated) this.opts.event(vm, 'Normal', 'PowerOperation', `${op} (${decision.reason})`);
+    return { observed, justPoweredOn: false, bootstrap };
+  }
+
+  /** Takes the end of a power task: whether it powered the VM on; a failure is an Event and is retried. */
+  finish(
+    vm: VM,
+    op: { what: string } & ({ state: 'done'; value: unknown } | { state: 'failed'; error: unknown }),
+  ): {
+    justPoweredOn: boolean;
+  } {
+    if (op.state === 'failed') {
+      this.opts.event(vm, 'Warning', 'PowerOperationFailed', `${op.what} failed: ${message(op.error)}; retrying`);
+      throw op.error;
+    }
+    return { justPoweredOn: op.value === 'powerOn' };
   }
 
   /**

@@ -161,8 +161,7 @@ export class VSphereVMProvider implements VMProvider {
     return undefined;
   }
 
-  async createVM(req: VMCreateRequest): Promise<ObservedVM> {
-    const s = await this.current();
+  async checkCreate(req: VMCreateRequest): Promise<void> {
     if (!req.zone) {
       throw new UserInputError('no zones are configured: add "zones" to ConfigMap vmop-provider-config', 'NoZones');
     }
@@ -172,7 +171,13 @@ export class VSphereVMProvider implements VMProvider {
         'InvalidGuestID',
       );
     }
-    const cluster = await s.placement.cluster(req.zone);
+  }
+
+  async createVM(req: VMCreateRequest): Promise<ObservedVM> {
+    const s = await this.current();
+    await this.checkCreate(req);
+    const zone = req.zone!;
+    const cluster = await s.placement.cluster(zone);
     const [folder, datastore] = await Promise.all([
       s.placement.folder(req.namespace),
       req.storagePolicyID
@@ -273,7 +278,7 @@ export class VSphereVMProvider implements VMProvider {
   }
 
   async destroyVM(vm: ObservedVM): Promise<void> {
-    const { conn } = await this.current();
+    const { conn, inventory } = await this.current();
     const ref: MoRef = { type: 'VirtualMachine', value: vm.id };
     try {
       if (vm.powerState !== 'PoweredOff') {
@@ -283,9 +288,10 @@ export class VSphereVMProvider implements VMProvider {
       }
       await conn.api.destroy(ref);
     } catch (err) {
-      if (err instanceof VimFault && err.is('ManagedObjectNotFound')) return;
-      throw err;
+      if (!(err instanceof VimFault && err.is('ManagedObjectNotFound'))) throw err;
     }
+    // Gone: a look-up right after must not find it in the cache before the change feed says so.
+    inventory.forget(vm.id);
   }
 
   // First Class Disks (PersistentVolumeClaim volumes)

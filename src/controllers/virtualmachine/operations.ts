@@ -1,0 +1,117 @@
+// Long vSphere operations of VMs (deploy, hard power operations, destroy) run beside the reconcile, never
+// inside it: a reconcile starts one and returns; when it ends, its VM is queued again and the next reconcile
+// takes the outcome. No worker waits on a task, so slow deploys never hold up another VM's power-off. A VM has
+// at most one operation at a time; creates in flight are bounded (a real vCenter queues what it cannot run).
+import { Gauge, type Registry } from 'prom-client';
+
+export type OperationKind = 'create' | 'power' | 'destroy';
+
+export type Operation =
+  | { kind: OperationKind; what: string; since: number; state: 'running' }
+  | { kind: OperationKind; what: string; since: number; state: 'done'; value: unknown }
+  | { kind: OperationKind; what: string; since: number; state: 'failed'; error: unknown };
+
+/** The default bound on creates in flight (each is a deploy vCenter runs for tens of seconds). */
+export const DEFAULT_MAX_CONCURRENT_CREATES = 32;
+
+export class Operations {
+  private readonly ops = new Map<string, Operation>();
+  /** The operations running now, for a stop to wait on. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Keys whose operation is still running but whose VM object is gone: their outcome is dropped. */
+  private readonly forgotten = new Set<string>();
+
+  constructor(
+    private readonly opts: {
+      /** Queues the VM again (its operation ended). */
+      wake: (key: string) => void;
+      maxConcurrentCreates?: number;
+      registry?: Registry;
+    },
+  ) {
+    if (opts.registry) {
+      const ops = this.ops;
+      new Gauge({
+        name: 'vmop_vsphere_operations_in_flight',
+        help: 'Long vSphere operations (create, power, destroy) running beside the reconciles, by kind.',
+        labelNames: ['kind'],
+        registers: [opts.registry],
+        collect() {
+          this.reset();
+          for (const kind of ['create', 'power', 'destroy'] as const) this.set({ kind }, 0);
+          for (const op of ops.values()) if (op.state === 'running') this.inc({ kind: op.kind });
+        },
+      });
+    }
+  }
+
+  get maxConcurrentCreates(): number {
+    return this.opts.maxConcurrentCreates ?? DEFAULT_MAX_CONCURRENT_CREATES;
+  }
+
+  /** The VM's operation: running, or ended and not yet taken. */
+  get(key: string): Operation | undefined {
+    return this.ops.get(key);
+  }
+
+  /** Creates running now. */
+  get creating(): number {
+    let n = 0;
+    for (const op of this.ops.values()) if (op.kind === 'create' && op.state === 'running') n++;
+    return n;
+  }
+
+  /**
+   * Starts `run` as the VM's operation. False (and nothing started) when the VM has one already, or when it
+   * is a create and the creates in flight are at their bound: a create that ends wakes the waiting VMs.
+   */
+  start(key: string, kind: OperationKind, what: string, run: () => Promise<unknown>): boolean {
+    if (this.ops.has(key)) return false;
+    if (kind === 'create' && this.creating >= this.maxConcurrentCreates) return false;
+    this.forgotten.delete(key);
+    const since = Date.now();
+    this.ops.set(key, { kind, what, since, state: 'running' });
+    const end = (op: Operation) => {
+      if (this.forgotten.delete(key)) this.ops.delete(key);
+      else this.ops.set(key, op);
+      this.opts.wake(key);
+      if (kind === 'create') this.onCreateEnded?.();
+    };
+    // Started on the next turn, so the caller's bookkeeping comes first whatever `run` does synchronously.
+    const done: Promise<void> = Promise.resolve()
+      .then(run)
+      .then(
+        (value) => end({ kind, what, since, state: 'done', value }),
+        (error: unknown) => end({ kind, what, since, state: 'failed', error }),
+      )
+      .finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+    return true;
+  }
+
+  /** Called when a create ends (a slot is free): the controller wakes the VMs that wait for one. */
+  onCreateEnded?: () => void;
+
+  /** Takes the outcome of the VM's ended operation (then it is forgotten); undefined while it runs. */
+  take(key: string): Exclude<Operation, { state: 'running' }> | undefined {
+    const op = this.ops.get(key);
+    if (!op || op.state === 'running') return undefined;
+    this.ops.delete(key);
+    return op;
+  }
+
+  /**
+   * Resolves once every operation running now has ended: a manager that stops (and so hands its Lease on)
+   * must not leave vSphere work behind that the next leader could cross.
+   */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** The VM object is gone: an ended outcome is dropped now, a running one when it ends. */
+  forget(key: string): void {
+    const op = this.ops.get(key);
+    if (op?.state === 'running') this.forgotten.add(key);
+    else this.ops.delete(key);
+  }
+}
