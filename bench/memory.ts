@@ -11,17 +11,15 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { readProviderConfig } from '../src/cli/provider-config.js';
 import { httpStatus } from '../src/devenv/ground.js';
-import { kubeConfigFrom, OPERATOR_NAMESPACE, storageClassAssociation } from '../src/devenv/seed.js';
-import { startSession } from '../src/devenv/session.js';
+import { OPERATOR_NAMESPACE, storageClassAssociation } from '../src/devenv/seed.js';
 import { repoRoot } from '../src/devenv/toolchain.js';
 import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
 import { Placement } from '../src/providers/vsphere/placement.js';
-import { VSphereSession } from '../src/providers/vsphere/session.js';
 import { Informer } from '../src/runtime/informer.js';
-import { KubeClient, type KubeObject } from '../src/runtime/kube-client.js';
+import type { KubeObject } from '../src/runtime/kube-client.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import type { MoRef } from '../src/vsphere/vim25/codec.js';
-import { flag, peakRSSMiB, pool, rssMiB, spawnManager, stopProcess } from './processes.js';
+import { flag, inBenchSession, peakRSSMiB, pool, rssMiB, spawnManager } from './processes.js';
 import { table } from './stats.js';
 
 const API = 'vmoperator.vmware.com/v1alpha3';
@@ -69,16 +67,8 @@ export async function benchMemory(): Promise<void> {
   const namespaces = Math.min(n, flag('namespaces', 50));
   const concurrency = flag('concurrency', 16);
   console.log(`${n} VMs in ${namespaces} namespaces; starting a local control plane and vcsim ...`);
-  const session = await startSession({
-    prefix: 'vmop-bench-memory',
-    webhookPrefix: 'vmop-bench-memory',
-    controllers: ['virtualmachineimage'],
-  });
-  const kube = new KubeClient(kubeConfigFrom(session.ground.kubeconfig, 'admin'));
-  const vsphere = new VSphereSession();
-  let manager: ReturnType<typeof spawn> | undefined;
-  let failed = true;
-  try {
+  await inBenchSession('vmop-bench-memory', async (b) => {
+    const { session, kube, vsphere } = b;
     const run = randomUUID().slice(0, 6);
     const { config, credentials } = await readProviderConfig(kube, OPERATOR_NAMESPACE);
     const conn = await vsphere.connect(config, credentials);
@@ -175,7 +165,7 @@ export async function benchMemory(): Promise<void> {
       'off',
     ]);
     const proc = started.proc;
-    manager = proc;
+    b.manager = proc;
     const health = started.health;
     const adopted = new Set<string>();
     const watch = new Informer<VM>(kube, { apiVersion: API, kind: 'VirtualMachine', labelSelector: `${LABEL}=${run}` });
@@ -261,12 +251,5 @@ export async function benchMemory(): Promise<void> {
         ]),
       ),
     );
-    failed = false;
-  } finally {
-    if (manager) await stopProcess(manager);
-    await vsphere.close().catch(() => undefined);
-    kube.close();
-    await session.stop({ keep: failed });
-    if (failed) console.log(`kept ${session.dir} for inspection (logs/ has each component's log)`);
-  }
+  });
 }

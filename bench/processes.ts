@@ -4,6 +4,10 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePorts } from '../src/devenv/processes.js';
+import { kubeConfigFrom } from '../src/devenv/seed.js';
+import { startSession, type Session } from '../src/devenv/session.js';
+import { VSphereSession } from '../src/providers/vsphere/session.js';
+import { KubeClient } from '../src/runtime/kube-client.js';
 import { repoRoot } from '../src/devenv/toolchain.js';
 
 export function flag(name: string, fallback: number): number {
@@ -102,4 +106,38 @@ export async function spawnManager(
     { stdio: ['ignore', process.env.VMOP_BENCH_MANAGER_LOG ? 'inherit' : 'ignore', 'inherit'] },
   );
   return { proc, health };
+}
+
+/** What a benchmark runs in: a throw-away local environment, clients of it, and its own manager once started. */
+export interface BenchSession {
+  session: Session;
+  kube: KubeClient;
+  vsphere: VSphereSession;
+  /** The benchmark's own manager, stopped with the session. */
+  manager?: ReturnType<typeof spawn>;
+}
+
+/**
+ * Runs `work` in a fresh local environment whose own manager serves the webhooks and mirrors the images but
+ * runs no VM controller (a second operator watching the same vCenter would skew every figure); stops it all
+ * afterwards, keeping its folder when `work` failed.
+ */
+export async function inBenchSession(prefix: string, work: (b: BenchSession) => Promise<void>): Promise<void> {
+  const session = await startSession({ prefix, webhookPrefix: prefix, controllers: ['virtualmachineimage'] });
+  const b: BenchSession = {
+    session,
+    kube: new KubeClient(kubeConfigFrom(session.ground.kubeconfig, 'admin')),
+    vsphere: new VSphereSession(),
+  };
+  let failed = true;
+  try {
+    await work(b);
+    failed = false;
+  } finally {
+    if (b.manager) await stopProcess(b.manager);
+    await b.vsphere.close().catch(() => undefined);
+    b.kube.close();
+    await session.stop({ keep: failed });
+    if (failed) console.log(`kept ${session.dir} for inspection (logs/ has each component's log)`);
+  }
 }

@@ -5,28 +5,20 @@
 // after the operator's run. Prints the ratio (and the floor without the feed), vSphere and API calls per VM,
 // the manager's peak RSS and each process's CPU seconds per phase.
 // `npm run bench vms -- --vms 1000 --concurrency 8`.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { httpStatus, pidFile } from '../src/devenv/ground.js';
 import { livePid } from '../src/devenv/processes.js';
-import {
-  kubeConfigFrom,
-  OPERATOR_NAMESPACE,
-  storageClassAssociation,
-  VSAN_DEFAULT_POLICY_ID,
-} from '../src/devenv/seed.js';
-import { startSession } from '../src/devenv/session.js';
+import { OPERATOR_NAMESPACE, storageClassAssociation, VSAN_DEFAULT_POLICY_ID } from '../src/devenv/seed.js';
 import { readProviderConfig } from '../src/cli/provider-config.js';
 import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
 import { Placement } from '../src/providers/vsphere/placement.js';
-import { VSphereSession } from '../src/providers/vsphere/session.js';
 import { Informer } from '../src/runtime/informer.js';
-import { KubeClient, type KubeObject } from '../src/runtime/kube-client.js';
+import type { KubeObject } from '../src/runtime/kube-client.js';
 import { ChangeFeed } from '../src/vsphere/change-feed.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import { FEED_SHAPE, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
-import { CPUAccount, flag, peakRSSMiB, pool, spawnManager, stopProcess } from './processes.js';
+import { CPUAccount, flag, inBenchSession, peakRSSMiB, pool, spawnManager, stopProcess } from './processes.js';
 import { table } from './stats.js';
 
 const API = 'vmoperator.vmware.com/v1alpha3';
@@ -54,16 +46,8 @@ export async function benchVMs(): Promise<void> {
   console.log(`${n} VMs, concurrency ${concurrency}; starting a local control plane and vcsim ...`);
   // The session's own manager serves the webhooks and mirrors the images, but runs no VM controller: its change
   // feed would be a second operator watching the same vCenter, in every phase of the measurement.
-  const session = await startSession({
-    prefix: 'vmop-bench-vms',
-    webhookPrefix: 'vmop-bench-vms',
-    controllers: ['virtualmachineimage'],
-  });
-  const kube = new KubeClient(kubeConfigFrom(session.ground.kubeconfig, 'admin'));
-  const vsphere = new VSphereSession();
-  let manager: ReturnType<typeof spawn> | undefined;
-  let failed = true;
-  try {
+  await inBenchSession('vmop-bench-vms', async (b) => {
+    const { session, kube, vsphere } = b;
     // The image's library item, once the session's image controller has mirrored it.
     let itemID: string | undefined;
     for (let i = 0; i < 100 && !itemID; i++) {
@@ -180,7 +164,7 @@ export async function benchVMs(): Promise<void> {
       String(concurrency),
     ]);
     const proc = started.proc;
-    manager = proc;
+    b.manager = proc;
     const health = started.health;
     const healthy = () => httpStatus(`http://127.0.0.1:${health}/readyz`).catch(() => 0);
     for (let i = 0; i < 300 && (await healthy()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
@@ -291,12 +275,5 @@ export async function benchVMs(): Promise<void> {
         ],
       ),
     );
-    failed = false;
-  } finally {
-    if (manager) await stopProcess(manager);
-    await vsphere.close().catch(() => undefined);
-    kube.close();
-    await session.stop({ keep: failed });
-    if (failed) console.log(`kept ${session.dir} for inspection (logs/ has each component's log)`);
-  }
+  });
 }
