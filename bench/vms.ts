@@ -162,6 +162,9 @@ export async function benchVMs(): Promise<void> {
       `${LABEL}=${ns}`,
       '--vm-concurrency',
       String(concurrency),
+      // The floor's in-flight bound: deploys run beside the reconciles, so the workers alone do not bound them.
+      '--max-concurrent-creates',
+      String(concurrency),
     ]);
     const proc = started.proc;
     b.manager = proc;

@@ -21,6 +21,11 @@ type WithStatus<S> = KubeObject & { metadata: { uid?: string; generation?: numbe
 export class StatusDraft<S extends { conditions?: Condition[] }, T extends WithStatus<S> = WithStatus<S>> {
   fields: Partial<S> = {};
   readonly conditions: ConditionUpdate[] = [];
+  /**
+   * Not written: the reconcile started something that usually ends within moments, whose end writes the
+   * whole status (a later look writes the progress if it does not).
+   */
+  deferred = false;
 
   constructor(public obj: T) {}
 
@@ -53,6 +58,7 @@ export class StatusWriter<S extends { conditions?: Condition[] }, T extends With
 
   /** Merges the draft's fields and conditions into the object's status and writes it, if anything changed. */
   async write(draft: StatusDraft<S, T>): Promise<void> {
+    if (draft.deferred) return;
     const { obj: vm, fields, conditions } = draft;
     const merge = (prev: S): S => {
       let list = prev.conditions;

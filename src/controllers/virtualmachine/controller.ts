@@ -17,9 +17,10 @@ import type { KubeClient } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
 import { StatusDraft, StatusWriter } from '../../runtime/status-writer.js';
+import type { ConditionUpdate } from '../../runtime/status.js';
 import { InterfaceAddresses } from './addresses.js';
 import { GuestBootstrap } from './bootstrap.js';
-import { deployingMessage, NETWORK_READY, VMCreation, type VMRef } from './create.js';
+import { NETWORK_READY, PROGRESS_MS, VMCreation, type VMRef } from './create.js';
 import { CONDITIONS } from './dependencies.js';
 import { intendedNetworkConfig, networkDefaults } from './network-config.js';
 import { resolveNetworks } from './networks.js';
@@ -27,7 +28,7 @@ import { customizationCondition, observedFields, readyCondition } from './observ
 import { Operations } from './operations.js';
 import { OrphanCollector } from './orphans.js';
 import { OwnershipCheck } from './ownership.js';
-import { PowerActions } from './power-actions.js';
+import { PowerActions, type PowerOutcome } from './power-actions.js';
 import type { VM, VMStatus } from './types.js';
 import { VolumeAttacher } from './volume-attacher.js';
 import { VMWatches } from './watches.js';
@@ -102,9 +103,14 @@ export class VirtualMachineController implements Runnable {
       operations: this.operations,
       event,
     });
-    // A create that ends frees a slot: the VMs waiting for one try again.
+    // A create that ends frees a slot: as many waiting VMs as there are free slots try again, first come
+    // first served (waking them all would make every waiting VM look itself up in vSphere for each end).
     this.operations.onCreateEnded = () => {
-      for (const key of this.creation.waitingForSlot) this.controller.queue.add(key);
+      let free = this.operations.maxConcurrentCreates - this.operations.creating;
+      for (const key of this.creation.waitingForSlot.keys()) {
+        if (free-- <= 0) break;
+        this.controller.queue.add(key);
+      }
     };
     const bootstrap = new GuestBootstrap(client, provider, event);
     this.power = new PowerActions({
@@ -247,14 +253,31 @@ export class VirtualMachineController implements Runnable {
     // end queues the VM again.
     const running = this.operations.get(key);
     if (running?.state === 'running') {
-      if (running.kind === 'create')
-        draft.fail(CONDITIONS.created, 'Deploying', deployingMessage(running.what, running.since));
+      if (running.kind === 'create') this.creation.progress(key, running, draft);
+      // A power task runs on a VM that exists.
+      else draft.ok(CONDITIONS.created);
       return;
     }
     const ended = this.operations.take(key);
+    // A VM never created that cannot start its deploy yet waits for a slot without looking itself up in
+    // vSphere (it will when its turn comes, before deploying).
+    if (
+      !ended &&
+      !draft.obj.status?.uniqueID &&
+      !this.creation.slotFree() &&
+      this.creation.dependenciesReady(draft.obj)
+    ) {
+      this.creation.waitForSlot(key, draft);
+      // A first, deferred wait is looked at again: then the status says the VM waits.
+      return draft.deferred ? { requeueAfterMs: PROGRESS_MS } : undefined;
+    }
     let observed: ObservedVM | undefined;
     try {
-      observed = await this.find(key, ref);
+      // A deploy that just ended read its VM back: no need to look it up again.
+      observed =
+        ended?.kind === 'create' && ended.state === 'done'
+          ? (ended.value as { observed: ObservedVM }).observed
+          : await this.find(key, ref);
     } catch (err) {
       // The cache knew a VM that is gone by now (the provider forgot it): look again, in vSphere itself.
       if (err instanceof VMGoneError) return { requeueAfterMs: 1 };
@@ -265,18 +288,21 @@ export class VirtualMachineController implements Runnable {
     const nets = resolveNetworks(ref.namespace, spec.network, this.watches.networks);
     let justCreated = false;
     let justPoweredOn = false;
+    let powerFailed: { error: unknown; condition: ConditionUpdate } | undefined;
     // (A deploy that failed after all made the VM — found by its instance UUID — is simply taken as made.)
     if (ended?.kind === 'create' && !(ended.state === 'failed' && observed)) {
       const created = this.creation.finish(ref, ended, draft);
       observed ??= created.observed;
       className = created.className;
       justCreated = true;
+      justPoweredOn = created.poweredOn;
     } else if (ended?.kind === 'power') {
-      ({ justPoweredOn } = this.power.finish(draft.obj, ended));
+      ({ justPoweredOn, failed: powerFailed } = this.power.finish(draft.obj, ended));
     }
     if (!observed) {
       await this.creation.start(ref, nets, draft);
-      return;
+      // A deploy started (or a short wait for a slot): its status comes with its end, or with a look soon.
+      return draft.deferred ? { requeueAfterMs: PROGRESS_MS } : undefined;
     }
     if (spec.guestID) draft.ok(CONDITIONS.guestID);
     draft.ok(CONDITIONS.created);
@@ -291,7 +317,10 @@ export class VirtualMachineController implements Runnable {
       'interfaces' in nets ? nets.interfaces.map((n) => n.modes) : [],
       'interfaces' in nets ? this.ipam.addressesOf(draft.obj, nets.interfaces) : [],
     );
-    const power = await this.power.reconcile(key, draft.obj, observed, justCreated, volumes.pending, networkConfig);
+    // After a failed power task, this round shows the VM as it is, and the retry comes with backoff.
+    const power: PowerOutcome = powerFailed
+      ? { observed, justPoweredOn: false }
+      : await this.power.reconcile(key, draft.obj, observed, justCreated, volumes.pending, networkConfig);
     if (power.bootstrap) draft.condition(power.bootstrap);
     const customization = customizationCondition(draft.obj, power.observed.customization);
     if (customization) draft.condition(customization);
@@ -302,7 +331,20 @@ export class VirtualMachineController implements Runnable {
     const restarted = await this.power.restart(draft.obj, power.observed, power.justPoweredOn || justPoweredOn);
     if (restarted) draft.fields.lastRestartTime = restarted;
     draft.condition(readyCondition(draft.obj, power, volumes.pending));
-    const requeueAfterMs = minDefined(power.requeueAfterMs, volumes.requeueAfterMs);
+    if (powerFailed) {
+      // (Unless the VM got where it should anyway.)
+      if (power.observed.powerState === (spec.powerState ?? 'PoweredOn')) return undefined;
+      draft.condition(powerFailed.condition);
+      throw powerFailed.error;
+    }
+    // A power task started (nothing else to say, such as bootstrap data written): its end writes the status,
+    // or a look soon shows it still running.
+    const deferred = power.started && !power.bootstrap && !restarted;
+    if (deferred) draft.deferred = true;
+    const requeueAfterMs = minDefined(
+      minDefined(power.requeueAfterMs, volumes.requeueAfterMs),
+      deferred ? PROGRESS_MS : undefined,
+    );
     return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
   }
 

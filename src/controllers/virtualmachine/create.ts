@@ -11,6 +11,7 @@ import type { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import type { StatusDraft } from '../../runtime/status-writer.js';
+import type { ConditionUpdate } from '../../runtime/status.js';
 import type { InterfaceAddresses } from './addresses.js';
 import { CONDITIONS, resolveDependencies, type DependencyCaches } from './dependencies.js';
 import { interfacesOf } from './network-config.js';
@@ -19,6 +20,9 @@ import type { Operations } from './operations.js';
 import type { OwnershipCheck } from './ownership.js';
 import type { VM, VMStatus } from './types.js';
 import { chooseZone } from './zone.js';
+
+/** How long after starting a deploy (or waiting for a slot) the VM's status shows it, if it still lasts. */
+export const PROGRESS_MS = 2_000;
 
 /** The Networks of the VM's interfaces exist and their static addresses are given. */
 export const NETWORK_READY = 'VirtualMachineNetworkReady';
@@ -50,6 +54,8 @@ export class VMCreation {
   forget(key: string): void {
     this.zoneChoices.delete(key);
     this.waitingForSlot.delete(key);
+    this.announced.delete(key);
+    this.found.delete(key);
   }
 
   /**
@@ -77,13 +83,8 @@ export class VMCreation {
     }
     const key = objectKey(vm);
     const ops = this.opts.operations;
-    if (ops.creating >= ops.maxConcurrentCreates) {
-      this.waitingForSlot.add(key);
-      draft.fail(
-        CONDITIONS.created,
-        'WaitingToDeploy',
-        `${ops.creating} vSphere VMs are being created (at most ${ops.maxConcurrentCreates} at once, --max-concurrent-creates); this one starts when one of them ends`,
-      );
+    if (!this.slotFree()) {
+      this.waitForSlot(key, draft);
       return;
     }
     // The zone: its label, else the configured zone with the fewest VMs (none configured: the provider says so).
@@ -112,18 +113,49 @@ export class VMCreation {
       }
       throw err;
     }
-    const started = ops.start(key, 'create', `deploying ${image} in zone ${zone}`, async () => ({
-      observed: await this.opts.provider.createVM(request),
-      className,
-      image,
-      zone,
-    }));
+    // A VM that has nothing to wait for between its deploy and its first power-on (no volumes, no bootstrap
+    // data) is powered on by the same operation, as VM Operator's create does: one hand-over fewer.
+    const b = spec.bootstrap;
+    const powerOnAfter =
+      (spec.powerState ?? 'PoweredOn') === 'PoweredOn' &&
+      !(spec.volumes ?? []).length &&
+      !(b?.cloudInit || b?.linuxPrep || b?.sysprep || b?.vAppConfig);
+    const started = ops.start(key, 'create', `deploying ${image} in zone ${zone}`, async () => {
+      let observed = await this.opts.provider.createVM(request);
+      let powerError: unknown;
+      if (powerOnAfter) {
+        try {
+          await this.opts.provider.power(observed, 'powerOn');
+          observed = { ...observed, powerState: 'PoweredOn' };
+        } catch (err) {
+          powerError = err; // the VM is there; the next round powers it on again
+        }
+      }
+      return { observed, className, image, zone, poweredOn: powerOnAfter && !powerError, powerError };
+    });
     if (!started) return; // one runs already (the caller shows it)
     this.waitingForSlot.delete(key);
-    this.opts.event(draft.obj, 'Normal', 'Creating', `deploying the vSphere VM from ${image} in zone ${zone}`);
-    const op = ops.get(key)!;
+    // What this round found (class, image, storage, network ready) is written with the deploy's progress or end.
+    this.found.set(key, [...draft.conditions]);
+    // Most deploys of a fast vCenter end before anyone could read this status: it is written (with an Event)
+    // by the look PROGRESS_MS later if the deploy still runs (progress), else by the deploy's end.
+    draft.deferred = true;
+  }
+
+  /** A look at a running deploy: the condition says what and since when; the first look also records an Event. */
+  progress(key: string, op: { what: string; since: number }, draft: StatusDraft<VMStatus, VM>): void {
+    for (const c of this.found.get(key) ?? []) draft.condition(c);
+    if (!this.announced.has(key)) {
+      this.announced.add(key);
+      this.opts.event(draft.obj, 'Normal', 'Creating', `${op.what}: started`);
+    }
     draft.fail(CONDITIONS.created, 'Deploying', deployingMessage(op.what, op.since));
   }
+
+  /** VMs whose running deploy was announced (an Event), so it is announced once. */
+  private readonly announced = new Set<string>();
+  /** The conditions found when each running deploy started, written with its progress and its end. */
+  private readonly found = new Map<string, ConditionUpdate[]>();
 
   /**
    * Takes the end of the VM's create: the VM as created (with an Event), or the failure — input vSphere
@@ -133,9 +165,12 @@ export class VMCreation {
     ref: VMRef,
     op: { state: 'done'; value: unknown } | { state: 'failed'; error: unknown },
     draft: StatusDraft<VMStatus, VM>,
-  ): { observed: ObservedVM; className: string } {
+  ): { observed: ObservedVM; className: string; poweredOn: boolean } {
     const key = objectKey(draft.obj);
     this.zoneChoices.delete(key);
+    this.announced.delete(key);
+    for (const c of this.found.get(key) ?? []) draft.condition(c);
+    this.found.delete(key);
     if (op.state === 'failed') {
       const err = op.error;
       if (err instanceof UserInputError) {
@@ -145,27 +180,68 @@ export class VMCreation {
         }
         throw err;
       }
+      const msg = `creating the vSphere VM failed: ${message(err)}; retrying`;
+      this.opts.event(draft.obj, 'Warning', 'CreateFailed', msg);
+      // Shown until the retry (the status is written on the way out).
+      draft.fail(CONDITIONS.created, 'CreateFailed', msg);
+      throw err;
+    }
+    const done = op.value as {
+      observed: ObservedVM;
+      className: string;
+      image: string;
+      zone?: string;
+      poweredOn: boolean;
+      powerError?: unknown;
+    };
+    this.opts.ownership.created(key, ref.uid, done.observed);
+    if (done.powerError !== undefined) {
       this.opts.event(
         draft.obj,
         'Warning',
-        'CreateFailed',
-        `creating the vSphere VM failed: ${message(err)}; retrying`,
+        'PowerOperationFailed',
+        `powerOn after the create failed: ${message(done.powerError)}; retrying`,
       );
-      throw err;
     }
-    const done = op.value as { observed: ObservedVM; className: string; image: string; zone?: string };
-    this.opts.ownership.created(key, ref.uid, done.observed);
     this.opts.event(
       draft.obj,
       'Normal',
       'Created',
       `created vSphere VM ${done.observed.id} from ${done.image} in zone ${done.zone} on host ${done.observed.host ?? 'unknown'}`,
     );
-    return { observed: done.observed, className: done.className };
+    return { observed: done.observed, className: done.className, poweredOn: done.poweredOn };
   }
 
-  /** VMs that wait for a create slot, woken (all of them; the bound holds) when a create ends. */
-  readonly waitingForSlot = new Set<string>();
+  /** VMs that wait for a create slot, in the order they came (with since when); the first are woken when creates end. */
+  readonly waitingForSlot = new Map<string, number>();
+
+  /** Whether the VM's class, image and storage class are there (so what it waits for is a create slot). */
+  dependenciesReady(vm: VM): boolean {
+    const deps = resolveDependencies(vm, this.opts.caches);
+    return !!(deps.cls && deps.image && deps.storage);
+  }
+
+  /** Whether a create may start now (the creates in flight are below their bound). */
+  slotFree(): boolean {
+    return this.opts.operations.creating < this.opts.operations.maxConcurrentCreates;
+  }
+
+  /** The VM waits for a create slot, and its status says so. */
+  waitForSlot(key: string, draft: StatusDraft<VMStatus, VM>): void {
+    const ops = this.opts.operations;
+    const since = this.waitingForSlot.get(key) ?? Date.now();
+    this.waitingForSlot.set(key, since);
+    // A short wait is not worth a write (a fast vCenter frees a slot within moments).
+    if (Date.now() - since < PROGRESS_MS) {
+      draft.deferred = true;
+      return;
+    }
+    draft.fail(
+      CONDITIONS.created,
+      'WaitingToDeploy',
+      `vSphere VMs are created at most ${ops.maxConcurrentCreates} at once (--max-concurrent-creates); this one starts when a create ends`,
+    );
+  }
 
   /** The VM's zone: its label, or a chosen one that is then written as the label (draft.obj becomes the result). */
   private async zoneFor(draft: StatusDraft<VMStatus, VM>): Promise<string | undefined> {

@@ -9,6 +9,7 @@ import type { EventRecorder } from '../../runtime/events.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import { conditionFalse, conditionTrue, updateStatus, type ConditionUpdate } from '../../runtime/status.js';
 import type { GuestBootstrap } from './bootstrap.js';
+import { CONDITIONS } from './dependencies.js';
 import type { NetworkConfig } from './network-config.js';
 import type { Operations } from './operations.js';
 import { decidePower, restartDue, restartOp } from './power.js';
@@ -25,6 +26,8 @@ export interface PowerOutcome {
   justPoweredOn: boolean;
   waitingForVolumes?: boolean;
   bootstrap?: ConditionUpdate;
+  /** A power task was started (it runs beside the reconcile). */
+  started?: boolean;
 }
 
 export class PowerActions {
@@ -142,19 +145,24 @@ export class PowerActions {
     });
     // The first power-on of a new VM is part of creating it ("Created" says so); later ones are news.
     if (started && !justCreated) this.opts.event(vm, 'Normal', 'PowerOperation', `${op} (${decision.reason})`);
-    return { observed, justPoweredOn: false, bootstrap };
+    return { observed, justPoweredOn: false, bootstrap, started };
   }
 
-  /** Takes the end of a power task: whether it powered the VM on; a failure is an Event and is retried. */
+  /**
+   * Takes the end of a power task: whether it powered the VM on, or (with an Event) the condition that says
+   * it failed — the caller writes the status and then retries with backoff.
+   */
   finish(
     vm: VM,
     op: { what: string } & ({ state: 'done'; value: unknown } | { state: 'failed'; error: unknown }),
-  ): {
-    justPoweredOn: boolean;
-  } {
+  ): { justPoweredOn: boolean; failed?: { error: unknown; condition: ConditionUpdate } } {
     if (op.state === 'failed') {
-      this.opts.event(vm, 'Warning', 'PowerOperationFailed', `${op.what} failed: ${message(op.error)}; retrying`);
-      throw op.error;
+      const msg = `${op.what} failed: ${message(op.error)}; retrying`;
+      this.opts.event(vm, 'Warning', 'PowerOperationFailed', msg);
+      return {
+        justPoweredOn: false,
+        failed: { error: op.error, condition: conditionFalse(CONDITIONS.ready, 'PowerOperationFailed', msg) },
+      };
     }
     return { justPoweredOn: op.value === 'powerOn' };
   }
