@@ -58,6 +58,9 @@ const SOFT: Partial<Record<PowerOperation, string>> = {
   rebootGuest: 'RebootGuest',
 };
 
+/** How soon a create that found its name taken (a deploy under way, most likely) looks again. */
+const NAME_IN_USE_RECHECK_MS = 2_000;
+
 /** How soon a power operation refused because another task holds the VM is tried again. */
 const TASK_BUSY_RETRY_MS = 5_000;
 
@@ -202,6 +205,19 @@ export class VSphereVMProvider implements VMProvider {
         );
       }
       throw err;
+    }
+    // A VM of this name in the folder that is not found by this object's instance UUID: another manager's
+    // deploy of this very object still under way (it gets the UUID when the deploy reconfigures it, so the
+    // next look finds it), or a VM that is not ours. Either way not a second deploy.
+    const named = await s.conn.api.findChild(folder, req.name);
+    if (named?.type === 'VirtualMachine') {
+      const found = await this.findVM(req.instanceUUID);
+      if (found) return found;
+      throw new UserInputError(
+        `a vSphere VM named ${req.name} already exists in the folder of namespace ${req.namespace} without this VM's instance UUID: a deploy still under way, or another VM (then rename or remove it); looking again`,
+        'NameInUse',
+        { recheckAfterMs: NAME_IN_USE_RECHECK_MS },
+      );
     }
     try {
       const id = await s.conn.rest.deployOVF(
