@@ -56,6 +56,9 @@ export interface VMControllerOptions {
   maxConcurrentCreates?: number;
 }
 
+/** How often a VM waiting for a create slot looks again (besides being woken when a create ends). */
+const SLOT_RECHECK_MS = 5_000;
+
 /** Default grace period of an orphaned vSphere VM, and how often orphans are looked for. */
 export const DEFAULT_ORPHAN_GRACE_MS = 300_000;
 
@@ -268,8 +271,9 @@ export class VirtualMachineController implements Runnable {
       this.creation.dependenciesReady(draft.obj)
     ) {
       this.creation.waitForSlot(key, draft);
-      // A first, deferred wait is looked at again: then the status says the VM waits.
-      return draft.deferred ? { requeueAfterMs: PROGRESS_MS } : undefined;
+      // Looked at again soon (then the status says the VM waits), and every few seconds after: a create's end
+      // wakes the first waiting VMs at once, this is the net under that.
+      return { requeueAfterMs: draft.deferred ? PROGRESS_MS : SLOT_RECHECK_MS };
     }
     let observed: ObservedVM | undefined;
     try {
@@ -302,8 +306,10 @@ export class VirtualMachineController implements Runnable {
     if (!observed) {
       await this.creation.start(ref, nets, draft);
       // A deploy started (or a short wait for a slot): its status comes with its end, or with a look soon.
-      return draft.deferred ? { requeueAfterMs: PROGRESS_MS } : undefined;
+      if (draft.deferred) return { requeueAfterMs: PROGRESS_MS };
+      return this.creation.waitingForSlot.has(key) ? { requeueAfterMs: SLOT_RECHECK_MS } : undefined;
     }
+    this.creation.waitingForSlot.delete(key);
     if (spec.guestID) draft.ok(CONDITIONS.guestID);
     draft.ok(CONDITIONS.created);
 

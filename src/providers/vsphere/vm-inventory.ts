@@ -10,6 +10,7 @@ import type { ObservedVM, VMPowerState } from '../interface.js';
 
 export const VM_PATHS = [
   'name',
+  'parent',
   'config.instanceUuid',
   'config.uuid',
   'config.version',
@@ -114,6 +115,21 @@ export class VMInventory {
     const props = id ? this.vms.get(id) : undefined;
     if (!id || !props) return undefined;
     return observedVM(id, props, this.hostOf(props), this.zoneOfCluster);
+  }
+
+  /**
+   * The IDs and instance UUIDs of the VMs named `name` in folder `folderID`, as last reported; undefined
+   * while the cache is not synced.
+   */
+  named(name: string, folderID: string): { id: string; instanceUUID?: string }[] | undefined {
+    if (!this.synced) return undefined;
+    const out: { id: string; instanceUUID?: string }[] = [];
+    for (const [id, props] of this.vms) {
+      if (props.name !== name || (props.parent as MoRef | undefined)?.value !== folderID) continue;
+      const uuid = props['config.instanceUuid'];
+      out.push({ id, instanceUUID: typeof uuid === 'string' ? uuid : undefined });
+    }
+    return out;
   }
 
   /** Every VM in the cache (none while it is not synced). */

@@ -206,11 +206,12 @@ export class VSphereVMProvider implements VMProvider {
       }
       throw err;
     }
-    // A VM of this name in the folder that is not found by this object's instance UUID: another manager's
-    // deploy of this very object still under way (it gets the UUID when the deploy reconfigures it, so the
-    // next look finds it), or a VM that is not ours. Either way not a second deploy.
-    const named = await s.conn.api.findChild(folder, req.name);
-    if (named?.type === 'VirtualMachine') {
+    // A VM of this name in the folder that does not carry this object's instance UUID: another manager's
+    // deploy of this very object still under way (it gets the UUID when the deploy reconfigures it; a manager
+    // that starts reads the whole inventory, so it sees the deploy it did not start), or a VM that is not
+    // ours. Either way not a second deploy.
+    const named = s.inventory.named(req.name, folder.value) ?? [];
+    if (named.length > 0) {
       const found = await this.findVM(req.instanceUUID);
       if (found) return found;
       throw new UserInputError(
