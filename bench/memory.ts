@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { readProviderConfig } from '../src/cli/provider-config.js';
 import { httpStatus } from '../src/devenv/ground.js';
-import { OPERATOR_NAMESPACE, storageClassAssociation } from '../src/devenv/seed.js';
+import { OPERATOR_NAMESPACE } from '../src/devenv/seed.js';
 import { repoRoot } from '../src/devenv/toolchain.js';
 import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
 import { Placement } from '../src/providers/vsphere/placement.js';
@@ -19,7 +19,7 @@ import { Informer } from '../src/runtime/informer.js';
 import type { KubeObject } from '../src/runtime/kube-client.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import type { MoRef } from '../src/vsphere/vim25/codec.js';
-import { flag, inBenchSession, peakRSSMiB, pool, rssMiB, spawnManager } from './processes.js';
+import { benchNamespace, flag, inBenchSession, peakRSSMiB, pool, rssMiB, spawnManager } from './processes.js';
 import { table } from './stats.js';
 
 const API = 'vmoperator.vmware.com/v1alpha3';
@@ -81,17 +81,7 @@ export async function benchMemory(): Promise<void> {
 
     // Namespaces, each with its class and storage quota.
     const nsNames = Array.from({ length: namespaces }, (_, i) => `mem-${run}-${i}`);
-    await pool(namespaces, 8, async (i) => {
-      const ns = nsNames[i]!;
-      await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-      await kube.create({
-        apiVersion: API,
-        kind: 'VirtualMachineClass',
-        metadata: { name: 'bench-class', namespace: ns },
-        spec: { hardware: { cpus: 2, memory: '4Gi' } },
-      });
-      await kube.create(storageClassAssociation(ns, 'my-storage-class'));
-    });
+    await pool(namespaces, 8, (i) => benchNamespace(kube, nsNames[i]!));
 
     // Each VM: its object first (its UID goes into the vSphere VM's owner keys), then its vSphere VM.
     let objects = 0;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePorts } from '../src/devenv/processes.js';
-import { kubeConfigFrom } from '../src/devenv/seed.js';
+import { kubeConfigFrom, storageClassAssociation } from '../src/devenv/seed.js';
 import { startSession, type Session } from '../src/devenv/session.js';
 import { VSphereSession } from '../src/providers/vsphere/session.js';
 import { KubeClient } from '../src/runtime/kube-client.js';
@@ -140,4 +140,16 @@ export async function inBenchSession(prefix: string, work: (b: BenchSession) => 
     await session.stop({ keep: failed });
     if (failed) console.log(`kept ${session.dir} for inspection (logs/ has each component's log)`);
   }
+}
+
+/** A namespace for the benchmark's VMs: the class they name (2 CPUs, 4 GiB) and the storage quota they need. */
+export async function benchNamespace(kube: KubeClient, ns: string): Promise<void> {
+  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  await kube.create({
+    apiVersion: 'vmoperator.vmware.com/v1alpha3',
+    kind: 'VirtualMachineClass',
+    metadata: { name: 'bench-class', namespace: ns },
+    spec: { hardware: { cpus: 2, memory: '4Gi' } },
+  });
+  await kube.create(storageClassAssociation(ns, 'my-storage-class'));
 }

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { httpStatus, pidFile } from '../src/devenv/ground.js';
 import { livePid } from '../src/devenv/processes.js';
-import { OPERATOR_NAMESPACE, storageClassAssociation, VSAN_DEFAULT_POLICY_ID } from '../src/devenv/seed.js';
+import { OPERATOR_NAMESPACE, VSAN_DEFAULT_POLICY_ID } from '../src/devenv/seed.js';
 import { readProviderConfig } from '../src/cli/provider-config.js';
 import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
 import { Placement } from '../src/providers/vsphere/placement.js';
@@ -18,7 +18,16 @@ import { ChangeFeed } from '../src/vsphere/change-feed.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import { FEED_SHAPE, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
-import { CPUAccount, flag, inBenchSession, peakRSSMiB, pool, spawnManager, stopProcess } from './processes.js';
+import {
+  benchNamespace,
+  CPUAccount,
+  flag,
+  inBenchSession,
+  peakRSSMiB,
+  pool,
+  spawnManager,
+  stopProcess,
+} from './processes.js';
 import { table } from './stats.js';
 
 const API = 'vmoperator.vmware.com/v1alpha3';
@@ -147,14 +156,7 @@ export async function benchVMs(): Promise<void> {
 
     // Through the operator: a manager of our own, only the VM controller, only the benchmark's VMs.
     const ns = `bench-${randomUUID().slice(0, 6)}`;
-    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    await kube.create({
-      apiVersion: API,
-      kind: 'VirtualMachineClass',
-      metadata: { name: 'bench-class', namespace: ns },
-      spec: { hardware: { cpus: 2, memory: '4Gi' } },
-    });
-    await kube.create(storageClassAssociation(ns, 'my-storage-class'));
+    await benchNamespace(kube, ns);
     const started = await spawnManager(session.ground.kubeconfig, [
       '--controllers',
       'virtualmachine',

@@ -13,21 +13,12 @@ import { VapiClient, VapiError } from '../../src/vsphere/rest.js';
 import type { MoRef } from '../../src/vsphere/vim25/codec.js';
 import { ground } from '../support/ground.js';
 import { startOwnVcsim } from '../support/vcsim.js';
-import { vcsimCA } from '../support/vsphere.js';
+import { vcsimCA, vimClientAt } from '../support/vsphere.js';
 
 const SCALE = 0.1;
 const INVENTORY = ['-cluster', '1', '-host', '1', '-standalone-host', '0', '-vm', '3', '-autostart=false'];
 
-async function connect(url: string, onCall?: (method: string) => void): Promise<VimClient> {
-  const g = ground();
-  return VimClient.connect({
-    url,
-    tls: { ca: vcsimCA() },
-    credentials: { username: g.vcsimUser, password: g.vcsimPassword },
-    keepAliveMs: 0,
-    onCall,
-  });
-}
+const connect = vimClientAt;
 
 function vapi(url: string): VapiClient {
   const g = ground();

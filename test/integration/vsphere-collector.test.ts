@@ -4,23 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { VSphereAPI } from '../../src/vsphere/api.js';
 import { ChangeFeed } from '../../src/vsphere/change-feed.js';
-import { VimClient } from '../../src/vsphere/client.js';
 import { PropertyCollector, type ObjectUpdate } from '../../src/vsphere/property-collector.js';
 import type { MoRef } from '../../src/vsphere/vim25/codec.js';
-import { ground, govc } from '../support/ground.js';
+import { govc } from '../support/ground.js';
 import { startOwnVcsim } from '../support/vcsim.js';
-import { vcsimCA, vimClient } from '../support/vsphere.js';
+import { vimClient, vimClientAt } from '../support/vsphere.js';
 
-function connect(url: string, onCall?: (method: string) => void): Promise<VimClient> {
-  const g = ground();
-  return VimClient.connect({
-    url,
-    tls: { ca: vcsimCA() },
-    credentials: { username: g.vcsimUser, password: g.vcsimPassword },
-    keepAliveMs: 0,
-    onCall,
-  });
-}
+const connect = vimClientAt;
 
 describe('property collector at scale and over time', () => {
   it(

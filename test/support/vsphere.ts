@@ -21,3 +21,15 @@ export function vimClient(opts: Partial<ClientOptions> = {}): Promise<VimClient>
     ...opts,
   });
 }
+
+/** vmop's vSphere client for a vcsim of a test's own (the ground's CA and credentials), every call reported. */
+export function vimClientAt(url: string, onCall?: (method: string) => void): Promise<VimClient> {
+  const g = ground();
+  return VimClient.connect({
+    url,
+    tls: { ca: vcsimCA() },
+    credentials: { username: g.vcsimUser, password: g.vcsimPassword },
+    keepAliveMs: 0,
+    onCall,
+  });
+}
