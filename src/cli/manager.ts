@@ -1,4 +1,5 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
+import { errorMessage } from '../runtime/errors.js';
 import { DEFAULT_MAX_CONCURRENT_CREATES } from '../controllers/virtualmachine/operations.js';
 import { readFile } from 'node:fs/promises';
 import { Histogram } from 'prom-client';
@@ -141,7 +142,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
             process.env.VMOP_SERVICE_ACCOUNT ??
             (await whoAmI(kube).catch((err: unknown) => {
               logger.warn(
-                { err: err instanceof Error ? err.message : String(err) },
+                { err: errorMessage(err) },
                 'cannot tell the manager’s own user name (SelfSubjectReview); pass --service-account so the webhooks let the manager write its own state',
               );
               return undefined;

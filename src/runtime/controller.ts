@@ -8,7 +8,7 @@ import { KubeAPIError, type KubeObject } from './kube-client.js';
 import type { Logger } from './logger.js';
 import type { Runnable } from './manager.js';
 import { WorkQueue } from './workqueue.js';
-import { RetryAfterError, UserInputError } from './errors.js';
+import { errorMessage, RetryAfterError, UserInputError } from './errors.js';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (a long wait, e.g. for a task or TrySoft, without a worker). */
@@ -127,7 +127,7 @@ export class Controller implements Runnable {
         result = 'error';
         const delay = this.queue.retry(key);
         log.warn(
-          { controller: this.name, key, err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+          { controller: this.name, key, err: errorMessage(err), retryInMs: delay },
           'reconcile failed; will retry',
         );
       }

@@ -37,3 +37,8 @@ export class RetryAfterError extends Error {
     this.name = 'RetryAfterError';
   }
 }
+
+/** An error's message for logs, Events and conditions (a thrown non-Error as text). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,6 +1,7 @@
 // An informer: a local cache of one resource kind kept by list + watch. It relists when the API server
 // answers 410 Gone, reconnects with backoff after any other error or a closed stream, and replays the whole
 // cache on a resync period so level-triggered reconcilers see every object again now and then.
+import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import { KindNotServedError, KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
 import type { APIPath } from './api-path.js';
@@ -250,7 +251,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         }
         this.stats.errors++;
         this.failing ??= { since: Date.now(), message: '' };
-        this.failing.message = err instanceof Error ? err.message : String(err);
+        this.failing.message = errorMessage(err);
         this.opts.logger?.warn(
           { err: err instanceof Error ? err.message : err, kind: this.opts.kind, retryInMs: delay },
           'watch failed; reconnecting',

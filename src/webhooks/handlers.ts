@@ -1,5 +1,6 @@
 // The admission handlers behind each webhook path: they turn an AdmissionRequest into an AdmissionResponse
 // and never throw (an internal failure becomes a 500 denial that says so).
+import { errorMessage } from '../runtime/errors.js';
 import { GROUP } from '../api/v1alpha3/common.js';
 import { allow, denyInvalid, denyStatus, type AdmissionRequest, type AdmissionResponse } from './admission.js';
 import { diff } from './json-patch.js';
@@ -39,7 +40,7 @@ function guarded(kind: string, handler: Handler): Handler {
         req.uid,
         500,
         'InternalError',
-        `vmop admission failed unexpectedly for ${kind} ${objectName(req) ?? ''}: ${err instanceof Error ? err.message : String(err)}`,
+        `vmop admission failed unexpectedly for ${kind} ${objectName(req) ?? ''}: ${errorMessage(err)}`,
       );
     }
   };

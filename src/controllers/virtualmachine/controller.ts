@@ -9,7 +9,7 @@ import { VM_FINALIZER } from '../../api/v1alpha3/virtualmachine.js';
 import { VMGoneError, type ObservedVM, type VMProvider } from '../../providers/interface.js';
 import { SharedCache } from '../../runtime/cache.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';
-import { UserInputError } from '../../runtime/errors.js';
+import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { finalized } from '../../runtime/finalizer.js';
 import { objectKey } from '../../runtime/informer.js';
@@ -173,7 +173,10 @@ export class VirtualMachineController implements Runnable {
       const every = Math.min(60_000, Math.max(1_000, (this.opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS) / 3));
       const timer = setInterval(() => {
         this.orphans!.sweep().catch((err: unknown) =>
-          this.opts.logger.warn({ err: message(err) }, 'looking for orphaned vSphere VMs failed; trying again later'),
+          this.opts.logger.warn(
+            { err: errorMessage(err) },
+            'looking for orphaned vSphere VMs failed; trying again later',
+          ),
         );
       }, every);
       timer.unref();
@@ -223,7 +226,7 @@ export class VirtualMachineController implements Runnable {
     } catch (err) {
       if (!(err instanceof UserInputError)) {
         await this.status.write(draft).catch((e: unknown) => {
-          this.opts.logger.debug({ key, err: message(e) }, 'status not written after a failed reconcile');
+          this.opts.logger.debug({ key, err: errorMessage(e) }, 'status not written after a failed reconcile');
         });
         throw err;
       }
@@ -406,7 +409,7 @@ export class VirtualMachineController implements Runnable {
           return undefined;
         }
       } catch (err) {
-        const msg = `cannot delete the vSphere VM yet: ${message(err)}; the VirtualMachine stays until it is gone`;
+        const msg = `cannot delete the vSphere VM yet: ${errorMessage(err)}; the VirtualMachine stays until it is gone`;
         this.event(vm, 'Warning', 'DeleteFailed', msg);
         const draft: Draft = new StatusDraft(vm);
         draft.fail(CONDITIONS.ready, 'DeleteFailed', msg);
@@ -428,10 +431,6 @@ export class VirtualMachineController implements Runnable {
 /** The smaller of two optional delays. */
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export { NETWORK_READY, objectKey };

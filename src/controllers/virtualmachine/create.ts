@@ -6,7 +6,7 @@
 import { API_VERSION } from '../../api/v1alpha3/common.js';
 import { ZONE_LABEL } from '../../api/v1alpha3/virtualmachine.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
-import { UserInputError } from '../../runtime/errors.js';
+import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { objectKey, type Informer } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
@@ -180,7 +180,7 @@ export class VMCreation {
         }
         throw err;
       }
-      const msg = `creating the vSphere VM failed: ${message(err)}; retrying`;
+      const msg = `creating the vSphere VM failed: ${errorMessage(err)}; retrying`;
       this.opts.event(draft.obj, 'Warning', 'CreateFailed', msg);
       // Shown until the retry (the status is written on the way out).
       draft.fail(CONDITIONS.created, 'CreateFailed', msg);
@@ -200,7 +200,7 @@ export class VMCreation {
         draft.obj,
         'Warning',
         'PowerOperationFailed',
-        `powerOn after the create failed: ${message(done.powerError)}; retrying`,
+        `powerOn after the create failed: ${errorMessage(done.powerError)}; retrying`,
       );
     }
     this.opts.event(
@@ -273,8 +273,4 @@ export function deployingMessage(what: string, since: number): string {
 /** The class status names once the VM is created from it. */
 export function classRef(name: string): NonNullable<VMStatus['class']> {
   return { apiVersion: API_VERSION, kind: 'VirtualMachineClass', name };
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

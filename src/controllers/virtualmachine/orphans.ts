@@ -3,6 +3,7 @@
 // quota and view, so after a grace period the collector destroys them, with a warning in the log and a
 // metric. A VM whose object exists (read from the API server, not only from this manager's possibly
 // label-filtered cache) is never touched, nor is a VM without owner keys.
+import { errorMessage } from '../../runtime/errors.js';
 import { Counter, type Registry } from 'prom-client';
 import { VMGoneError, type ObservedVM, type VMOwner, type VMProvider } from '../../providers/interface.js';
 import { API_VERSION } from '../../api/v1alpha3/common.js';
@@ -91,7 +92,7 @@ export class OrphanCollector {
       if (now - first < this.opts.graceMs) continue;
       await this.destroy(vm, owner, now - first).catch((err: unknown) =>
         this.opts.logger.warn(
-          { vm: vm.id, err: err instanceof Error ? err.message : String(err) },
+          { vm: vm.id, err: errorMessage(err) },
           'cannot destroy an orphaned vSphere VM yet; trying again at the next sweep',
         ),
       );

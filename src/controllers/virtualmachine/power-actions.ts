@@ -4,7 +4,7 @@
 // remembered here, by key: their end arrives through the change feed and the TrySoft timeout is a requeue.
 import type { PowerState } from '../../api/v1alpha3/virtualmachine.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
-import { UserInputError } from '../../runtime/errors.js';
+import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import { conditionFalse, conditionTrue, updateStatus, type ConditionUpdate } from '../../runtime/status.js';
@@ -128,7 +128,7 @@ export class PowerActions {
       try {
         await this.opts.provider.power(observed, decision.op);
       } catch (err) {
-        this.opts.event(vm, 'Warning', 'PowerOperationFailed', `${decision.op} failed: ${message(err)}; retrying`);
+        this.opts.event(vm, 'Warning', 'PowerOperationFailed', `${decision.op} failed: ${errorMessage(err)}; retrying`);
         throw err;
       }
       this.opts.event(vm, 'Normal', 'PowerOperation', `${decision.op} (${decision.reason})`);
@@ -157,7 +157,7 @@ export class PowerActions {
     op: { what: string } & ({ state: 'done'; value: unknown } | { state: 'failed'; error: unknown }),
   ): { justPoweredOn: boolean; failed?: { error: unknown; condition: ConditionUpdate } } {
     if (op.state === 'failed') {
-      const msg = `${op.what} failed: ${message(op.error)}; retrying`;
+      const msg = `${op.what} failed: ${errorMessage(op.error)}; retrying`;
       this.opts.event(vm, 'Warning', 'PowerOperationFailed', msg);
       return {
         justPoweredOn: false,
@@ -195,14 +195,10 @@ export class PowerActions {
         void lastRestartTime;
         return previous ? { ...rest, lastRestartTime: previous } : rest;
       }).catch(() => undefined);
-      this.opts.event(vm, 'Warning', 'RestartFailed', `${op} failed: ${message(err)}; retrying`);
+      this.opts.event(vm, 'Warning', 'RestartFailed', `${op} failed: ${errorMessage(err)}; retrying`);
       throw err;
     }
     this.opts.event(vm, 'Normal', 'Restarted', `${op} for the request at ${next}`);
     return next;
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -2,6 +2,7 @@
 // on the VirtualMachine (annotation, written before an attach and after a detach), so a volume removed from the
 // spec is detached even when its claim is gone, and a manager restart between a vSphere task and the status
 // write neither repeats an attach nor loses a detach.
+import { errorMessage } from '../../runtime/errors.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
@@ -14,10 +15,6 @@ export const MAX_DETACHES_PER_RECONCILE = 8;
 
 /** True when every PersistentVolumeClaim volume of the VM is attached. */
 export const VOLUMES_READY = 'VirtualMachineVolumesReady';
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export class VolumeAttacher {
   constructor(
@@ -77,7 +74,7 @@ export class VolumeAttacher {
             vm,
             'Warning',
             'VolumeDetachFailed',
-            `detaching disk ${id} (volume ${name}) failed: ${message(err)}; retrying`,
+            `detaching disk ${id} (volume ${name}) failed: ${errorMessage(err)}; retrying`,
           );
           break;
         }
@@ -122,7 +119,7 @@ export class VolumeAttacher {
           );
           attachment = await provider.diskAttachment(observed, r.diskID);
         } catch (err) {
-          const error = `attaching disk ${r.diskID} failed: ${message(err)}`;
+          const error = `attaching disk ${r.diskID} failed: ${errorMessage(err)}`;
           this.event(vm, 'Warning', 'VolumeAttachFailed', `${error}; retrying`);
           statuses.push({ name: r.name, type: 'Managed', attached: false, error });
           pending.push(`${r.name}: ${error}`);

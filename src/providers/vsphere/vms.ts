@@ -1,7 +1,7 @@
 // The VM side of the vSphere provider: find a VM by instance UUID (from the change-feed cache when it is
 // there, otherwise with SearchIndex), deploy one from a content library item with its whole ConfigSpec in
 // the deploy request, power operations, and destroy. The controller decides what to do; this only does it.
-import { RetryAfterError, UserInputError } from '../../runtime/errors.js';
+import { errorMessage, RetryAfterError, UserInputError } from '../../runtime/errors.js';
 import { PbmClient } from '../../vsphere/pbm.js';
 import { VimFault } from '../../vsphere/faults.js';
 import { VapiError } from '../../vsphere/rest.js';
@@ -90,11 +90,7 @@ export class VSphereVMProvider implements VMProvider {
         conn.api.client,
         (change) => this.listeners.forEach((l) => l(change)),
         (id) => placement.zoneOfCluster(id),
-        (err) =>
-          this.logger?.warn(
-            { err: err instanceof Error ? err.message : String(err) },
-            'VM change feed failed; restarting it',
-          ),
+        (err) => this.logger?.warn({ err: errorMessage(err) }, 'VM change feed failed; restarting it'),
       );
       const started = Date.now();
       inventory.onSynced = (vms) =>
