@@ -12,7 +12,6 @@ import { Controller, type ReconcileResult } from '../../runtime/controller.js';
 import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { finalized } from '../../runtime/finalizer.js';
-import { objectKey } from '../../runtime/informer.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
@@ -20,7 +19,7 @@ import { StatusDraft, StatusWriter } from '../../runtime/status-writer.js';
 import type { ConditionUpdate } from '../../runtime/status.js';
 import { InterfaceAddresses } from './addresses.js';
 import { GuestBootstrap } from './bootstrap.js';
-import { NETWORK_READY, PROGRESS_MS, VMCreation, type VMRef } from './create.js';
+import { PROGRESS_MS, VMCreation, type VMRef } from './create.js';
 import { CONDITIONS } from './dependencies.js';
 import { intendedNetworkConfig, networkDefaults } from './network-config.js';
 import { resolveNetworks } from './networks.js';
@@ -32,8 +31,6 @@ import { PowerActions, type PowerOutcome } from './power-actions.js';
 import type { VM, VMStatus } from './types.js';
 import { VolumeAttacher } from './volume-attacher.js';
 import { VMWatches } from './watches.js';
-
-export { DEFAULT_TRYSOFT_TIMEOUT_MS } from './power-actions.js';
 
 export interface VMControllerOptions {
   client: KubeClient;
@@ -93,6 +90,15 @@ export class VirtualMachineController implements Runnable {
     // Long vSphere operations run beside the reconciles; each one's end queues its VM again.
     this.operations = new Operations({
       wake: (key) => this.controller.queue.add(key),
+      // A create that ends frees a slot: as many waiting VMs as there are free slots try again, first come
+      // first served (waking them all would make every waiting VM look itself up in vSphere for each end).
+      onCreateEnded: () => {
+        let free = this.operations.maxConcurrentCreates - this.operations.creating;
+        for (const key of this.creation.waitingForSlot.keys()) {
+          if (free-- <= 0) break;
+          this.controller.queue.add(key);
+        }
+      },
       maxConcurrentCreates: opts.maxConcurrentCreates,
       registry: opts.registry,
     });
@@ -106,15 +112,6 @@ export class VirtualMachineController implements Runnable {
       operations: this.operations,
       event,
     });
-    // A create that ends frees a slot: as many waiting VMs as there are free slots try again, first come
-    // first served (waking them all would make every waiting VM look itself up in vSphere for each end).
-    this.operations.onCreateEnded = () => {
-      let free = this.operations.maxConcurrentCreates - this.operations.creating;
-      for (const key of this.creation.waitingForSlot.keys()) {
-        if (free-- <= 0) break;
-        this.controller.queue.add(key);
-      }
-    };
     const bootstrap = new GuestBootstrap(client, provider, event);
     this.power = new PowerActions({
       client,
@@ -432,5 +429,3 @@ export class VirtualMachineController implements Runnable {
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
-
-export { NETWORK_READY, objectKey };

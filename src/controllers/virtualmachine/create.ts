@@ -266,7 +266,7 @@ export class VMCreation {
 }
 
 /** The Created condition's message while a deploy runs: what, and since when (a stable text: no rewrites). */
-export function deployingMessage(what: string, since: number): string {
+function deployingMessage(what: string, since: number): string {
   return `${what}, started ${new Date(since).toISOString()}; a real vCenter takes minutes`;
 }
 

@@ -17,8 +17,6 @@ export const CONDITIONS = {
   ready: 'Ready',
 } as const;
 
-export type { ConditionUpdate };
-
 export interface ResolvedClass {
   name: string;
   cpus?: number;
@@ -53,8 +51,6 @@ export interface DependencyCaches {
 }
 
 /** The ResourceQuota resource name that associates a StorageClass with a namespace (as VM Operator reads it). */
-const ok = conditionTrue;
-const fail = conditionFalse;
 
 function readyCondition(obj: KubeObject): { status?: string; message?: string } | undefined {
   const conditions = (obj.status as { conditions?: { type: string; status: string; message?: string }[] } | undefined)
@@ -65,10 +61,10 @@ function readyCondition(obj: KubeObject): { status?: string; message?: string } 
 function resolveClass(vm: VM, c: DependencyCaches): ResolvedClass | ConditionUpdate {
   const ns = vm.metadata.namespace!;
   const name = vm.spec?.className;
-  if (!name) return fail(CONDITIONS.classReady, 'NotFound', 'spec.className is empty');
+  if (!name) return conditionFalse(CONDITIONS.classReady, 'NotFound', 'spec.className is empty');
   const cls = c.classes.get(`${ns}/${name}`);
   if (!cls) {
-    return fail(
+    return conditionFalse(
       CONDITIONS.classReady,
       'NotFound',
       `VirtualMachineClass "${name}" does not exist in namespace ${ns}; list the classes with kubectl get vmclass -n ${ns}`,
@@ -92,7 +88,8 @@ function resolveImage(vm: VM, c: DependencyCaches): ResolvedImage | ConditionUpd
   const ns = vm.metadata.namespace!;
   const ref = vm.spec?.image;
   const name = ref?.name || vm.spec?.imageName;
-  if (!name) return fail(CONDITIONS.imageReady, 'NotFound', 'neither spec.image nor spec.imageName names an image');
+  if (!name)
+    return conditionFalse(CONDITIONS.imageReady, 'NotFound', 'neither spec.image nor spec.imageName names an image');
   const candidates: [ResolvedImage['kind'], KubeObject | undefined][] = [];
   if (!ref?.kind || ref.kind === 'VirtualMachineImage')
     candidates.push(['VirtualMachineImage', c.images.get(`${ns}/${name}`)]);
@@ -100,7 +97,7 @@ function resolveImage(vm: VM, c: DependencyCaches): ResolvedImage | ConditionUpd
     candidates.push(['ClusterVirtualMachineImage', c.clusterImages.get(name)]);
   const found = candidates.find(([, obj]) => obj);
   if (!found) {
-    return fail(
+    return conditionFalse(
       CONDITIONS.imageReady,
       'NotFound',
       `no VirtualMachineImage "${name}" in namespace ${ns} and no ClusterVirtualMachineImage "${name}"; list them with kubectl get vmi,cvmi -n ${ns}`,
@@ -110,7 +107,7 @@ function resolveImage(vm: VM, c: DependencyCaches): ResolvedImage | ConditionUpd
   const ready = readyCondition(obj);
   const itemID = (obj.status as { providerItemID?: string } | undefined)?.providerItemID;
   if (ready?.status !== 'True' || !itemID) {
-    return fail(
+    return conditionFalse(
       CONDITIONS.imageReady,
       'NotReady',
       `${kind} "${name}" is not ready${ready?.message ? `: ${ready.message}` : ''}`,
@@ -122,17 +119,17 @@ function resolveImage(vm: VM, c: DependencyCaches): ResolvedImage | ConditionUpd
 function resolveStorage(vm: VM, c: DependencyCaches): ResolvedStorage | ConditionUpdate {
   const ns = vm.metadata.namespace!;
   const name = vm.spec?.storageClass;
-  if (!name) return fail(CONDITIONS.storageReady, 'NotFound', 'spec.storageClass is empty');
+  if (!name) return conditionFalse(CONDITIONS.storageReady, 'NotFound', 'spec.storageClass is empty');
   const sc = c.storageClasses.get(name);
   if (!sc) {
-    return fail(
+    return conditionFalse(
       CONDITIONS.storageReady,
       'NotFound',
       `StorageClass "${name}" does not exist; list them with kubectl get storageclass`,
     );
   }
   const refused = notAssociated(c.quotas.list(), ns, name);
-  if (refused) return fail(CONDITIONS.storageReady, 'NotAssociated', refused);
+  if (refused) return conditionFalse(CONDITIONS.storageReady, 'NotAssociated', refused);
   return { name, storagePolicyID: storagePolicyID(sc) };
 }
 
@@ -143,19 +140,19 @@ export function resolveDependencies(vm: VM, caches: DependencyCaches): Resolved 
   if ('type' in cls) out.conditions.push(cls);
   else {
     out.cls = cls;
-    out.conditions.push(ok(CONDITIONS.classReady));
+    out.conditions.push(conditionTrue(CONDITIONS.classReady));
   }
   const image = resolveImage(vm, caches);
   if ('type' in image) out.conditions.push(image);
   else {
     out.image = image;
-    out.conditions.push(ok(CONDITIONS.imageReady));
+    out.conditions.push(conditionTrue(CONDITIONS.imageReady));
   }
   const storage = resolveStorage(vm, caches);
   if ('type' in storage) out.conditions.push(storage);
   else {
     out.storage = storage;
-    out.conditions.push(ok(CONDITIONS.storageReady));
+    out.conditions.push(conditionTrue(CONDITIONS.storageReady));
   }
   return out;
 }

@@ -25,6 +25,8 @@ export class Operations {
     private readonly opts: {
       /** Queues the VM again (its operation ended). */
       wake: (key: string) => void;
+      /** A create ended, so a slot is free: the controller wakes VMs that wait for one. */
+      onCreateEnded?: () => void;
       maxConcurrentCreates?: number;
       registry?: Registry;
     },
@@ -75,7 +77,7 @@ export class Operations {
       if (this.forgotten.delete(key)) this.ops.delete(key);
       else this.ops.set(key, op);
       this.opts.wake(key);
-      if (kind === 'create') this.onCreateEnded?.();
+      if (kind === 'create') this.opts.onCreateEnded?.();
     };
     // Started on the next turn, so the caller's bookkeeping comes first whatever `run` does synchronously.
     const done: Promise<void> = Promise.resolve()
@@ -88,9 +90,6 @@ export class Operations {
     this.inFlight.add(done);
     return true;
   }
-
-  /** Called when a create ends (a slot is free): the controller wakes the VMs that wait for one. */
-  onCreateEnded?: () => void;
 
   /** Takes the outcome of the VM's ended operation (then it is forgotten); undefined while it runs. */
   take(key: string): Exclude<Operation, { state: 'running' }> | undefined {
