@@ -177,6 +177,14 @@ describe('VM controller: IPAM', () => {
     { timeout: 120_000 },
     async () => {
       const ns = await vmNamespace('ipstale');
+      /** The claim "held" as the API server has it. */
+      const heldClaim = (namespace: string) =>
+        c.get<KubeObject & { status?: { addressRef?: { name: string } } }>(
+          'ipam.cluster.x-k8s.io/v1beta1',
+          'IPAddressClaim',
+          'held',
+          namespace,
+        );
       await c.create(pool(ns, 'three', ['10.20.0.60-10.20.0.62']));
       const before = await c.request<{ metadata: { resourceVersion: string } }>(
         'GET',
@@ -189,13 +197,7 @@ describe('VM controller: IPAM', () => {
         spec: { poolRef: { apiGroup: 'vmop.dev', kind: 'IPPool', name: 'three' } },
       });
       const answered = await eventually('the shared manager answers the claim', async () => {
-        const claim = await c.get<KubeObject & { status?: { addressRef?: { name: string } } }>(
-          'ipam.cluster.x-k8s.io/v1beta1',
-          'IPAddressClaim',
-          'held',
-          ns,
-        );
-        return claim.status?.addressRef?.name;
+        return (await heldClaim(ns)).status?.addressRef?.name;
       });
 
       // A second provider whose view of the addresses is the API server's own from before the address was made
@@ -225,13 +227,7 @@ describe('VM controller: IPAM', () => {
         [answered],
         'the claim holds the one address it was given',
       );
-      const claim = await c.get<KubeObject & { status?: { addressRef?: { name: string } } }>(
-        'ipam.cluster.x-k8s.io/v1beta1',
-        'IPAddressClaim',
-        'held',
-        ns,
-      );
-      assert.equal(claim.status?.addressRef?.name, answered);
+      assert.equal((await heldClaim(ns)).status?.addressRef?.name, answered);
     },
   );
 
