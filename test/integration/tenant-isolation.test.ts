@@ -131,10 +131,10 @@ describe('a hostile tenant', () => {
             const config = { dns: { hostName: 'v' }, interfaces: [{ name: 'eth0' }] };
             const b = spec.bootstrap as Record<string, unknown>;
             const run = b.cloudInit
-              ? bootstrap.writeCloudInit(object, OBSERVED, config)
+              ? bootstrap.cloudInit(object, OBSERVED, config)
               : b.vAppConfig
-                ? bootstrap.writeVAppProperties(object, OBSERVED)
-                : bootstrap.customizeGuest(object, OBSERVED, config);
+                ? bootstrap.vAppProperties(object, OBSERVED)
+                : bootstrap.customization(object, OBSERVED, config);
             const err = await run.then(
               () => undefined,
               (e: unknown) => e,

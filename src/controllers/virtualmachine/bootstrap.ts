@@ -1,7 +1,9 @@
 // Guest bootstrap right before a power-on: Cloud-Init data into guestinfo ExtraConfig, a LinuxPrep/Sysprep
 // customization handed to vSphere once, and vApp properties — with the Secrets they name read from the VM's
-// namespace. Missing input is a BootstrapDataError (or ProviderInputError from vSphere) the controller turns
-// into a condition; user data never reaches logs, Events or status.
+// namespace. Each is prepared in the reconcile (Secrets read, data rendered; missing input is a
+// UserInputError the controller turns into a condition) and written to vSphere by the power-on operation that
+// follows it (a reconfigure or customization is a task: it runs beside the reconcile). User data never
+// reaches logs, Events or status.
 import type { EventRecorder } from '../../runtime/events.js';
 import { isPlainObject } from '../../api/schema.js';
 import { isDNSSubdomain } from '../../api/names.js';
@@ -27,6 +29,9 @@ export const MAX_SECRET_BYTES = 4 * MAX_DECODED_BYTES;
 /** Set on the VM once its LinuxPrep/Sysprep customization was handed to vSphere (it is applied only once). */
 export const CUSTOMIZED_ANNOTATION = 'vmop.dev/guest-customized';
 
+/** A bootstrap write to vSphere, prepared by the reconcile and run by the power-on operation. */
+export type BootstrapWrite = () => Promise<void>;
+
 export class GuestBootstrap {
   constructor(
     private readonly client: KubeClient,
@@ -41,10 +46,10 @@ export class GuestBootstrap {
   }
 
   /**
-   * Writes the Cloud-Init metadata and user data into the VM's guestinfo ExtraConfig. Secrets are read from the
-   * VM's namespace; a missing one is a BootstrapDataError. User data never reaches logs, Events or status.
+   * The write of the Cloud-Init metadata and user data into the VM's guestinfo ExtraConfig. Secrets are read
+   * from the VM's namespace now; a missing one is a UserInputError.
    */
-  async writeCloudInit(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
+  async cloudInit(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<BootstrapWrite> {
     const spec = vm.spec!;
     const ci = spec.bootstrap!.cloudInit!;
     const secret = this.secretReader(vm);
@@ -69,15 +74,15 @@ export class GuestBootstrap {
       interfaces,
       sshAuthorizedKeys: ci.sshAuthorizedKeys,
     });
-    await this.provider.writeCloudInit(observed, { metadata, userData });
+    return () => this.provider.writeCloudInit(observed, { metadata, userData });
   }
 
   /**
-   * Hands the LinuxPrep or Sysprep customization to vSphere (CustomizeVM_Task, for the coming first power-on)
-   * and then marks the VM so it is never customized again. A manager that dies in between finds the
-   * customization still pending, which counts as done.
+   * The hand-over of the LinuxPrep or Sysprep customization to vSphere (CustomizeVM_Task, for the coming first
+   * power-on), after which the VM is marked so it is never customized again. A manager that dies in between
+   * finds the customization still pending, which counts as done.
    */
-  async customizeGuest(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<void> {
+  async customization(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<BootstrapWrite> {
     const bootstrap = vm.spec!.bootstrap!;
     let identity: GuestIdentity;
     if (bootstrap.linuxPrep) {
@@ -111,24 +116,27 @@ export class GuestBootstrap {
         };
       }
     }
-    await this.provider.customizeGuest(observed, { identity, network: networkConfig });
-    await this.client.request('PATCH', await this.client.objectPath(vm), {
-      contentType: 'application/merge-patch+json',
-      body: { metadata: { annotations: { [CUSTOMIZED_ANNOTATION]: new Date().toISOString() } } },
-    });
-    this.event(
-      vm,
-      'Normal',
-      'GuestCustomization',
-      `${bootstrap.linuxPrep ? 'LinuxPrep' : 'Sysprep'} customization handed to vSphere for the first power-on`,
-    );
+    return async () => {
+      await this.provider.customizeGuest(observed, { identity, network: networkConfig });
+      await this.client.request('PATCH', await this.client.objectPath(vm), {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { [CUSTOMIZED_ANNOTATION]: new Date().toISOString() } } },
+      });
+      this.event(
+        vm,
+        'Normal',
+        'GuestCustomization',
+        `${bootstrap.linuxPrep ? 'LinuxPrep' : 'Sysprep'} customization handed to vSphere for the first power-on`,
+      );
+    };
   }
 
   /**
-   * Sets the VM's vApp (OVF) properties from spec.bootstrap.vAppConfig — values, Secret keys, or every pair of
-   * a Secret (rawProperties) — before a power-on. Only properties the image defines can be set.
+   * The write of the VM's vApp (OVF) properties from spec.bootstrap.vAppConfig — values, Secret keys, or every
+   * pair of a Secret (rawProperties) — before a power-on; undefined when vSphere holds them already. Only
+   * properties the image defines can be set.
    */
-  async writeVAppProperties(vm: VM, observed: ObservedVM): Promise<void> {
+  async vAppProperties(vm: VM, observed: ObservedVM): Promise<BootstrapWrite | undefined> {
     const va = vm.spec!.bootstrap!.vAppConfig!;
     const secret = this.secretReader(vm);
     const wanted: [string, string][] = [];
@@ -165,7 +173,7 @@ export class GuestBootstrap {
       }
       if (prop.value !== value) edits.push({ id, value });
     }
-    if (edits.length > 0) await this.provider.setVAppProperties(observed, edits);
+    return edits.length > 0 ? () => this.provider.setVAppProperties(observed, edits) : undefined;
   }
 
   /**
@@ -194,7 +202,7 @@ export class GuestBootstrap {
   }
 
   /**
-   * Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a BootstrapDataError. What
+   * Reads keys of Secrets in the VM's namespace (each Secret once); a missing one is a UserInputError. What
    * one bootstrap may read is bounded (MAX_SECRET_BYTES in all), so a VM naming many large Secrets cannot
    * exhaust the manager.
    */

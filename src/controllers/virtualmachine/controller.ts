@@ -16,7 +16,6 @@ import type { KubeClient } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
 import { StatusDraft, StatusWriter } from '../../runtime/status-writer.js';
-import type { ConditionUpdate } from '../../runtime/status.js';
 import { InterfaceAddresses } from './addresses.js';
 import { GuestBootstrap } from './bootstrap.js';
 import { PROGRESS_MS, VMCreation, type VMRef } from './create.js';
@@ -27,7 +26,7 @@ import { customizationCondition, observedFields, readyCondition } from './observ
 import { Operations } from './operations.js';
 import { OrphanCollector } from './orphans.js';
 import { OwnershipCheck } from './ownership.js';
-import { PowerActions, type PowerOutcome } from './power-actions.js';
+import { PowerActions, type PowerEnd, type PowerOutcome } from './power-actions.js';
 import type { VM, VMStatus } from './types.js';
 import { VolumeAttacher } from './volume-attacher.js';
 import { VMWatches } from './watches.js';
@@ -292,7 +291,7 @@ export class VirtualMachineController implements Runnable {
     const nets = resolveNetworks(ref.namespace, spec.network, this.watches.networks);
     let justCreated = false;
     let justPoweredOn = false;
-    let powerFailed: { error: unknown; condition: ConditionUpdate } | undefined;
+    let powerEnd: PowerEnd | undefined;
     // (A deploy that failed after all made the VM — found by its instance UUID — is simply taken as made.)
     if (ended?.kind === 'create' && !(ended.state === 'failed' && observed)) {
       const created = this.creation.finish(ref, ended, draft);
@@ -301,8 +300,11 @@ export class VirtualMachineController implements Runnable {
       justCreated = true;
       justPoweredOn = created.poweredOn;
     } else if (ended?.kind === 'power') {
-      ({ justPoweredOn, failed: powerFailed } = this.power.finish(draft.obj, ended));
+      powerEnd = await this.power.finish(draft.obj, ended);
+      justPoweredOn = powerEnd.justPoweredOn;
+      if (powerEnd.bootstrap) draft.condition(powerEnd.bootstrap);
     }
+    const powerFailed = powerEnd?.failed;
     if (!observed) {
       await this.creation.start(ref, nets, draft);
       // A deploy started (or a short wait for a slot): its status comes with its end, or with a look soon.
@@ -334,18 +336,18 @@ export class VirtualMachineController implements Runnable {
       ...(await observedFields(this.opts.provider, draft.obj, power.observed, className, networkConfig)),
       volumes: volumes.statuses,
     };
-    const restarted = await this.power.restart(draft.obj, power.observed, power.justPoweredOn || justPoweredOn);
+    const restarted = await this.power.restart(key, draft.obj, power.observed, power.justPoweredOn || justPoweredOn);
     if (restarted) draft.fields.lastRestartTime = restarted;
     draft.condition(readyCondition(draft.obj, power, volumes.pending));
     if (powerFailed) {
-      // (Unless the VM got where it should anyway.)
-      if (power.observed.powerState === (spec.powerState ?? 'PoweredOn')) return undefined;
+      // (Unless the VM got where it should anyway; a failed restart is retried all the same.)
+      if (!powerFailed.evenIfThere && power.observed.powerState === (spec.powerState ?? 'PoweredOn')) return undefined;
       draft.condition(powerFailed.condition);
       throw powerFailed.error;
     }
-    // A power task started (nothing else to say, such as bootstrap data written): its end writes the status,
-    // or a look soon shows it still running.
-    const deferred = power.started && !power.bootstrap && !restarted;
+    // A power task started (its end writes the status, or a look soon shows it still running) — unless
+    // something else is to be said now, such as a restart.
+    const deferred = power.started && !restarted;
     if (deferred) draft.deferred = true;
     const requeueAfterMs = minDefined(
       minDefined(power.requeueAfterMs, volumes.requeueAfterMs),

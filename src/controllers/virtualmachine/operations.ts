@@ -6,10 +6,22 @@ import { Gauge, type Registry } from 'prom-client';
 
 export type OperationKind = 'create' | 'power' | 'destroy';
 
+interface OperationBase {
+  kind: OperationKind;
+  /** What it does, for messages ("powerOn", "deploying image X in zone Y"). */
+  what: string;
+  since: number;
+  /** What the reconcile that started it needs to know when it ends (e.g. the restart it carries out). */
+  info?: unknown;
+}
+
 export type Operation =
-  | { kind: OperationKind; what: string; since: number; state: 'running' }
-  | { kind: OperationKind; what: string; since: number; state: 'done'; value: unknown }
-  | { kind: OperationKind; what: string; since: number; state: 'failed'; error: unknown };
+  | (OperationBase & { state: 'running' })
+  | (OperationBase & { state: 'done'; value: unknown })
+  | (OperationBase & { state: 'failed'; error: unknown });
+
+/** An ended operation, as the reconcile after it takes it. */
+export type EndedOperation = Exclude<Operation, { state: 'running' }>;
 
 /** The default bound on creates in flight (each is a deploy vCenter runs for tens of seconds). */
 export const DEFAULT_MAX_CONCURRENT_CREATES = 32;
@@ -67,12 +79,13 @@ export class Operations {
    * Starts `run` as the VM's operation. False (and nothing started) when the VM has one already, or when it
    * is a create and the creates in flight are at their bound: a create that ends wakes the waiting VMs.
    */
-  start(key: string, kind: OperationKind, what: string, run: () => Promise<unknown>): boolean {
+  start(key: string, kind: OperationKind, what: string, run: () => Promise<unknown>, info?: unknown): boolean {
     if (this.ops.has(key)) return false;
     if (kind === 'create' && this.creating >= this.maxConcurrentCreates) return false;
     this.forgotten.delete(key);
     const since = Date.now();
-    this.ops.set(key, { kind, what, since, state: 'running' });
+    const base: OperationBase = { kind, what, since, ...(info !== undefined ? { info } : {}) };
+    this.ops.set(key, { ...base, state: 'running' });
     const end = (op: Operation) => {
       if (this.forgotten.delete(key)) this.ops.delete(key);
       else this.ops.set(key, op);
@@ -83,8 +96,8 @@ export class Operations {
     const done: Promise<void> = Promise.resolve()
       .then(run)
       .then(
-        (value) => end({ kind, what, since, state: 'done', value }),
-        (error: unknown) => end({ kind, what, since, state: 'failed', error }),
+        (value) => end({ ...base, state: 'done', value }),
+        (error: unknown) => end({ ...base, state: 'failed', error }),
       )
       .finally(() => this.inFlight.delete(done));
     this.inFlight.add(done);
@@ -92,7 +105,7 @@ export class Operations {
   }
 
   /** Takes the outcome of the VM's ended operation (then it is forgotten); undefined while it runs. */
-  take(key: string): Exclude<Operation, { state: 'running' }> | undefined {
+  take(key: string): EndedOperation | undefined {
     const op = this.ops.get(key);
     if (!op || op.state === 'running') return undefined;
     this.ops.delete(key);

@@ -1,17 +1,19 @@
 // Power actions of a created VM: bring it to spec.powerState (hard, soft or TrySoft, per decidePower), write
 // its bootstrap data right before a power-on from PoweredOff, and restart it when spec.nextRestartTime asks.
-// A hard operation is a task that runs beside the reconcile (operations.ts); soft operations under way are
-// remembered here, by key: their end arrives through the change feed and the TrySoft timeout is a requeue.
+// A hard operation — with the bootstrap writes before a power-on, and a reset — is a task that runs beside the
+// reconcile (operations.ts), and the reconcile after its end takes the outcome (finish); soft operations under
+// way are remembered here, by key: their end arrives through the change feed and the TrySoft timeout is a
+// requeue.
 import type { PowerState } from '../../api/v1alpha3/virtualmachine.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
 import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import { conditionFalse, conditionTrue, updateStatus, type ConditionUpdate } from '../../runtime/status.js';
-import type { GuestBootstrap } from './bootstrap.js';
+import type { BootstrapWrite, GuestBootstrap } from './bootstrap.js';
 import { CONDITIONS } from './dependencies.js';
 import type { NetworkConfig } from './network-config.js';
-import type { Operations } from './operations.js';
+import type { EndedOperation, Operations } from './operations.js';
 import { decidePower, restartDue, restartOp } from './power.js';
 import type { VM, VMStatus } from './types.js';
 
@@ -19,6 +21,28 @@ export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
 export const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
+
+/** What a power operation carries besides the operation: bootstrap data written first, or a restart. */
+interface PowerOpInfo {
+  bootstrap?: boolean;
+  restart?: { next: string; previous?: string };
+}
+
+/** The bootstrap writes before a power-on failed (the power-on was not tried). */
+class BootstrapWriteError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
+/** How a power operation ended, for the reconcile after it. */
+export interface PowerEnd {
+  justPoweredOn: boolean;
+  /** The bootstrap data was written (BOOTSTRAP_READY True). */
+  bootstrap?: ConditionUpdate;
+  /** It failed: the condition to show, and the error the reconcile ends with (a retry with backoff, or a refusal). */
+  failed?: { error: unknown; condition: ConditionUpdate; evenIfThere?: boolean };
+}
 
 export interface PowerOutcome {
   observed: ObservedVM;
@@ -96,20 +120,21 @@ export class PowerActions {
       return { observed, justPoweredOn: false, waitingForVolumes: true };
     }
     // Cloud-Init reads its data at boot: write it (with the NICs' MAC addresses) right before each power-on
-    // from PoweredOff. LinuxPrep and Sysprep customize the guest once, before its first power-on.
-    let bootstrap: ConditionUpdate | undefined;
+    // from PoweredOff. LinuxPrep and Sysprep customize the guest once, before its first power-on. The data is
+    // prepared now (Secrets read) and written by the power-on's operation, before it powers on.
+    const writes: BootstrapWrite[] = [];
     const customize = this.opts.bootstrap.needsCustomization(vm);
     // Only from PoweredOff: a suspended VM resumes where it was, and vSphere reconfigures only powered-off VMs.
-    if (
+    const bootstrap =
       decision.op === 'powerOn' &&
       observed.powerState === 'PoweredOff' &&
-      (spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig)
-    ) {
+      !!(spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig);
+    if (bootstrap) {
       try {
-        if (spec.bootstrap?.cloudInit) await this.opts.bootstrap.writeCloudInit(vm, observed, networkConfig);
-        else if (customize) await this.opts.bootstrap.customizeGuest(vm, observed, networkConfig);
-        if (spec.bootstrap?.vAppConfig) await this.opts.bootstrap.writeVAppProperties(vm, observed);
-        bootstrap = conditionTrue(BOOTSTRAP_READY);
+        if (spec.bootstrap?.cloudInit) writes.push(await this.opts.bootstrap.cloudInit(vm, observed, networkConfig));
+        else if (customize) writes.push(await this.opts.bootstrap.customization(vm, observed, networkConfig));
+        const vApp = spec.bootstrap?.vAppConfig && (await this.opts.bootstrap.vAppProperties(vm, observed));
+        if (vApp) writes.push(vApp);
       } catch (err) {
         if (!(err instanceof UserInputError)) throw err;
         // Shown in status while the rest of the reconcile goes on; looked at again when the error says (a
@@ -139,45 +164,96 @@ export class PowerActions {
     this.softOps.delete(key);
     // A task: it runs beside the reconcile (operations.ts); its end queues the VM again.
     const op = decision.op;
-    const started = this.opts.operations.start(key, 'power', op, async () => {
-      await this.opts.provider.power(observed, op);
-      return op;
-    });
+    const info: PowerOpInfo = bootstrap ? { bootstrap } : {};
+    const started = this.opts.operations.start(
+      key,
+      'power',
+      op,
+      async () => {
+        for (const write of writes) await write().catch((err: unknown) => Promise.reject(new BootstrapWriteError(err)));
+        await this.opts.provider.power(observed, op);
+        return op;
+      },
+      info,
+    );
     // The first power-on of a new VM is part of creating it ("Created" says so); later ones are news.
     if (started && !justCreated) this.opts.event(vm, 'Normal', 'PowerOperation', `${op} (${decision.reason})`);
-    return { observed, justPoweredOn: false, bootstrap, started };
+    return { observed, justPoweredOn: false, started };
   }
 
   /**
-   * Takes the end of a power task: whether it powered the VM on, or (with an Event) the condition that says
-   * it failed — the caller writes the status and then retries with backoff.
+   * Takes the end of a power task: whether it powered the VM on and wrote its bootstrap data, or (with an
+   * Event) the condition that says it failed — the caller writes the status and then retries with backoff (or,
+   * for bootstrap input vSphere refused, when the error says).
    */
-  finish(
-    vm: VM,
-    op: { what: string } & ({ state: 'done'; value: unknown } | { state: 'failed'; error: unknown }),
-  ): { justPoweredOn: boolean; failed?: { error: unknown; condition: ConditionUpdate } } {
-    if (op.state === 'failed') {
-      const msg = `${op.what} failed: ${errorMessage(op.error)}; retrying`;
-      this.opts.event(vm, 'Warning', 'PowerOperationFailed', msg);
+  async finish(vm: VM, op: EndedOperation): Promise<PowerEnd> {
+    const info = (op.info ?? {}) as PowerOpInfo;
+    if (op.state === 'done') {
+      if (info.restart)
+        this.opts.event(vm, 'Normal', 'Restarted', `${op.what} for the request at ${info.restart.next}`);
       return {
-        justPoweredOn: false,
-        failed: { error: op.error, condition: conditionFalse(CONDITIONS.ready, 'PowerOperationFailed', msg) },
+        justPoweredOn: op.value === 'powerOn',
+        ...(info.bootstrap ? { bootstrap: conditionTrue(BOOTSTRAP_READY) } : {}),
       };
     }
-    return { justPoweredOn: op.value === 'powerOn' };
+    if (info.restart) {
+      // Not restarted: the old lastRestartTime goes back, so the request is tried again.
+      const previous = info.restart.previous;
+      await updateStatus<VM>(this.opts.client, vm, (s) => {
+        const { lastRestartTime, ...rest } = s as VMStatus;
+        void lastRestartTime;
+        return previous ? { ...rest, lastRestartTime: previous } : rest;
+      }).catch(() => undefined);
+      const msg = `${op.what} failed: ${errorMessage(op.error)}; retrying`;
+      this.opts.event(vm, 'Warning', 'RestartFailed', msg);
+      return {
+        justPoweredOn: false,
+        failed: {
+          error: op.error,
+          condition: conditionFalse(CONDITIONS.ready, 'RestartFailed', msg),
+          evenIfThere: true,
+        },
+      };
+    }
+    if (op.error instanceof BootstrapWriteError) {
+      const cause = op.error.cause;
+      // Input vSphere refuses (a customization it cannot apply, guestinfo over its limit): the controller's
+      // envelope shows it and looks again when the error says.
+      if (cause instanceof UserInputError) {
+        return {
+          justPoweredOn: false,
+          failed: { error: cause, condition: conditionFalse(BOOTSTRAP_READY, cause.reason, cause.message) },
+        };
+      }
+      const msg = `writing the guest's bootstrap data before ${op.what} failed: ${errorMessage(cause)}; retrying`;
+      this.opts.event(vm, 'Warning', 'BootstrapFailed', msg);
+      return {
+        justPoweredOn: false,
+        failed: { error: cause, condition: conditionFalse(BOOTSTRAP_READY, 'BootstrapFailed', msg) },
+      };
+    }
+    const msg = `${op.what} failed: ${errorMessage(op.error)}; retrying`;
+    this.opts.event(vm, 'Warning', 'PowerOperationFailed', msg);
+    return {
+      justPoweredOn: false,
+      failed: { error: op.error, condition: conditionFalse(CONDITIONS.ready, 'PowerOperationFailed', msg) },
+    };
   }
 
   /**
    * Restarts the VM when spec.nextRestartTime is later than status.lastRestartTime. The new lastRestartTime is
    * written before the restart is issued, so a manager that dies in between never restarts twice for one
-   * request; a restart that vSphere refuses puts the old value back so it is tried again.
+   * request; a restart that vSphere refuses puts the old value back (finish) so it is tried again. A reset is a
+   * task, run beside the reconcile; a guest reboot is only passed on to the guest.
    */
-  async restart(vm: VM, observed: ObservedVM, justPoweredOn: boolean): Promise<string | undefined> {
+  async restart(key: string, vm: VM, observed: ObservedVM, justPoweredOn: boolean): Promise<string | undefined> {
     const spec = vm.spec ?? {};
     const next = spec.nextRestartTime;
     if (!next || (spec.powerState ?? 'PoweredOn') !== 'PoweredOn' || observed.powerState !== 'PoweredOn')
       return undefined;
     if (!restartDue(next, vm.status?.lastRestartTime)) return undefined;
+    // An operation of this VM runs (its end queues the VM again, and the restart comes then).
+    if (this.opts.operations.get(key)) return undefined;
     const previous = vm.status?.lastRestartTime;
     await updateStatus<VM>(this.opts.client, vm, (s) => ({ ...s, lastRestartTime: next }));
     if (justPoweredOn) {
@@ -187,16 +263,24 @@ export class PowerActions {
     // TrySoft's choice depends on VM Tools: ask vSphere, not the cache.
     const fresh = await this.opts.provider.refreshVM(observed);
     const op = restartOp(spec.restartMode ?? 'TrySoft', fresh.toolsRunning);
+    const info: PowerOpInfo = { restart: { next, ...(previous ? { previous } : {}) } };
+    if (op === 'reset') {
+      this.opts.operations.start(key, 'power', op, () => this.opts.provider.power(observed, op).then(() => op), info);
+      return next;
+    }
     try {
       await this.opts.provider.power(observed, op);
-    } catch (err) {
-      await updateStatus<VM>(this.opts.client, vm, (s) => {
-        const { lastRestartTime, ...rest } = s as VMStatus;
-        void lastRestartTime;
-        return previous ? { ...rest, lastRestartTime: previous } : rest;
-      }).catch(() => undefined);
-      this.opts.event(vm, 'Warning', 'RestartFailed', `${op} failed: ${errorMessage(err)}; retrying`);
-      throw err;
+    } catch (error) {
+      // As a failed reset is taken (the old lastRestartTime back, an Event), then retried with backoff.
+      const { failed } = await this.finish(vm, {
+        kind: 'power',
+        what: op,
+        since: Date.now(),
+        info,
+        state: 'failed',
+        error,
+      });
+      throw failed!.error;
     }
     this.opts.event(vm, 'Normal', 'Restarted', `${op} for the request at ${next}`);
     return next;

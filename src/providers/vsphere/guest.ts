@@ -19,7 +19,7 @@ export async function writeExtraConfig(
   });
 }
 
-/** CustomizeVM_Task; a customization already pending is fine; vSphere's refusal is a ProviderInputError. */
+/** CustomizeVM_Task; a customization already pending is fine; vSphere's refusal is a UserInputError. */
 export async function customize(conn: Connection, vm: ObservedVM, spec: VimObject): Promise<void> {
   try {
     await conn.api.customize(ref(vm), spec);

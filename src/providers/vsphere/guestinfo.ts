@@ -13,7 +13,7 @@ const encode = (text: string) => gzipSync(Buffer.from(text, 'utf8')).toString('b
 
 /**
  * The guestinfo ExtraConfig keys for the metadata and (optional) user data. A value over the guestinfo limit
- * once encoded is a ProviderInputError that names the limit (the guest could not read it).
+ * once encoded is a UserInputError that names the limit (the guest could not read it).
  */
 export function guestInfo(metadata: string, userData?: string): Record<string, string> {
   const entries: Record<string, string> = {
