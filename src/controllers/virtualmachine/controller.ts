@@ -84,7 +84,6 @@ export class VirtualMachineController implements Runnable {
     }));
     const event = (...args: Parameters<EventRecorder['record']>) => this.event(...args);
     this.ipam = new InterfaceAddresses(client, w.claims, w.ipAddresses);
-    this.volumes = new VolumeAttacher(client, provider, w.volumeCaches, event);
     this.ownership = new OwnershipCheck(provider);
     // Long vSphere operations run beside the reconciles; each one's end queues its VM again.
     this.operations = new Operations({
@@ -101,6 +100,7 @@ export class VirtualMachineController implements Runnable {
       maxConcurrentCreates: opts.maxConcurrentCreates,
       registry: opts.registry,
     });
+    this.volumes = new VolumeAttacher(client, provider, w.volumeCaches, this.operations, event);
     this.creation = new VMCreation({
       client,
       provider,
@@ -315,7 +315,12 @@ export class VirtualMachineController implements Runnable {
     if (spec.guestID) draft.ok(CONDITIONS.guestID);
     draft.ok(CONDITIONS.created);
 
-    const volumes = await this.volumes.reconcile(draft.obj, observed);
+    const volumes = await this.volumes.reconcile(
+      key,
+      draft.obj,
+      observed,
+      ended?.kind === 'volumes' ? ended : undefined,
+    );
     draft.obj = volumes.vm;
     if (volumes.condition) draft.condition(volumes.condition);
     const networkConfig = intendedNetworkConfig(
@@ -325,10 +330,12 @@ export class VirtualMachineController implements Runnable {
       'interfaces' in nets ? nets.interfaces.map((n) => n.modes) : [],
       'interfaces' in nets ? this.ipam.addressesOf(draft.obj, nets.interfaces) : [],
     );
-    // After a failed power task, this round shows the VM as it is, and the retry comes with backoff.
-    const power: PowerOutcome = powerFailed
-      ? { observed, justPoweredOn: false }
-      : await this.power.reconcile(key, draft.obj, observed, justCreated, volumes.pending, networkConfig);
+    // After a failed power task, this round shows the VM as it is, and the retry comes with backoff; while
+    // volumes are attached or detached, the power change waits for that operation's end.
+    const power: PowerOutcome =
+      powerFailed || volumes.started
+        ? { observed, justPoweredOn: false }
+        : await this.power.reconcile(key, draft.obj, observed, justCreated, volumes.pending, networkConfig);
     if (power.bootstrap) draft.condition(power.bootstrap);
     const customization = customizationCondition(draft.obj, power.observed.customization);
     if (customization) draft.condition(customization);
@@ -401,10 +408,13 @@ export class VirtualMachineController implements Runnable {
           // Another object's VM (a copy that carries its instance UUID): never destroyed on this one's behalf.
           this.event(vm, 'Warning', 'InstanceUUIDInUse', `${why}; it was not destroyed`);
         } else if (observed) {
-          // The volumes' disks belong to their claims: detach them so they outlive the VM.
-          vm = await this.volumes.detachAll(vm, observed);
+          // The volumes' disks belong to their claims: detached first, so they outlive the VM.
           const vsphereVM = observed;
-          this.operations.start(key, 'destroy', vsphereVM.id, () => this.opts.provider.destroyVM(vsphereVM));
+          const detached = vm;
+          this.operations.start(key, 'destroy', vsphereVM.id, async () => {
+            await this.volumes.detachAll(detached, vsphereVM);
+            await this.opts.provider.destroyVM(vsphereVM);
+          });
           return undefined;
         }
       } catch (err) {

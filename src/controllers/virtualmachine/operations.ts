@@ -1,10 +1,11 @@
-// Long vSphere operations of VMs (deploy, hard power operations, destroy) run beside the reconcile, never
-// inside it: a reconcile starts one and returns; when it ends, its VM is queued again and the next reconcile
-// takes the outcome. No worker waits on a task, so slow deploys never hold up another VM's power-off. A VM has
-// at most one operation at a time; creates in flight are bounded (a real vCenter queues what it cannot run).
+// Long vSphere operations of VMs (deploy, hard power operations with the bootstrap writes before a power-on,
+// disk attaches and detaches, destroy) run beside the reconcile, never inside it: a reconcile starts one and
+// returns; when it ends, its VM is queued again and the next reconcile takes the outcome. No worker waits on
+// a task, so slow deploys never hold up another VM's power-off. A VM has at most one operation at a time;
+// creates in flight are bounded (a real vCenter queues what it cannot run).
 import { Gauge, type Registry } from 'prom-client';
 
-export type OperationKind = 'create' | 'power' | 'destroy';
+export type OperationKind = 'create' | 'power' | 'volumes' | 'destroy';
 
 interface OperationBase {
   kind: OperationKind;
@@ -47,12 +48,12 @@ export class Operations {
       const ops = this.ops;
       new Gauge({
         name: 'vmop_vsphere_operations_in_flight',
-        help: 'Long vSphere operations (create, power, destroy) running beside the reconciles, by kind.',
+        help: 'Long vSphere operations (create, power, volumes, destroy) running beside the reconciles, by kind.',
         labelNames: ['kind'],
         registers: [opts.registry],
         collect() {
           this.reset();
-          for (const kind of ['create', 'power', 'destroy'] as const) this.set({ kind }, 0);
+          for (const kind of ['create', 'power', 'volumes', 'destroy'] as const) this.set({ kind }, 0);
           for (const op of ops.values()) if (op.state === 'running') this.inc({ kind: op.kind });
         },
       });
