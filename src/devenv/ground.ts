@@ -27,6 +27,24 @@ export const DEFAULT_PORTS: GroundPorts = { etcd: 23790, etcdPeer: 23800, apiser
 /** Seed for vcsim's UUIDs, so content library and item IDs (and the image names derived from them) are stable. */
 export const VCSIM_UUID_SEED = 20261126;
 
+/** The local vCenter's inventory: one datacenter, two clusters of two hosts (the zones), two datastores. */
+export const VCSIM_INVENTORY = [
+  '-dc',
+  '1',
+  '-cluster',
+  '2',
+  '-host',
+  '2',
+  '-standalone-host',
+  '0',
+  '-ds',
+  '2',
+  '-pg',
+  '2',
+  '-vm',
+  '0',
+];
+
 export interface GroundState {
   dir: string;
   ports: GroundPorts;
@@ -435,20 +453,7 @@ async function startVcsim(
     args: [
       '-l',
       `127.0.0.1:${state.ports.vcsim}`,
-      '-dc',
-      '1',
-      '-cluster',
-      '2',
-      '-host',
-      '2',
-      '-standalone-host',
-      '0',
-      '-ds',
-      '2',
-      '-pg',
-      '2',
-      '-vm',
-      '0',
+      ...VCSIM_INVENTORY,
       '-username',
       state.vcsimUser,
       '-password',

@@ -40,6 +40,8 @@ interface Metrics {
   total: Counter<'controller' | 'result'>;
   duration: Histogram<'controller'>;
   depth: Gauge<'controller'>;
+  /** The controllers of the registry, by name: their workers busy now and their worker count. */
+  workers: Map<string, { busy: () => number; max: number }>;
 }
 
 const metricsByRegistry = new WeakMap<Registry, Metrics>();
@@ -47,7 +49,28 @@ const metricsByRegistry = new WeakMap<Registry, Metrics>();
 function metricsFor(registry: Registry): Metrics {
   let m = metricsByRegistry.get(registry);
   if (!m) {
+    const workers = new Map<string, { busy: () => number; max: number }>();
+    // controller-runtime's names, so stock dashboards show how busy the workers are.
+    new Gauge({
+      name: 'controller_runtime_active_workers',
+      help: 'Workers running a reconcile now, by controller.',
+      labelNames: ['controller'],
+      registers: [registry],
+      collect() {
+        for (const [controller, w] of workers) this.set({ controller }, w.busy());
+      },
+    });
+    new Gauge({
+      name: 'controller_runtime_max_concurrent_reconciles',
+      help: 'Workers (reconciles at once) of each controller.',
+      labelNames: ['controller'],
+      registers: [registry],
+      collect() {
+        for (const [controller, w] of workers) this.set({ controller }, w.max);
+      },
+    });
     m = {
+      workers,
       total: new Counter({
         name: 'vmop_reconcile_total',
         help: 'Reconciles by controller and result.',
@@ -81,12 +104,16 @@ export class Controller implements Runnable {
   constructor(private readonly opts: ControllerOptions) {
     this.name = opts.name;
     // Registered now, so dashboards and alerts see the series before the first reconcile.
-    if (opts.registry) metricsFor(opts.registry).depth.set({ controller: opts.name }, 0);
     this.queue = new WorkQueue((key) => this.handle(key), {
       concurrency: opts.concurrency ?? 4,
       backoff: opts.backoff,
       rate: opts.rate,
     });
+    if (opts.registry) {
+      const m = metricsFor(opts.registry);
+      m.depth.set({ controller: opts.name }, 0);
+      m.workers.set(opts.name, { busy: () => this.queue.inFlight, max: opts.concurrency ?? 4 });
+    }
     for (const source of opts.sources) {
       source.informer.on((event, obj) => {
         for (const key of source.keys ? source.keys(obj, event) : [objectKey(obj)]) this.queue.add(key);

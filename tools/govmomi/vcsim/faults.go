@@ -4,7 +4,8 @@
 // PowerOnVM_Task, or a task by vcsim's task name, e.g. PowerOn), plus -deploy-delay for the vAPI OVF deploy of
 // a content library item, which vcsim answers at once.
 //
-// Faults (-fault RULE,RULE…, each TARGET:PROBABILITY:KIND):
+// Faults (-fault RULE,RULE…, each TARGET:PROBABILITY:KIND, or TARGET:PROBABILITY:KIND:COUNT to fire at most
+// COUNT times — a fault that lasts a while and then clears, as most real ones do):
 //   - TARGET a SOAP method (PowerOnVM_Task): KIND is a vim25 fault type (InvalidState, TaskInProgress,
 //     HostCommunication…) the call answers with, "drop" (the connection is closed without an answer) or "503";
 //   - TARGET task.NAME (task.PowerOn, task.CloneVm, task.CreateVm, task.ReconfigVm): the task is accepted and
@@ -37,6 +38,7 @@ type faultRule struct {
 	target      string
 	probability float64
 	kind        string
+	left        int // times it may still fire; -1: no limit
 }
 
 type chaos struct {
@@ -58,31 +60,51 @@ func parseFaultRules(spec string) ([]faultRule, error) {
 			continue
 		}
 		fields := strings.Split(part, ":")
-		if len(fields) != 3 {
-			return nil, fmt.Errorf("-fault %q: want TARGET:PROBABILITY:KIND", part)
+		if len(fields) != 3 && len(fields) != 4 {
+			return nil, fmt.Errorf("-fault %q: want TARGET:PROBABILITY:KIND or TARGET:PROBABILITY:KIND:COUNT", part)
+		}
+		left := -1
+		if len(fields) == 4 {
+			n, err := strconv.Atoi(fields[3])
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("-fault %q: the count must be a whole number of at least 1", part)
+			}
+			left = n
 		}
 		p, err := strconv.ParseFloat(fields[1], 64)
 		if err != nil || p < 0 || p > 1 {
 			return nil, fmt.Errorf("-fault %q: the probability must be a number from 0 to 1", part)
 		}
 		kind := fields[2]
-		if kind != "drop" && kind != "503" && kind != "500" {
+		if !httpKind(kind) {
 			if _, ok := types.TypeFunc()(kind); !ok {
 				return nil, fmt.Errorf("-fault %q: %q is neither drop, 503, 500 nor a vim25 fault type", part, kind)
 			}
 		}
-		rules = append(rules, faultRule{target: fields[0], probability: p, kind: kind})
+		rules = append(rules, faultRule{target: fields[0], probability: p, kind: kind, left: left})
 	}
 	return rules, nil
 }
 
-// pick returns the kind of the first rule for target that fires this time, or "".
-func (c *chaos) pick(targets ...string) string {
+// httpKind: a fault the HTTP layer serves (the others are vim25 faults, served by the simulator).
+func httpKind(kind string) bool { return kind == "drop" || kind == "503" || kind == "500" }
+
+// pick returns the kind of the first rule for a target that fires this time, or "": rules of HTTP kinds when
+// http is true, else rules of vim25 fault kinds (each layer rolls only its own rules, so a count is spent only
+// by a fault that is served).
+func (c *chaos) pick(http bool, targets ...string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range c.rules {
+	for i := range c.rules {
+		r := &c.rules[i]
+		if r.left == 0 || httpKind(r.kind) != http {
+			continue
+		}
 		for _, t := range targets {
 			if r.target == t && c.rng.Float64() < r.probability {
+				if r.left > 0 {
+					r.left--
+				}
 				return r.kind
 			}
 		}
@@ -120,7 +142,7 @@ func (c *chaos) install(m *simulator.Registry) {
 		if c.sessionTTL > 0 && ctx.Session != nil && time.Since(ctx.Session.LoginTime) > c.sessionTTL {
 			return nil, &types.NotAuthenticated{}
 		}
-		if kind := c.pick(method.Name); kind != "" && kind != "drop" && kind != "503" && kind != "500" {
+		if kind := c.pick(false, method.Name); kind != "" {
 			return nil, vimFault(kind)
 		}
 		return nil, nil
@@ -141,7 +163,7 @@ func (t *taskFaults) PutObject(_ *simulator.Context, obj mo.Reference) {
 	if !ok {
 		return
 	}
-	if kind := t.c.pick("task." + task.Info.Name); kind != "" && kind != "drop" && kind != "503" && kind != "500" {
+	if kind := t.c.pick(false, "task."+task.Info.Name); kind != "" {
 		fault := vimFault(kind)
 		task.Execute = func(*simulator.Task) (types.AnyType, types.BaseMethodFault) { return nil, fault }
 	}
@@ -179,7 +201,7 @@ func (c *chaos) wrap(next http.Handler) http.Handler {
 				targets = append(targets, "rest.deploy")
 			}
 		}
-		switch c.pick(targets...) {
+		switch c.pick(true, targets...) {
 		case "drop":
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {

@@ -64,8 +64,8 @@ func main() {
 	flag.Float64Var(&model.DelayConfig.DelayJitter, "delay-jitter", 0,
 		"the delays' coefficient of variation (0.3: most land within ±30 %)")
 	deployDelay := flag.Duration("deploy-delay", 0, "how long the vAPI OVF deploy of a library item takes (e.g. 45s)")
-	faults := flag.String("fault", "", "TARGET:PROBABILITY:KIND,… injected faults (see faults.go): a SOAP method, "+
-		"task.NAME or rest.deploy / rest.*; KIND a vim25 fault type, drop, 503 or 500")
+	faults := flag.String("fault", "", "TARGET:PROBABILITY:KIND[:COUNT],… injected faults (see faults.go): a SOAP "+
+		"method, task.NAME or rest.deploy / rest.*; KIND a vim25 fault type, drop, 503 or 500; COUNT: at most so many")
 	sessionTTL := flag.Duration("session-ttl", 0, "SOAP and vAPI sessions older than this are refused as expired")
 	uuidSeed := flag.Int64("uuid-seed", 0, "when not 0, UUIDs (content library and item IDs among them) come from a "+
 		"random source seeded with this value, so the same sequence of calls yields the same IDs on every start")
