@@ -122,8 +122,17 @@ export interface BenchSession {
  * runs no VM controller (a second operator watching the same vCenter would skew every figure); stops it all
  * afterwards, keeping its folder when `work` failed.
  */
-export async function inBenchSession(prefix: string, work: (b: BenchSession) => Promise<void>): Promise<void> {
-  const session = await startSession({ prefix, webhookPrefix: prefix, controllers: ['virtualmachineimage'] });
+export async function inBenchSession(
+  prefix: string,
+  work: (b: BenchSession) => Promise<void>,
+  opts: { vcsimArgs?: string[] } = {},
+): Promise<void> {
+  const session = await startSession({
+    prefix,
+    webhookPrefix: prefix,
+    controllers: ['virtualmachineimage'],
+    vcsimArgs: opts.vcsimArgs,
+  });
   const b: BenchSession = {
     session,
     kube: new KubeClient(kubeConfigFrom(session.ground.kubeconfig, 'admin')),

@@ -1,6 +1,7 @@
 // `npm run bench [name…]`: runs the benchmarks and prints their figures beside their references.
 import { benchAdmissionHandler, benchApplyOverhead } from './admission.js';
 import { benchMemory } from './memory.js';
+import { benchRealistic } from './realistic.js';
 import { benchVMs } from './vms.js';
 import { benchVSphereClient } from './vsphere.js';
 
@@ -10,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   'vsphere-client': benchVSphereClient,
   vms: benchVMs,
   memory: benchMemory,
+  realistic: benchRealistic,
 };
 
 async function main(): Promise<void> {

@@ -6,48 +6,15 @@
 // the manager's peak RSS and each process's CPU seconds per phase.
 // `npm run bench vms -- --vms 1000 --concurrency 8`.
 import { randomUUID } from 'node:crypto';
-import { httpStatus, pidFile } from '../src/devenv/ground.js';
+import { pidFile } from '../src/devenv/ground.js';
 import { livePid } from '../src/devenv/processes.js';
-import { OPERATOR_NAMESPACE, VSAN_DEFAULT_POLICY_ID } from '../src/devenv/seed.js';
-import { readProviderConfig } from '../src/cli/provider-config.js';
-import { buildConfigSpec } from '../src/providers/vsphere/config-spec.js';
-import { Placement } from '../src/providers/vsphere/placement.js';
-import { Informer } from '../src/runtime/informer.js';
 import type { KubeObject } from '../src/runtime/kube-client.js';
-import { ChangeFeed } from '../src/vsphere/change-feed.js';
-import { PbmClient } from '../src/vsphere/pbm.js';
-import { FEED_SHAPE, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
-import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
-import {
-  benchNamespace,
-  CPUAccount,
-  flag,
-  inBenchSession,
-  peakRSSMiB,
-  pool,
-  spawnManager,
-  stopProcess,
-} from './processes.js';
+import { Informer } from '../src/runtime/informer.js';
+import { API, callCounts, DirectVMs, PHOTON, startBenchManager } from './floor.js';
+import { benchNamespace, CPUAccount, flag, inBenchSession, peakRSSMiB, pool, stopProcess } from './processes.js';
 import { table } from './stats.js';
 
-const API = 'vmoperator.vmware.com/v1alpha3';
-const PHOTON = 'vmi-3044b59f15d847781';
 const LABEL = 'vmop.bench/manager';
-
-async function metrics(port: number): Promise<{ soap: number; rest: number; kube: number; text: string }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const sum = (re: RegExp) =>
-    text
-      .split('\n')
-      .filter((l) => re.test(l))
-      .reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  return {
-    soap: sum(/^vmop_vsphere_call_duration_seconds_count\{/),
-    rest: sum(/^vmop_vsphere_rest_call_duration_seconds_count\{/),
-    kube: sum(/^vmop_kube_api_requests_total\{/),
-    text,
-  };
-}
 
 export async function benchVMs(): Promise<void> {
   const n = flag('vms', 200);
@@ -56,79 +23,14 @@ export async function benchVMs(): Promise<void> {
   // The session's own manager serves the webhooks and mirrors the images, but runs no VM controller: its change
   // feed would be a second operator watching the same vCenter, in every phase of the measurement.
   await inBenchSession('vmop-bench-vms', async (b) => {
-    const { session, kube, vsphere } = b;
-    // The image's library item, once the session's image controller has mirrored it.
-    let itemID: string | undefined;
-    for (let i = 0; i < 100 && !itemID; i++) {
-      const img = await kube
-        .get<KubeObject & { status?: { providerItemID?: string } }>(API, 'ClusterVirtualMachineImage', PHOTON)
-        .catch(() => undefined);
-      itemID = img?.status?.providerItemID;
-      if (!itemID) await new Promise((r) => setTimeout(r, 200));
-    }
-    if (!itemID) throw new Error(`ClusterVirtualMachineImage ${PHOTON} did not appear`);
+    const { session, kube } = b;
     const cpu = new CPUAccount();
     for (const name of ['vcsim', 'kube-apiserver', 'etcd', 'kube-controller-manager', 'manager'])
       cpu.add(name === 'manager' ? 'session manager' : name, await livePid(pidFile(session.dir, name)));
     cpu.add('benchmark', process.pid);
 
-    // Floor: the operator's vSphere work for one VM, done directly.
-    const { config, credentials } = await readProviderConfig(kube, OPERATOR_NAMESPACE);
-    const conn = await vsphere.connect(config, credentials);
-    const placement = new Placement(conn.api, new PbmClient(conn.api.client), config);
-    const cluster = await placement.cluster('zone-a');
-    const folder = await placement.folder('bench-floor');
-    const dc = await placement.datacenterRef();
-    const destroyAll = (refs: MoRef[]) =>
-      pool(refs.length, concurrency, async (i) => {
-        // (One already off refuses the power-off; the destroy still says if anything else is wrong.)
-        await conn.api.powerOff(refs[i]!).catch(() => undefined);
-        await conn.api.destroy(refs[i]!);
-      });
-    /** The operator's vSphere work for N VMs, done directly; the VMs are destroyed again afterwards. */
-    const floor = async (label: string): Promise<{ seconds: number }> => {
-      const refs: MoRef[] = [];
-      const t0 = Date.now();
-      await pool(n, concurrency, async (i) => {
-        const instanceUUID = randomUUID();
-        const name = `${label}-${i}`;
-        await conn.api.findVMByUuid(instanceUUID, true, dc);
-        const spec = buildConfigSpec(
-          {
-            namespace: 'bench-floor',
-            name,
-            uid: name,
-            instanceUUID,
-            biosUUID: randomUUID(),
-            zone: 'zone-a',
-            imageItemID: itemID!,
-            cpus: 2,
-            memoryMiB: 4096,
-            interfaces: ['eth0'],
-          },
-          { network: config.network },
-        );
-        const datastore = await placement.datastore(cluster, VSAN_DEFAULT_POLICY_ID, `bench-floor/${name}`);
-        const id = await conn.rest.deployOVF(
-          itemID!,
-          { resourcePoolId: (cluster.props.resourcePool as MoRef).value, folderId: folder.value },
-          {
-            name,
-            datastoreId: datastore.value,
-            storageProfileId: VSAN_DEFAULT_POLICY_ID,
-            vmConfigSpecXML: encodeDocument(spec, 'VirtualMachineConfigSpec'),
-          },
-        );
-        const ref: MoRef = { type: 'VirtualMachine', value: id };
-        refs.push(ref);
-        await conn.api.pc.one(ref, VM_PATHS);
-        await conn.api.powerOn(ref);
-      });
-      const seconds = (Date.now() - t0) / 1000;
-      // Gone again, so every phase starts from the same inventory size.
-      await destroyAll(refs);
-      return { seconds };
-    };
+    // Floor: the operator's vSphere work, done directly.
+    const direct = await DirectVMs.connect(b);
     /** One phase, timed, with the CPU each process spent in it. */
     const phase = async <T extends { seconds: number }>(label: string, run: () => Promise<T>): Promise<T> => {
       const before = await cpu.sample();
@@ -140,16 +42,8 @@ export async function benchVMs(): Promise<void> {
     // floor keeps the same feed open: it is one of the operator's vSphere operations. vcsim pays for it far
     // more than vCenter does (it re-collects the whole view for each change anywhere in its inventory), so
     // the floor without it is printed too.
-    const withFeed = async (label: string) => {
-      const feed = new ChangeFeed(conn.api.client, { ...FEED_SHAPE, onUpdates: () => undefined });
-      feed.start();
-      try {
-        return await floor(label);
-      } finally {
-        await feed.stop();
-      }
-    };
-    const bare = await phase('floor without the change feed', () => floor('bare'));
+    const withFeed = (label: string) => direct.floor(label, n, concurrency);
+    const bare = await phase('floor without the change feed', () => direct.floor('bare', n, concurrency, false));
     // vcsim slows down as its history grows, so the floor is taken before and after the operator's run.
     const floorBefore = await phase('floor', () => withFeed('floor'));
     console.log('now through the operator ...');
@@ -157,7 +51,7 @@ export async function benchVMs(): Promise<void> {
     // Through the operator: a manager of our own, only the VM controller, only the benchmark's VMs.
     const ns = `bench-${randomUUID().slice(0, 6)}`;
     await benchNamespace(kube, ns);
-    const started = await spawnManager(session.ground.kubeconfig, [
+    const { proc, health } = await startBenchManager(b, [
       '--controllers',
       'virtualmachine',
       '--vm-selector',
@@ -168,18 +62,8 @@ export async function benchVMs(): Promise<void> {
       '--max-concurrent-creates',
       String(concurrency),
     ]);
-    const proc = started.proc;
-    b.manager = proc;
-    const health = started.health;
-    const healthy = () => httpStatus(`http://127.0.0.1:${health}/readyz`).catch(() => 0);
-    for (let i = 0; i < 300 && (await healthy()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
-    if ((await healthy()) !== 200) {
-      throw new Error(
-        `the benchmark's manager did not become ready (exit code ${proc.exitCode}); rerun with VMOP_BENCH_MANAGER_LOG=1`,
-      );
-    }
     cpu.add('benchmark manager', proc.pid);
-    const before = await metrics(health);
+    const before = await callCounts(health);
     type VM = KubeObject & {
       status?: { powerState?: string; conditions?: { type: string; status: string }[] };
     };
@@ -224,7 +108,7 @@ export async function benchVMs(): Promise<void> {
     await watch.stop();
     // Let the last status writes and their echo reconciles finish before counting.
     await new Promise((r) => setTimeout(r, 2000));
-    const after = await metrics(health);
+    const after = await callCounts(health);
     const rss = await peakRSSMiB(proc.pid!);
     if (process.env.VMOP_BENCH_METRICS) {
       console.log(
@@ -241,9 +125,11 @@ export async function benchVMs(): Promise<void> {
     // The operator's VMs go (its manager first, so that it does not recreate them), and the floor again. The
     // manager stops as it would in a cluster, so that its change feed leaves vcsim with it.
     await stopProcess(proc);
-    const nsFolder = await placement.folder(ns);
-    const left = await conn.api.pc.containerObjects(['VirtualMachine'], ['name'], { container: nsFolder });
-    await destroyAll(left.map((o) => o.obj));
+    const left = await direct.inFolder(ns);
+    await direct.destroy(
+      left.map((o) => o.obj),
+      concurrency,
+    );
     console.log(`destroyed the operator's ${left.length} VMs`);
     const floorAfter = await phase('floor again', () => withFeed('again'));
     const floorSeconds = (floorBefore.seconds + floorAfter.seconds) / 2;

@@ -25,6 +25,8 @@ export async function startSession(opts: {
   progress?: Progress;
   /** The session manager's controllers (default: all of them). */
   controllers?: string[];
+  /** vcsim launcher arguments (a vCenter profile, faults); VMOP_VCSIM_ARGS still go after them. */
+  vcsimArgs?: string[];
 }): Promise<Session> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `${opts.prefix}-`));
   const [etcd, etcdPeer, apiserver, vcsim, health, webhook] = (await freePorts(6)) as [
@@ -44,7 +46,12 @@ export async function startSession(opts: {
       if (!o.keep) await rm(dir, { recursive: true, force: true });
     })());
   try {
-    const ground = await startGround({ dir, ports: { etcd, etcdPeer, apiserver, vcsim }, progress: opts.progress });
+    const ground = await startGround({
+      dir,
+      ports: { etcd, etcdPeer, apiserver, vcsim },
+      progress: opts.progress,
+      vcsimArgs: opts.vcsimArgs,
+    });
     await provision({
       ground,
       dir,

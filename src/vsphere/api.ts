@@ -71,6 +71,13 @@ export class VSphereAPI {
     return this.client.call<MoRef | undefined>('FindByInventoryPath', searchIndex, { inventoryPath: path });
   }
 
+  /** The child of a folder (or other container) with this name, if any (SearchIndex.FindChild). */
+  async findChild(entity: MoRef, name: string): Promise<MoRef | undefined> {
+    const searchIndex = this.content.searchIndex;
+    if (!searchIndex) throw new Error('this endpoint has no SearchIndex');
+    return this.client.call<MoRef | undefined>('FindChild', searchIndex, { entity, name });
+  }
+
   // VM lifecycle
 
   async createVM(folder: MoRef, config: VimObject, pool: MoRef, host?: MoRef, wait?: WaitOptions): Promise<MoRef> {

@@ -136,8 +136,10 @@ describe('VM controller on a slow and faulty vCenter', { concurrency: true }, ()
     'retries task faults and deploy errors while they last, and shows them meanwhile',
     { timeout: 300_000 },
     async () => {
-      // The first deploy answers 503 and the first three power-ons end in error, then vCenter recovers.
-      await withVCenter('rl-fault', ['-fault', 'rest.deploy:1:503:1,task.PowerOn:1:HostCommunication:3'], async (v) => {
+      // The first deploy answers 503, the second fails half-way (its VM made, the reconfigure that configures it
+      // failed), and the first three power-ons end in error; then vCenter recovers.
+      const faults = 'rest.deploy:1:503:1,task.ReconfigVm:1:HostCommunication:1,task.PowerOn:1:HostCommunication:3';
+      await withVCenter('rl-fault', ['-fault', faults], async (v) => {
         const c = client();
         try {
           await v.manager();
@@ -151,9 +153,9 @@ describe('VM controller on a slow and faulty vCenter', { concurrency: true }, ()
           );
           await waitForPower(c, v.ns, name, 'PoweredOn', 180_000);
           const seen = await reasons(v.ns, name);
-          assert.equal(seen.get('CreateFailed'), 1, 'the 503 of the first deploy was reported, once');
+          assert.equal(seen.get('CreateFailed'), 2, 'the two failed deploys were reported');
           assert.equal(seen.get('PowerOperationFailed'), 3, 'each of the three failed power-ons was reported');
-          assert.deepEqual(await v.vmNames(), [name], 'the failed deploy left no VM behind');
+          assert.deepEqual(await v.vmNames(), [name], 'the failed deploys left no VM behind');
         } finally {
           c.close();
         }

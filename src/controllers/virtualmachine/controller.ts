@@ -231,6 +231,7 @@ export class VirtualMachineController implements Runnable {
       draft.fail(draft.fields.uniqueID ? CONDITIONS.ready : CONDITIONS.created, err.reason, err.message);
       result = err.recheckAfterMs !== undefined ? { requeueAfterMs: err.recheckAfterMs } : undefined;
     }
+    mirrorCreation(draft);
     await this.status.write(draft);
     return result;
   }
@@ -435,6 +436,16 @@ export class VirtualMachineController implements Runnable {
   private event(...args: Parameters<EventRecorder['record']>): void {
     void this.opts.events.record(...args);
   }
+}
+
+/**
+ * Until the VM exists, Ready says why not with the creation's reason and message (WaitingToDeploy, Deploying,
+ * CreateFailed …), so `kubectl wait --for=condition=Ready` and a view of the Ready condition show the progress.
+ */
+function mirrorCreation(draft: Draft): void {
+  const created = draft.conditions.findLast((c) => c.type === CONDITIONS.created);
+  if (created?.status !== 'False' || draft.conditions.some((c) => c.type === CONDITIONS.ready)) return;
+  draft.condition({ ...created, type: CONDITIONS.ready });
 }
 
 /** The smaller of two optional delays. */

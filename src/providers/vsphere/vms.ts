@@ -61,6 +61,9 @@ const SOFT: Partial<Record<PowerOperation, string>> = {
 /** How soon a create that found its name taken (a deploy under way, most likely) looks again. */
 const NAME_IN_USE_RECHECK_MS = 2_000;
 
+/** How far vCenter's clock may be off ours when telling a failed deploy's VM from an older one. */
+const CLOCK_SKEW_MS = 60_000;
+
 /** How soon a power operation refused because another task holds the VM is tried again. */
 const TASK_BUSY_RETRY_MS = 5_000;
 
@@ -68,6 +71,8 @@ export class VSphereVMProvider implements VMProvider {
   private state?: Promise<State>;
   private stateConn?: Connection;
   private listeners: ((change: { id: string; instanceUUID?: string }) => void)[] = [];
+  /** Objects (by UID) whose failed deploy left a VM that could not be removed at once, with when it started. */
+  private readonly leftovers = new Map<string, number>();
 
   constructor(
     private readonly session: VSphereSession,
@@ -210,12 +215,20 @@ export class VSphereVMProvider implements VMProvider {
     if (named.length > 0) {
       const found = await this.findVM(req.instanceUUID);
       if (found) return found;
-      throw new UserInputError(
-        `a vSphere VM named ${req.name} already exists in the folder of namespace ${req.namespace} without this VM's instance UUID: a deploy still under way, or another VM (then rename or remove it); looking again`,
-        'NameInUse',
-        { recheckAfterMs: NAME_IN_USE_RECHECK_MS },
-      );
+      // What a failed deploy of this object left behind, when it could not go at once, goes now; then this
+      // deploy may have the name. (Only this process's record: after a restart the message says what to do.)
+      const since = this.leftovers.get(req.uid);
+      const removed = since !== undefined && (await this.removeHalfCreated(s, folder, req, since).catch(() => false));
+      if (removed) this.leftovers.delete(req.uid);
+      else {
+        throw new UserInputError(
+          `a vSphere VM named ${req.name} already exists in the folder of namespace ${req.namespace} without this VM's instance UUID: a deploy still under way, or another VM (then rename or remove it); looking again`,
+          'NameInUse',
+          { recheckAfterMs: NAME_IN_USE_RECHECK_MS },
+        );
+      }
     }
+    const started = Date.now();
     try {
       const id = await s.conn.rest.deployOVF(
         req.imageItemID,
@@ -227,11 +240,38 @@ export class VSphereVMProvider implements VMProvider {
       // Lost a race with an earlier deploy of the same object (its files or name exist): use that VM.
       const existing = await this.findVM(req.instanceUUID).catch(() => undefined);
       if (existing) return existing;
+      // A deploy that failed half-way may leave its VM behind (made, never configured); it goes, so that the
+      // retry is not refused for its name (if it cannot go now, the retry removes it).
+      const removed = await this.removeHalfCreated(s, folder, req, started).catch(() => false);
+      if (!removed) this.leftovers.set(req.uid, started);
       if (err instanceof VapiError && err.notFound) {
         throw new UserInputError(`content library item ${req.imageItemID} does not exist`, 'ImageNotFound');
       }
       throw err;
     }
+  }
+
+  /**
+   * Destroys what a failed deploy of this object, started at `since`, left: the VM named as the request in its
+   * folder, made since then (never an older VM of that name, say one made by hand), without this object's
+   * instance UUID, whose owner keys are missing (never configured) or this object's, with no task running on
+   * it. Another object's VM stays. True when one went.
+   */
+  private async removeHalfCreated(s: State, folder: MoRef, req: VMCreateRequest, since: number): Promise<boolean> {
+    const ref = await s.conn.api.findChild(folder, req.name);
+    if (!ref || ref.type !== 'VirtualMachine') return false;
+    const { 'config.createDate': created } = await s.conn.api.pc.one(ref, ['config.createDate']);
+    // (vCenter's clock may be a little off ours.)
+    const at = created instanceof Date ? created.getTime() : typeof created === 'string' ? Date.parse(created) : NaN;
+    if (!(at >= since - CLOCK_SKEW_MS)) return false;
+    const left = await this.read(s, ref);
+    if (left.instanceUUID === req.instanceUUID) return false;
+    const owner = await this.vmOwner(left);
+    if (owner && owner.uid !== req.uid) return false;
+    const tasks = await s.conn.api.recentTasks(ref);
+    if (tasks.some((t) => t.info.state === 'running' || t.info.state === 'queued')) return false;
+    await this.destroyVM(left);
+    return true;
   }
 
   async refreshVM(vm: ObservedVM): Promise<ObservedVM> {
