@@ -11,6 +11,7 @@ import { Placement } from '../src/providers/vsphere/placement.js';
 import { FEED_SHAPE, VM_PATHS } from '../src/providers/vsphere/vm-inventory.js';
 import type { KubeObject } from '../src/runtime/kube-client.js';
 import { ChangeFeed } from '../src/vsphere/change-feed.js';
+import { VimFault } from '../src/vsphere/faults.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
 import { pool, spawnManager, type BenchSession } from './processes.js';
@@ -55,11 +56,18 @@ export class DirectVMs {
     });
   }
 
-  /** The VMs in a namespace's folder. */
+  /** The VMs in a namespace's folder (looked at again when one goes while they are read). */
   async inFolder(namespace: string): Promise<{ obj: MoRef; name: string }[]> {
     const folder = await this.placement.folder(namespace);
-    const list = await this.conn.api.pc.containerObjects(['VirtualMachine'], ['name'], { container: folder });
-    return list.map((o) => ({ obj: o.obj, name: o.props.name as string }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const list = await this.conn.api.pc.containerObjects(['VirtualMachine'], ['name'], { container: folder });
+        return list.map((o) => ({ obj: o.obj, name: o.props.name as string }));
+      } catch (err) {
+        if (!(err instanceof VimFault && err.is('ManagedObjectNotFound')) || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
   }
 
   /**

@@ -254,4 +254,9 @@ export interface VMProvider {
   vAppProperties(vm: ObservedVM): Promise<VAppProperty[]>;
   /** Sets existing vApp properties to new values; waits for the reconfigure task. */
   setVAppProperties(vm: ObservedVM, values: VAppProperty[]): Promise<void>;
+  /**
+   * Sets the guest OS identifier of a powered-off VM (a reconfigure). One its zone does not know is a
+   * UserInputError (reason InvalidGuestID).
+   */
+  setGuestID(vm: ObservedVM, guestID: string): Promise<void>;
 }

@@ -61,6 +61,7 @@ const quietProvider = {
   customizeGuest: async () => undefined,
   vAppProperties: async () => [{ id: 'k', value: '' }],
   setVAppProperties: async () => undefined,
+  setGuestID: async () => undefined,
 } as unknown as VMProvider;
 
 const OBSERVED: ObservedVM = {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { storageClassAssociation } from '../../src/devenv/seed.js';
 import { client, govc, govcCollect } from '../support/ground.js';
-import { API } from '../support/vm.js';
+import { API, patchVM } from '../support/vm.js';
 import {
   condition,
   eventsFor,
@@ -231,5 +231,43 @@ describe('VM controller: create', () => {
     await waitForPower(c, ns, good, 'PoweredOn');
     const props = await govcCollect(`/DC0/vm/${ns}/${good}`, ['config.guestId']);
     assert.equal(props['config.guestId'], 'rhel9_64Guest');
+  });
+
+  it('applies a guest ID changed while powered off at the next power-on, and refuses an unknown one then', async () => {
+    const ns = await vmNamespace('vm-guestid-change');
+    const name = vmName('reguest');
+    const guestId = async () => (await govcCollect(`/DC0/vm/${ns}/${name}`, ['config.guestId']))['config.guestId'];
+    await c.create(vm(ns, name, { guestID: 'rhel9_64Guest' }));
+    await waitForPower(c, ns, name, 'PoweredOn');
+    await patchVM(c, ns, name, { spec: { powerState: 'PoweredOff', powerOffMode: 'Hard' } });
+    await waitForPower(c, ns, name, 'PoweredOff');
+    await patchVM(c, ns, name, { spec: { guestID: 'ubuntu64Guest' } });
+    const pending = await eventually(
+      'GuestIDReconfigured pending',
+      async () => {
+        const obj = await getVM(c, ns, name);
+        return condition(obj, 'GuestIDReconfigured')?.reason === 'PendingPowerOn' ? obj : undefined;
+      },
+      30_000,
+    );
+    assert.match(
+      condition(pending, 'GuestIDReconfigured')!.message ?? '',
+      /ubuntu64Guest is applied at the next power-on/,
+    );
+    assert.equal(await guestId(), 'rhel9_64Guest', 'not applied while the VM stays off');
+    await patchVM(c, ns, name, { spec: { powerState: 'PoweredOn' } });
+    const on = await waitForPower(c, ns, name, 'PoweredOn');
+    assert.equal(condition(on, 'GuestIDReconfigured')?.status, 'True');
+    assert.equal(await guestId(), 'ubuntu64Guest');
+
+    // One the zone does not know: the VM stays off and the condition says why.
+    await patchVM(c, ns, name, { spec: { powerState: 'PoweredOff', powerOffMode: 'Hard' } });
+    await waitForPower(c, ns, name, 'PoweredOff');
+    await patchVM(c, ns, name, { spec: { guestID: 'notAnOS64Guest', powerState: 'PoweredOn' } });
+    const refused = await waitForCondition(c, ns, name, 'GuestIDReconfigured', 'False');
+    assert.equal(condition(refused, 'GuestIDReconfigured')?.reason, 'Invalid');
+    assert.match(condition(refused, 'GuestIDReconfigured')?.message ?? '', /notAnOS64Guest/);
+    assert.equal(await guestId(), 'ubuntu64Guest');
+    assert.equal(refused.status?.powerState, 'PoweredOff');
   });
 });

@@ -100,4 +100,5 @@ export class InMemoryVMs implements VMProvider {
     return [];
   }
   async setVAppProperties() {}
+  async setGuestID() {}
 }

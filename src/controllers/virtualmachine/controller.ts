@@ -303,7 +303,7 @@ export class VirtualMachineController implements Runnable {
     } else if (ended?.kind === 'power') {
       powerEnd = await this.power.finish(draft.obj, ended);
       justPoweredOn = powerEnd.justPoweredOn;
-      if (powerEnd.bootstrap) draft.condition(powerEnd.bootstrap);
+      for (const c of powerEnd.conditions ?? []) draft.condition(c);
     }
     const powerFailed = powerEnd?.failed;
     if (!observed) {
@@ -313,7 +313,18 @@ export class VirtualMachineController implements Runnable {
       return this.creation.waitingForSlot.has(key) ? { requeueAfterMs: SLOT_RECHECK_MS } : undefined;
     }
     this.creation.waitingForSlot.delete(key);
-    if (spec.guestID) draft.ok(CONDITIONS.guestID);
+    // GuestIDReconfigured is True once vSphere holds the guest ID; one changed while the VM was off is applied
+    // at its next power-on (the ended power-on may have said how that went).
+    if (spec.guestID && !draft.conditions.some((c) => c.type === CONDITIONS.guestID)) {
+      if (observed.guestID === spec.guestID) draft.ok(CONDITIONS.guestID);
+      else if (observed.powerState !== 'PoweredOn') {
+        draft.fail(
+          CONDITIONS.guestID,
+          'PendingPowerOn',
+          `vSphere holds guest ID ${observed.guestID ?? '(none)'}; ${spec.guestID} is applied at the next power-on`,
+        );
+      }
+    }
     draft.ok(CONDITIONS.created);
 
     const volumes = await this.volumes.reconcile(

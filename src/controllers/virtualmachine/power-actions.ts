@@ -10,7 +10,7 @@ import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import type { KubeClient } from '../../runtime/kube-client.js';
 import { conditionFalse, conditionTrue, updateStatus, type ConditionUpdate } from '../../runtime/status.js';
-import type { BootstrapWrite, GuestBootstrap } from './bootstrap.js';
+import type { GuestBootstrap } from './bootstrap.js';
 import { CONDITIONS } from './dependencies.js';
 import type { NetworkConfig } from './network-config.js';
 import type { EndedOperation, Operations } from './operations.js';
@@ -22,24 +22,40 @@ export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
 /** True once the guest's bootstrap data (Cloud-Init) was written for the last power-on; False while it cannot be. */
 export const BOOTSTRAP_READY = 'VirtualMachineBootstrapReady';
 
-/** What a power operation carries besides the operation: bootstrap data written first, or a restart. */
+/** A vSphere write a power-on from PoweredOff does first, with the condition that says whether it was done. */
+interface PowerOnWrite {
+  condition: string;
+  run: () => Promise<void>;
+}
+
+/** What a power operation carries besides the operation: the writes before a power-on, or a restart. */
 interface PowerOpInfo {
-  bootstrap?: boolean;
+  /** The conditions of the writes done before the power-on. */
+  writes?: string[];
   restart?: { next: string; previous?: string };
 }
 
-/** The bootstrap writes before a power-on failed (the power-on was not tried). */
-class BootstrapWriteError extends Error {
-  constructor(override readonly cause: unknown) {
+/** A write before a power-on failed (the power-on was not tried). */
+class PowerOnWriteError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly condition: string,
+  ) {
     super(errorMessage(cause));
   }
 }
 
+/** What each write is, for messages, and the condition reason of its failure. */
+const WRITES: Record<string, { what: string; reason: string }> = {
+  [BOOTSTRAP_READY]: { what: "writing the guest's bootstrap data", reason: 'BootstrapFailed' },
+  [CONDITIONS.guestID]: { what: 'setting the guest ID', reason: 'ReconfigureFailed' },
+};
+
 /** How a power operation ended, for the reconcile after it. */
 export interface PowerEnd {
   justPoweredOn: boolean;
-  /** The bootstrap data was written (BOOTSTRAP_READY True). */
-  bootstrap?: ConditionUpdate;
+  /** The writes before the power-on were done (their conditions True). */
+  conditions?: ConditionUpdate[];
   /** It failed: the condition to show, and the error the reconcile ends with (a retry with backoff, or a refusal). */
   failed?: { error: unknown; condition: ConditionUpdate; evenIfThere?: boolean };
 }
@@ -121,20 +137,24 @@ export class PowerActions {
     }
     // Cloud-Init reads its data at boot: write it (with the NICs' MAC addresses) right before each power-on
     // from PoweredOff. LinuxPrep and Sysprep customize the guest once, before its first power-on. The data is
-    // prepared now (Secrets read) and written by the power-on's operation, before it powers on.
-    const writes: BootstrapWrite[] = [];
-    const customize = this.opts.bootstrap.needsCustomization(vm);
+    // prepared now (Secrets read) and written by the power-on's operation, before it powers on. A guest ID
+    // changed while the VM was off is applied then too (the spec: "when … powering on an existing VM").
     // Only from PoweredOff: a suspended VM resumes where it was, and vSphere reconfigures only powered-off VMs.
-    const bootstrap =
-      decision.op === 'powerOn' &&
-      observed.powerState === 'PoweredOff' &&
-      !!(spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig);
-    if (bootstrap) {
+    const writes: PowerOnWrite[] = [];
+    const fromOff = decision.op === 'powerOn' && observed.powerState === 'PoweredOff';
+    const guestID = spec.guestID;
+    if (fromOff && guestID && guestID !== observed.guestID) {
+      writes.push({ condition: CONDITIONS.guestID, run: () => this.opts.provider.setGuestID(observed, guestID) });
+    }
+    const customize = this.opts.bootstrap.needsCustomization(vm);
+    if (fromOff && (spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig)) {
+      const write = (run: () => Promise<void>) => writes.push({ condition: BOOTSTRAP_READY, run });
       try {
-        if (spec.bootstrap?.cloudInit) writes.push(await this.opts.bootstrap.cloudInit(vm, observed, networkConfig));
-        else if (customize) writes.push(await this.opts.bootstrap.customization(vm, observed, networkConfig));
+        if (spec.bootstrap?.cloudInit) write(await this.opts.bootstrap.cloudInit(vm, observed, networkConfig));
+        else if (customize) write(await this.opts.bootstrap.customization(vm, observed, networkConfig));
         const vApp = spec.bootstrap?.vAppConfig && (await this.opts.bootstrap.vAppProperties(vm, observed));
-        if (vApp) writes.push(vApp);
+        // (Properties vSphere holds already need no write, but the bootstrap is ready all the same.)
+        write(vApp || (async () => undefined));
       } catch (err) {
         if (!(err instanceof UserInputError)) throw err;
         // Shown in status while the rest of the reconcile goes on; looked at again when the error says (a
@@ -164,13 +184,14 @@ export class PowerActions {
     this.softOps.delete(key);
     // A task: it runs beside the reconcile (operations.ts); its end queues the VM again.
     const op = decision.op;
-    const info: PowerOpInfo = bootstrap ? { bootstrap } : {};
+    const info: PowerOpInfo = writes.length > 0 ? { writes: [...new Set(writes.map((w) => w.condition))] } : {};
     const started = this.opts.operations.start(
       key,
       'power',
       op,
       async () => {
-        for (const write of writes) await write().catch((err: unknown) => Promise.reject(new BootstrapWriteError(err)));
+        for (const w of writes)
+          await w.run().catch((err: unknown) => Promise.reject(new PowerOnWriteError(err, w.condition)));
         await this.opts.provider.power(observed, op);
         return op;
       },
@@ -193,7 +214,7 @@ export class PowerActions {
         this.opts.event(vm, 'Normal', 'Restarted', `${op.what} for the request at ${info.restart.next}`);
       return {
         justPoweredOn: op.value === 'powerOn',
-        ...(info.bootstrap ? { bootstrap: conditionTrue(BOOTSTRAP_READY) } : {}),
+        ...(info.writes ? { conditions: info.writes.map((type) => conditionTrue(type)) } : {}),
       };
     }
     if (info.restart) {
@@ -215,22 +236,21 @@ export class PowerActions {
         },
       };
     }
-    if (op.error instanceof BootstrapWriteError) {
-      const cause = op.error.cause;
-      // Input vSphere refuses (a customization it cannot apply, guestinfo over its limit): the controller's
-      // envelope shows it and looks again when the error says.
+    if (op.error instanceof PowerOnWriteError) {
+      const { cause, condition } = op.error;
+      // Input vSphere refuses (a customization it cannot apply, guestinfo over its limit, a guest ID its zone
+      // does not know): the controller's envelope shows it and looks again when the error says.
       if (cause instanceof UserInputError) {
+        const reason = condition === CONDITIONS.guestID ? 'Invalid' : cause.reason;
         return {
           justPoweredOn: false,
-          failed: { error: cause, condition: conditionFalse(BOOTSTRAP_READY, cause.reason, cause.message) },
+          failed: { error: cause, condition: conditionFalse(condition, reason, cause.message) },
         };
       }
-      const msg = `writing the guest's bootstrap data before ${op.what} failed: ${errorMessage(cause)}; retrying`;
-      this.opts.event(vm, 'Warning', 'BootstrapFailed', msg);
-      return {
-        justPoweredOn: false,
-        failed: { error: cause, condition: conditionFalse(BOOTSTRAP_READY, 'BootstrapFailed', msg) },
-      };
+      const { what, reason } = WRITES[condition] ?? { what: 'a write', reason: 'ReconfigureFailed' };
+      const msg = `${what} before ${op.what} failed: ${errorMessage(cause)}; retrying`;
+      this.opts.event(vm, 'Warning', reason, msg);
+      return { justPoweredOn: false, failed: { error: cause, condition: conditionFalse(condition, reason, msg) } };
     }
     const msg = `${op.what} failed: ${errorMessage(op.error)}; retrying`;
     this.opts.event(vm, 'Warning', 'PowerOperationFailed', msg);

@@ -169,12 +169,7 @@ export class VSphereVMProvider implements VMProvider {
     if (!req.zone) {
       throw new UserInputError('no zones are configured: add "zones" to ConfigMap vmop-provider-config', 'NoZones');
     }
-    if (req.guestID && !(await this.guestIDs(req.zone)).has(req.guestID)) {
-      throw new UserInputError(
-        `spec.guestID "${req.guestID}" is not a guest OS identifier of zone ${req.zone}; list them with govc vm.option.info -cluster CLUSTER`,
-        'InvalidGuestID',
-      );
-    }
+    if (req.guestID && !(await this.guestIDs(req.zone)).has(req.guestID)) throw invalidGuestID(req.guestID, req.zone);
   }
 
   async createVM(req: VMCreateRequest): Promise<ObservedVM> {
@@ -397,8 +392,25 @@ export class VSphereVMProvider implements VMProvider {
     await guest.setVAppProperties(conn, vm, values);
   }
 
+  async setGuestID(vm: ObservedVM, guestID: string): Promise<void> {
+    const { conn, inventory } = await this.current();
+    if (vm.zone && !(await this.guestIDs(vm.zone)).has(guestID)) throw invalidGuestID(guestID, vm.zone);
+    await conn.api.reconfigure(
+      { type: 'VirtualMachine', value: vm.id },
+      { _typeName: 'VirtualMachineConfigSpec', guestId: guestID },
+    );
+    inventory.learn(vm.id, { 'config.guestId': guestID });
+  }
+
   async guestNICs(vm: ObservedVM): Promise<GuestNIC[]> {
     const { conn } = await this.current();
     return guest.guestNICs(conn, vm);
   }
+}
+
+function invalidGuestID(guestID: string, zone: string): UserInputError {
+  return new UserInputError(
+    `spec.guestID "${guestID}" is not a guest OS identifier of zone ${zone}; list them with govc vm.option.info -cluster CLUSTER`,
+    'InvalidGuestID',
+  );
 }

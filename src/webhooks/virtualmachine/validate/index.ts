@@ -14,7 +14,9 @@ import { validateOwnedMetadata } from './owned-metadata.js';
 import { validatePower } from './power.js';
 import { validateReadinessProbe } from './readiness.js';
 import { validateRestart } from './restart.js';
+import { validateRequired } from './required.js';
 import { validateSecretReferences } from './secret-refs.js';
+import { validateUnsupported } from './unsupported.js';
 import { validateVolumes } from './volumes.js';
 
 /** Rules about metadata, run on every write. */
@@ -26,6 +28,7 @@ const METADATA_RULES: ((ctx: VMValidationContext) => FieldError[])[] = [validate
  * was stored without the webhooks, as VM Operator lets it.)
  */
 const SPEC_RULES: ((ctx: VMValidationContext) => FieldError[])[] = [
+  validateRequired,
   validateImmutable,
   validatePower,
   validateRestart,
@@ -35,6 +38,7 @@ const SPEC_RULES: ((ctx: VMValidationContext) => FieldError[])[] = [
   validateSecretReferences,
   validateVolumes,
   validateReadinessProbe,
+  validateUnsupported,
 ];
 
 /** Field errors of the object's structure, or undefined when it is a well-formed VirtualMachine. */
