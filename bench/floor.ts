@@ -14,7 +14,7 @@ import { ChangeFeed } from '../src/vsphere/change-feed.js';
 import { VimFault } from '../src/vsphere/faults.js';
 import { PbmClient } from '../src/vsphere/pbm.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
-import { pool, spawnManager, type BenchSession } from './processes.js';
+import { benchNamespace, pool, spawnManager, type BenchSession } from './processes.js';
 
 export const API = 'vmoperator.vmware.com/v1alpha3';
 export const PHOTON = 'vmi-3044b59f15d847781';
@@ -130,12 +130,26 @@ export class DirectVMs {
   }
 }
 
-/** The benchmark's own manager (its arguments after the session's kubeconfig), once it is ready. */
+/** The label that gives a benchmark's VMs to the benchmark's own manager. */
+export const BENCH_LABEL = 'vmop.bench/manager';
+
+/**
+ * A namespace for the benchmark's VMs (class and storage quota) and the benchmark's own manager — the VM
+ * controller only, for the VMs labelled with that namespace (`args` add to that) — once it is ready.
+ */
 export async function startBenchManager(
   b: BenchSession,
   args: string[],
-): Promise<{ proc: NonNullable<BenchSession['manager']>; health: number }> {
-  const started = await spawnManager(b.session.ground.kubeconfig, args);
+): Promise<{ ns: string; proc: NonNullable<BenchSession['manager']>; health: number }> {
+  const ns = `bench-${randomUUID().slice(0, 6)}`;
+  await benchNamespace(b.kube, ns);
+  const started = await spawnManager(b.session.ground.kubeconfig, [
+    '--controllers',
+    'virtualmachine',
+    '--vm-selector',
+    `${BENCH_LABEL}=${ns}`,
+    ...args,
+  ]);
   b.manager = started.proc;
   const healthy = () => httpStatus(`http://127.0.0.1:${started.health}/readyz`).catch(() => 0);
   for (let i = 0; i < 300 && (await healthy()) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
@@ -144,7 +158,7 @@ export async function startBenchManager(
       `the benchmark's manager did not become ready (exit code ${started.proc.exitCode}); rerun with VMOP_BENCH_MANAGER_LOG=1`,
     );
   }
-  return started;
+  return { ns, ...started };
 }
 
 /** Sums of the manager's call counters: SOAP and REST calls to vSphere, Kubernetes API requests. */

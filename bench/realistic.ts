@@ -6,16 +6,14 @@
 // along (a worker parked on a task would show). Then, on a vCenter where 5 % of tasks and deploys fail and
 // sessions expire every 60 s: all N reach PoweredOn with exactly one vSphere VM each, and none is left after
 // they are deleted. `npm run bench realistic -- --vms 200 --creates 32`.
-import { randomUUID } from 'node:crypto';
 import { profileArgs, REALISTIC } from '../src/devenv/vcenter-profile.js';
 import { apiPath } from '../src/runtime/api-path.js';
 import { Informer } from '../src/runtime/informer.js';
 import type { KubeClient, KubeObject } from '../src/runtime/kube-client.js';
-import { API, DirectVMs, PHOTON, startBenchManager } from './floor.js';
-import { benchNamespace, flag, inBenchSession, peakRSSMiB, pool, stopProcess } from './processes.js';
+import { API, BENCH_LABEL, DirectVMs, PHOTON, startBenchManager } from './floor.js';
+import { flag, inBenchSession, peakRSSMiB, pool, stopProcess } from './processes.js';
 import { percentile, table } from './stats.js';
 
-const LABEL = 'vmop.bench/manager';
 /** The profile scaled so that a deploy takes 10 s. */
 const SCALE = 10_000 / REALISTIC.deploy;
 const WORKERS = 8;
@@ -135,7 +133,7 @@ function vmObject(ns: string, name: string): KubeObject {
   return {
     apiVersion: API,
     kind: 'VirtualMachine',
-    metadata: { name, namespace: ns, labels: { [LABEL]: ns, 'topology.kubernetes.io/zone': 'zone-a' } },
+    metadata: { name, namespace: ns, labels: { [BENCH_LABEL]: ns, 'topology.kubernetes.io/zone': 'zone-a' } },
     spec: { className: 'bench-class', imageName: PHOTON, storageClass: 'my-storage-class' },
   };
 }
@@ -159,13 +157,7 @@ export async function benchRealistic(): Promise<void> {
       const floor = await direct.floor('floor', n, creates);
       console.log(`floor: ${floor.seconds.toFixed(1)} s; now through the operator ...`);
 
-      const ns = `bench-${randomUUID().slice(0, 6)}`;
-      await benchNamespace(b.kube, ns);
-      const { proc, health } = await startBenchManager(b, [
-        '--controllers',
-        'virtualmachine',
-        '--vm-selector',
-        `${LABEL}=${ns}`,
+      const { ns, proc, health } = await startBenchManager(b, [
         '--vm-concurrency',
         String(WORKERS),
         '--max-concurrent-creates',
@@ -250,16 +242,7 @@ export async function benchRealistic(): Promise<void> {
     'vmop-bench-faulty',
     async (b) => {
       const direct = await DirectVMs.connect(b);
-      const ns = `bench-${randomUUID().slice(0, 6)}`;
-      await benchNamespace(b.kube, ns);
-      const { proc } = await startBenchManager(b, [
-        '--controllers',
-        'virtualmachine',
-        '--vm-selector',
-        `${LABEL}=${ns}`,
-        '--max-concurrent-creates',
-        String(creates),
-      ]);
+      const { ns, proc } = await startBenchManager(b, ['--max-concurrent-creates', String(creates)]);
       const watch = new VMWatch(b.kube, ns);
       await watch.start();
       const t0 = Date.now();

@@ -5,16 +5,13 @@
 // after the operator's run. Prints the ratio (and the floor without the feed), vSphere and API calls per VM,
 // the manager's peak RSS and each process's CPU seconds per phase.
 // `npm run bench vms -- --vms 1000 --concurrency 8`.
-import { randomUUID } from 'node:crypto';
 import { pidFile } from '../src/devenv/ground.js';
 import { livePid } from '../src/devenv/processes.js';
 import type { KubeObject } from '../src/runtime/kube-client.js';
 import { Informer } from '../src/runtime/informer.js';
-import { API, callCounts, DirectVMs, PHOTON, startBenchManager } from './floor.js';
-import { benchNamespace, CPUAccount, flag, inBenchSession, peakRSSMiB, pool, stopProcess } from './processes.js';
+import { API, BENCH_LABEL, callCounts, DirectVMs, PHOTON, startBenchManager } from './floor.js';
+import { CPUAccount, flag, inBenchSession, peakRSSMiB, pool, stopProcess } from './processes.js';
 import { table } from './stats.js';
-
-const LABEL = 'vmop.bench/manager';
 
 export async function benchVMs(): Promise<void> {
   const n = flag('vms', 200);
@@ -49,13 +46,7 @@ export async function benchVMs(): Promise<void> {
     console.log('now through the operator ...');
 
     // Through the operator: a manager of our own, only the VM controller, only the benchmark's VMs.
-    const ns = `bench-${randomUUID().slice(0, 6)}`;
-    await benchNamespace(kube, ns);
-    const { proc, health } = await startBenchManager(b, [
-      '--controllers',
-      'virtualmachine',
-      '--vm-selector',
-      `${LABEL}=${ns}`,
+    const { ns, proc, health } = await startBenchManager(b, [
       '--vm-concurrency',
       String(concurrency),
       // The floor's in-flight bound: deploys run beside the reconciles, so the workers alone do not bound them.
@@ -94,7 +85,7 @@ export async function benchVMs(): Promise<void> {
           metadata: {
             name: `vm-${i}`,
             namespace: ns,
-            labels: { [LABEL]: ns, 'topology.kubernetes.io/zone': 'zone-a' },
+            labels: { [BENCH_LABEL]: ns, 'topology.kubernetes.io/zone': 'zone-a' },
           },
           spec: { className: 'bench-class', imageName: PHOTON, storageClass: 'my-storage-class' },
         });

@@ -180,7 +180,8 @@ describe('controller runtime', () => {
     const ac = new AbortController();
     const running = ctrl.start(ac.signal);
     try {
-      await c.create(vmObject(ns, 'ctrl-vm'));
+      // (Labelled away from the shared manager, whose VM controller would otherwise reconcile it too.)
+      await c.create(vmObject(ns, 'ctrl-vm', {}, { [OWN_MANAGER_LABEL]: 'runtime-controller' }));
       const path = `/apis/${API}/namespaces/${ns}/virtualmachines/ctrl-vm`;
       await until(async () => {
         const vm = await c.request<KubeObject & { status?: { conditions?: Condition[] } }>('GET', rawPath(path));

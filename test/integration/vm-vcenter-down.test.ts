@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { freePorts } from '../../src/devenv/processes.js';
 import { OPERATOR_NAMESPACE } from '../../src/devenv/seed.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
-import { client, testNamespace } from '../support/ground.js';
-import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
+import { client } from '../support/ground.js';
+import { ownOperatorNamespace, OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
 import { vmPath, rawPath } from '../support/vm.js';
 import {
   condition,
@@ -38,28 +38,9 @@ describe('VM controller: vCenter unreachable', () => {
 
   it('keeps a deleted VM until vCenter is reachable again, then destroys it', { timeout: 300_000 }, async () => {
     const ns = await vmNamespace('vm-down');
-    const opNS = await testNamespace('vm-down-op');
     // The provider configuration and credentials, copied from the shared operator namespace.
-    const cm = await c.get<ConfigMap>('v1', 'ConfigMap', 'vmop-provider-config', OPERATOR_NAMESPACE);
-    const secretName = cm.data.credentialsSecret ?? 'vmop-vcenter-credentials';
-    const secret = await c.get<KubeObject & { data: Record<string, string> }>(
-      'v1',
-      'Secret',
-      secretName,
-      OPERATOR_NAMESPACE,
-    );
-    await c.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: secretName, namespace: opNS },
-      data: secret.data,
-    });
-    await c.create({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'vmop-provider-config', namespace: opNS },
-      data: cm.data,
-    });
+    const opNS = await ownOperatorNamespace('vm-down-op');
+    const shared = await c.get<ConfigMap>('v1', 'ConfigMap', 'vmop-provider-config', OPERATOR_NAMESPACE);
     mgr = await startOwnManager({ id: ns, namespace: opNS });
 
     const name = vmName('down');
@@ -104,7 +85,7 @@ describe('VM controller: vCenter unreachable', () => {
     // vCenter is back: the next retry destroys the VM and lets the object go.
     await c.request('PATCH', rawPath(`/api/v1/namespaces/${opNS}/configmaps/vmop-provider-config`), {
       contentType: 'application/merge-patch+json',
-      body: { data: { vcenter: cm.data.vcenter } },
+      body: { data: { vcenter: shared.data.vcenter } },
     });
     // Nudge a reconcile rather than wait out the backoff (up to a minute).
     await c.request('PATCH', vmPath(ns, name), {

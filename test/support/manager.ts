@@ -5,7 +5,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePorts } from '../../src/devenv/processes.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
-import { ground } from './ground.js';
+import { OPERATOR_NAMESPACE } from '../../src/devenv/seed.js';
+import type { KubeObject } from '../../src/runtime/kube-client.js';
+import { client, ground, testNamespace } from './ground.js';
 
 export const OWN_MANAGER_LABEL = 'vmop.test/manager';
 
@@ -71,4 +73,35 @@ export async function startOwnManager(opts: {
       await exited;
     },
   };
+}
+
+type ConfigMap = KubeObject & { data: Record<string, string> };
+
+/**
+ * An operator namespace of a test's own for its managers (`--namespace`): the shared provider ConfigMap and
+ * vCenter credentials copied into it, with `config` over the ConfigMap's keys (another vCenter, say).
+ */
+export async function ownOperatorNamespace(prefix: string, config: Record<string, string> = {}): Promise<string> {
+  const c = client();
+  try {
+    const ns = await testNamespace(prefix);
+    const cm = await c.get<ConfigMap>('v1', 'ConfigMap', 'vmop-provider-config', OPERATOR_NAMESPACE);
+    const secretName = cm.data.credentialsSecret ?? 'vmop-vcenter-credentials';
+    const secret = await c.get<ConfigMap>('v1', 'Secret', secretName, OPERATOR_NAMESPACE);
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secretName, namespace: ns },
+      data: secret.data,
+    });
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'vmop-provider-config', namespace: ns },
+      data: { ...cm.data, ...config },
+    });
+    return ns;
+  } finally {
+    c.close();
+  }
 }

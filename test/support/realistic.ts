@@ -4,18 +4,15 @@
 // namespace whose image (a namespaced VirtualMachineImage) is that vCenter's Photon item.
 import type { VcsimProcess } from '../../src/devenv/vcsim.js';
 import { VCSIM_INVENTORY } from '../../src/devenv/ground.js';
-import { CLUSTER_LIBRARY, govc as govcAt, OPERATOR_NAMESPACE, seedContentLibrary } from '../../src/devenv/seed.js';
-import type { KubeObject } from '../../src/runtime/kube-client.js';
-import { client, ground, testNamespace } from './ground.js';
-import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from './manager.js';
+import { CLUSTER_LIBRARY, govc as govcAt, seedContentLibrary } from '../../src/devenv/seed.js';
+import { client, ground } from './ground.js';
+import { ownOperatorNamespace, OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from './manager.js';
 import { scrape } from './metrics.js';
 import { startOwnVcsim } from './vcsim.js';
 import { readyImage, vm, vmNamespace, type VMObject } from './vms.js';
 
 /** The image name of the own vCenter's Photon item in the test's VM namespace. */
 export const OWN_IMAGE = 'photon-own-vcenter';
-
-type ConfigMap = KubeObject & { data: Record<string, string> };
 
 export interface OwnVCenter {
   sim: VcsimProcess;
@@ -50,29 +47,9 @@ export async function ownVCenter(prefix: string, flags: string[]): Promise<OwnVC
       { id: string },
     ];
     const ns = await vmNamespace(prefix);
-    const opNS = await testNamespace(`${prefix}-op`);
-    await readyImage(c, ns, OWN_IMAGE, item!.id, 'photon-5');
     // The shared provider configuration and credentials, pointed at this vCenter.
-    const cm = await c.get<ConfigMap>('v1', 'ConfigMap', 'vmop-provider-config', OPERATOR_NAMESPACE);
-    const secretName = cm.data.credentialsSecret ?? 'vmop-vcenter-credentials';
-    const secret = await c.get<KubeObject & { data: Record<string, string> }>(
-      'v1',
-      'Secret',
-      secretName,
-      OPERATOR_NAMESPACE,
-    );
-    await c.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: secretName, namespace: opNS },
-      data: secret.data,
-    });
-    await c.create({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'vmop-provider-config', namespace: opNS },
-      data: { ...cm.data, vcenter: new URL(sim.url).origin },
-    });
+    const opNS = await ownOperatorNamespace(`${prefix}-op`, { vcenter: new URL(sim.url).origin });
+    await readyImage(c, ns, OWN_IMAGE, item!.id, 'photon-5');
     return {
       sim,
       ns,

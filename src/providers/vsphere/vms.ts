@@ -158,10 +158,10 @@ export class VSphereVMProvider implements VMProvider {
     const dc = await s.placement.datacenterRef();
     const byUUID = await s.conn.api.findVMByUuid(instanceUUID, true, dc);
     if (byUUID) return this.read(s, byUUID);
-    // No VM has the instance UUID. A deploy of this object cut short by a crash may still be creating one
-    // under its name: a new deploy then goes to the same datastore (chosen by the object's key), where its
-    // files collide with the first one's, so it fails instead of making a second VM, and the retry finds
-    // the first by its UUID once vCenter has applied it.
+    // No VM has the instance UUID. (A deploy of this object cut short by a crash shows its VM in the inventory
+    // early, under its name — createVM then refuses a second deploy as NameInUse until it carries the UUID —
+    // and a second deploy that gets through anyway fails on vCenter's duplicate name or the files on the same
+    // datastore, chosen by the object's key; its retry finds the first by its UUID.)
     return undefined;
   }
 

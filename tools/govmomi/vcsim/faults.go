@@ -2,7 +2,8 @@
 //
 // Delays: vcsim's own (-delay, -method-delay, -delay-jitter; a method delay names a SOAP method, e.g.
 // PowerOnVM_Task, or a task by vcsim's task name, e.g. PowerOn), plus -deploy-delay for the vAPI OVF deploy of
-// a content library item, which vcsim answers at once.
+// a content library item, which vcsim answers at once: with it, the VM is made at once (a real vCenter shows a
+// deploying VM in its inventory early) and the answer comes after the delay.
 //
 // Faults (-fault RULE,RULE…, each TARGET:PROBABILITY:KIND, or TARGET:PROBABILITY:KIND:COUNT to fire at most
 // COUNT times — a fault that lasts a while and then clears, as most real ones do):
@@ -22,6 +23,7 @@ import (
 	"io"
 	"math/rand"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -219,7 +221,17 @@ func (c *chaos) wrap(next http.Handler) http.Handler {
 			return
 		}
 		if deploy && c.deployDelay > 0 {
+			// As on vCenter, the deploying VM is in the inventory long before the deploy answers: it is made at
+			// once, and the answer is held for the delay (a client that goes away meanwhile does not stop it).
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
 			c.sleep(c.deployDelay)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
 		}
 		if c.sessionTTL > 0 && isRESTLogin(r) {
 			rec := &sessionRecorder{ResponseWriter: w}
