@@ -141,6 +141,9 @@ func vimFault(name string) types.BaseMethodFault {
 // registry's method handler, task errors by replacing a new task's work as it is registered.
 func (c *chaos) install(m *simulator.Registry) {
 	m.Handler = func(ctx *simulator.Context, method *simulator.Method) (mo.Reference, types.BaseMethodFault) {
+		if fault := duplicateName(ctx, method); fault != nil {
+			return nil, fault
+		}
 		if c.sessionTTL > 0 && ctx.Session != nil && time.Since(ctx.Session.LoginTime) > c.sessionTTL {
 			return nil, &types.NotAuthenticated{}
 		}
