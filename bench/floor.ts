@@ -104,7 +104,7 @@ export class DirectVMs {
           },
           { network: this.network },
         );
-        const datastore = await placement.datastore(cluster, VSAN_DEFAULT_POLICY_ID, `bench-floor/${name}`);
+        const datastore = await placement.vmDatastore(cluster, VSAN_DEFAULT_POLICY_ID);
         const id = await conn.rest.deployOVF(
           this.itemID,
           { resourcePoolId: (cluster.props.resourcePool as MoRef).value, folderId: folder.value },

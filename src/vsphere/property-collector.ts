@@ -2,6 +2,7 @@
 // under a container view, and follow changes with WaitForUpdatesEx versions (the change feed the operator
 // uses instead of polling).
 import type { VimClient } from './client.js';
+import { VimFault } from './faults.js';
 import type { MoRef, VimObject } from './vim25/codec.js';
 
 export interface ObjectContent {
@@ -102,27 +103,36 @@ export class PropertyCollector {
     return found?.props ?? {};
   }
 
-  /** Every object of the given types under `container` (the root folder by default), with chosen properties. */
+  /**
+   * Every object of the given types under `container` (the root folder by default), with chosen properties.
+   * A view belongs to the session that made it: when the session expired between making the view and reading
+   * it (the client logged in again) or an object went while it was read, vSphere answers
+   * ManagedObjectNotFound, and the read starts again with a new view (three tries in all).
+   */
   async containerObjects(
     types: string[],
     paths: string[],
     opts: { container?: MoRef; pageSize?: number } = {},
   ): Promise<RetrievedObject[]> {
-    const view = await this.createContainerView(types, opts.container);
-    try {
-      const contents = await this.retrieve(
-        [
-          {
-            _typeName: 'PropertyFilterSpec',
-            propSet: types.map((type) => ({ _typeName: 'PropertySpec', type, pathSet: paths, all: false })),
-            objectSet: [viewTraversal(view)],
-          },
-        ],
-        { pageSize: opts.pageSize },
-      );
-      return contents.map(flatten);
-    } finally {
-      await this.client.call('DestroyView', view).catch(() => undefined);
+    for (let attempt = 1; ; attempt++) {
+      const view = await this.createContainerView(types, opts.container);
+      try {
+        const contents = await this.retrieve(
+          [
+            {
+              _typeName: 'PropertyFilterSpec',
+              propSet: types.map((type) => ({ _typeName: 'PropertySpec', type, pathSet: paths, all: false })),
+              objectSet: [viewTraversal(view)],
+            },
+          ],
+          { pageSize: opts.pageSize },
+        );
+        return contents.map(flatten);
+      } catch (err) {
+        if (!(err instanceof VimFault && err.is('ManagedObjectNotFound')) || attempt >= 3) throw err;
+      } finally {
+        await this.client.call('DestroyView', view).catch(() => undefined);
+      }
     }
   }
 

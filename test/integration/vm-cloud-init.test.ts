@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { client, govcCollect, ground } from '../support/ground.js';
+import { ownOperatorNamespace, OWN_MANAGER_LABEL, startOwnManager } from '../support/manager.js';
 import {
   condition,
   eventsFor,
@@ -179,5 +180,35 @@ describe('VM controller: Cloud-Init', () => {
     assert.equal(userdata, userData);
     assert.equal((metadata as { 'instance-id': string })['instance-id'], obj.spec.biosUUID);
     assert.equal((metadata as { 'local-hostname': string })['local-hostname'], name);
+  });
+
+  it('gives the guest the operator ConfigMap’s nameservers and search domains that status.network.config.dns shows', async () => {
+    // (A manager of the test's own, with a vmop-network-config of its own: the shared one serves every test.)
+    const opNS = await ownOperatorNamespace('cidns-op');
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'vmop-network-config', namespace: opNS },
+      data: { nameservers: '10.1.1.1 10.1.1.2', searchDomains: 'example.org' },
+    });
+    const mgr = await startOwnManager({ id: opNS, namespace: opNS });
+    try {
+      const name = vmName('cidns');
+      const network = { interfaces: [{ name: 'eth0' }, { name: 'eth1', nameservers: ['10.9.9.9'] }] };
+      await c.create(
+        vm(ns, name, { network, bootstrap: { cloudInit: { cloudConfig: {} } } }, { [OWN_MANAGER_LABEL]: opNS }),
+      );
+      const obj = await waitForPower(c, ns, name, 'PoweredOn', 60_000);
+      const dns = (obj.status as { network?: { config?: { dns?: Record<string, unknown> } } }).network?.config?.dns;
+      assert.deepEqual([dns?.nameservers, dns?.searchDomains], [['10.1.1.1', '10.1.1.2'], ['example.org']]);
+      const { metadata } = await guestinfo(ns, name);
+      const ethernets = (metadata as { network: { ethernets: Record<string, { nameservers?: unknown }> } }).network
+        .ethernets;
+      // An interface without DNS of its own gets the VM's; one with its own nameservers keeps them.
+      assert.deepEqual(ethernets.eth0?.nameservers, { addresses: ['10.1.1.1', '10.1.1.2'], search: ['example.org'] });
+      assert.deepEqual(ethernets.eth1?.nameservers, { addresses: ['10.9.9.9'], search: ['example.org'] });
+    } finally {
+      await mgr.kill();
+    }
   });
 });

@@ -133,6 +133,33 @@ describe('property collector at scale and over time', () => {
     }
   });
 
+  it('reads a container again with a new view when its view is gone (its session expired meanwhile)', async () => {
+    // The first read of a view is answered as vCenter answers for a view of an expired session.
+    const sim = await startOwnVcsim([
+      ...['-cluster', '1', '-host', '1', '-standalone-host', '0', '-vm', '0'],
+      ...['-fault', 'RetrievePropertiesEx:1:ManagedObjectNotFound:1'],
+    ]);
+    try {
+      const calls: string[] = [];
+      const c = await connect(sim.url, (m) => calls.push(m));
+      try {
+        const hosts = await new PropertyCollector(c).containerObjects(['HostSystem'], ['name']);
+        assert.equal(hosts.length, 1);
+        const reads = calls.filter((m) => m === 'CreateContainerView' || m === 'RetrievePropertiesEx');
+        assert.deepEqual(reads, [
+          'CreateContainerView',
+          'RetrievePropertiesEx',
+          'CreateContainerView',
+          'RetrievePropertiesEx',
+        ]);
+      } finally {
+        await c.logout();
+      }
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('the change feed starts over with a full batch after vcsim restarts', async () => {
     const sim = await startOwnVcsim(['-cluster', '1', '-host', '1', '-standalone-host', '0', '-vm', '2']);
     const c = await connect(sim.url);

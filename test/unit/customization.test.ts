@@ -82,4 +82,26 @@ describe('guest customization spec', () => {
     const raw = customizationSpec(CONFIG, [], { kind: 'sysprep', rawXML: '<unattend/>' });
     assert.deepEqual(raw.identity, { _typeName: 'CustomizationSysprepText', value: '<unattend/>' });
   });
+
+  it('gives each Sysprep adapter its DNS servers and the VM’s domain as its suffix, as Windows reads them', () => {
+    const config: NetworkConfig = {
+      ...CONFIG,
+      interfaces: [CONFIG.interfaces![0]!, { ...CONFIG.interfaces![1]!, dns: { nameservers: ['10.9.9.9'] } }],
+    };
+    const win = customizationSpec(config, [], { kind: 'sysprep' });
+    const adapters = (win.nicSettingMap as { adapter: Record<string, unknown> }[]).map((m) => [
+      m.adapter.dnsServerList,
+      m.adapter.dnsDomain,
+    ]);
+    assert.deepEqual(adapters, [
+      [['10.0.0.2'], 'corp.local'],
+      [['10.9.9.9'], 'corp.local'],
+    ]);
+    // Linux reads the global settings: its adapters carry none.
+    const linux = customizationSpec(config, [], { kind: 'linuxPrep' });
+    for (const m of linux.nicSettingMap as { adapter: Record<string, unknown> }[]) {
+      assert.equal(m.adapter.dnsServerList, undefined);
+      assert.equal(m.adapter.dnsDomain, undefined);
+    }
+  });
 });

@@ -20,7 +20,7 @@ import {
   type SecretReader,
   type SecretRef,
 } from './cloud-init.js';
-import { interfacesOf, type NetworkConfig } from './network-config.js';
+import { interfacesOf, type ConfigInterface, type NetworkConfig } from './network-config.js';
 import type { VM } from './types.js';
 
 /** All Secret data (base64, as the API server sends it) one bootstrap may read: a few times MAX_DECODED_BYTES. */
@@ -64,7 +64,7 @@ export class GuestBootstrap {
       guestDeviceName: i.guestDeviceName,
       mtu: i.mtu,
       routes: i.routes,
-      config: networkConfig.interfaces?.[n] ?? { name: i.name },
+      config: withGlobalDNS(networkConfig.interfaces?.[n] ?? { name: i.name }, networkConfig.dns),
       mac: macs[n],
     }));
     const metadata = cloudInitMetadata({
@@ -267,5 +267,20 @@ function sysprepAnswers(raw: unknown): {
       domainAdminPassword: ref(ident.domainAdminPassword),
       joinWorkgroup: str(ident.joinWorkgroup),
     },
+  };
+}
+
+/**
+ * An interface's config as the guest gets it: Cloud-Init's network config (netplan) has DNS only per interface,
+ * so the VM's nameservers and search domains (the spec's, or the operator ConfigMap's) go to every interface
+ * that has none of its own — what status.network.config.dns shows reaches the guest.
+ */
+export function withGlobalDNS(iface: ConfigInterface, dns: NetworkConfig['dns']): ConfigInterface {
+  const nameservers = iface.dns?.nameservers?.length ? iface.dns.nameservers : dns.nameservers;
+  const searchDomains = iface.dns?.searchDomains?.length ? iface.dns.searchDomains : dns.searchDomains;
+  if (!nameservers?.length && !searchDomains?.length) return iface;
+  return {
+    ...iface,
+    dns: { ...(nameservers?.length ? { nameservers } : {}), ...(searchDomains?.length ? { searchDomains } : {}) },
   };
 }

@@ -13,7 +13,15 @@ export function prefixToMask(prefix: number): string {
   return [24, 16, 8, 0].map((s) => (bits >>> s) & 0xff).join('.');
 }
 
-function adapter(config: NonNullable<NetworkConfig['interfaces']>[number], mac: string | undefined): Vim {
+/**
+ * One NIC's settings. Windows reads DNS servers and the DNS suffix per adapter, so for Sysprep each adapter gets
+ * its own nameservers or else the VM's, and spec.network.domainName as its suffix; Linux reads the global ones.
+ */
+function adapter(
+  config: NonNullable<NetworkConfig['interfaces']>[number],
+  mac: string | undefined,
+  windowsDNS?: NetworkConfig['dns'],
+): Vim {
   const ip = config.ip ?? {};
   const v4 = (ip.addresses ?? []).filter((a) => !a.includes(':'));
   const v6 = (ip.addresses ?? []).filter((a) => a.includes(':'));
@@ -26,6 +34,7 @@ function adapter(config: NonNullable<NetworkConfig['interfaces']>[number], mac: 
         : { _typeName: 'CustomizationFixedIp', ipAddress: addr4 },
     ...(addr4 && !ip.dhcp?.ip4?.enabled ? { subnetMask: prefixToMask(Number(prefix4 ?? 32)) } : {}),
     ...(ip.gateway4 ? { gateway: [ip.gateway4] } : {}),
+    ...(windowsDNS ? adapterDNS(config, windowsDNS) : {}),
     ...(v6.length > 0 || ip.dhcp?.ip6?.enabled
       ? {
           ipV6Spec: {
@@ -42,6 +51,15 @@ function adapter(config: NonNullable<NetworkConfig['interfaces']>[number], mac: 
       : {}),
   };
   return { _typeName: 'CustomizationAdapterMapping', ...(mac ? { macAddress: mac } : {}), adapter: settings };
+}
+
+/** Sysprep's per-adapter DNS: the interface's nameservers or the VM's, and the VM's domain as the suffix. */
+function adapterDNS(config: NonNullable<NetworkConfig['interfaces']>[number], dns: NetworkConfig['dns']): Vim | object {
+  const servers = config.dns?.nameservers?.length ? config.dns.nameservers : dns.nameservers;
+  return {
+    ...(servers?.length ? { dnsServerList: servers } : {}),
+    ...(dns.domainName ? { dnsDomain: dns.domainName } : {}),
+  };
 }
 
 const password = (value: string): Vim => ({ _typeName: 'CustomizationPassword', value, plainText: true });
@@ -99,6 +117,8 @@ export function customizationSpec(config: NetworkConfig, macs: string[], identit
       ...(config.dns.nameservers?.length ? { dnsServerList: config.dns.nameservers } : {}),
       ...(config.dns.searchDomains?.length ? { dnsSuffixList: config.dns.searchDomains } : {}),
     },
-    nicSettingMap: (config.interfaces ?? []).map((i, n) => adapter(i, macs[n])),
+    nicSettingMap: (config.interfaces ?? []).map((i, n) =>
+      adapter(i, macs[n], identity.kind === 'sysprep' ? config.dns : undefined),
+    ),
   };
 }

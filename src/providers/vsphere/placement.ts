@@ -1,5 +1,6 @@
 // Where a new VM goes: the zone's cluster (its root resource pool), a folder per namespace under the
-// datacenter's VM folder, and a datastore of that cluster that satisfies the storage policy. Lookups are
+// datacenter's VM folder, and the datastore of that cluster with the most free space that satisfies the
+// storage policy (a disk: one such datastore chosen by its key). Lookups are
 // cached per connection (the inventory is read again when a name is not found), so a burst of creates costs
 // a handful of calls, not a handful per VM.
 import { UserInputError } from '../../runtime/errors.js';
@@ -19,6 +20,8 @@ export interface Target {
 }
 
 const DATASTORE_CACHE_MS = 60_000;
+/** How long a reading of the datastores' free space serves (a burst of creates reads it once). */
+const FREE_SPACE_CACHE_MS = 10_000;
 
 type Cache<T> = Map<string, { at: number; value: Promise<T> }>;
 
@@ -38,6 +41,7 @@ export class Placement {
   private inventory?: Promise<Awaited<ReturnType<VSphereAPI['inventory']>>>;
   private readonly folders: Cache<MoRef> = new Map();
   private readonly datastores: Cache<MoRef[]> = new Map();
+  private readonly freeSpace: Cache<Map<string, number>> = new Map();
   private readonly guestIDs: Cache<Set<string>> = new Map();
   private readonly backings: Cache<VimObject> = new Map();
 
@@ -161,19 +165,45 @@ export class Placement {
   }
 
   /**
-   * The datastore for a VM: one of the cluster's datastores that satisfy the policy, chosen by a hash of the
-   * VM's key. The same VM always gets the same datastore (so a deploy repeated after a crash collides with
-   * the first one's files instead of making a second VM elsewhere), and VMs spread over all of them.
+   * The datastore for a disk: one of the cluster's datastores that satisfy the policy, chosen by a hash of the
+   * disk's key. The same disk always gets the same datastore (so a create repeated after a crash finds the
+   * first one by its name there), and disks spread over all of them.
    */
-  async datastore(cluster: RetrievedObject, policyID: string, vmKey: string): Promise<MoRef> {
-    const list = await remembered(
+  async datastore(cluster: RetrievedObject, policyID: string, key: string): Promise<MoRef> {
+    const list = await this.compatible(cluster, policyID);
+    const n = createHash('sha1').update(key).digest().readUInt32BE(0);
+    return list[n % list.length]!;
+  }
+
+  /**
+   * The datastore for a VM: of the cluster's datastores that satisfy the policy, the one with the most free
+   * space (read at most every FREE_SPACE_CACHE_MS; ties go by ID). A deploy repeated after a crash cannot make
+   * a second VM wherever it lands: vCenter refuses a second VM of one name in a folder.
+   */
+  async vmDatastore(cluster: RetrievedObject, policyID: string): Promise<MoRef> {
+    const list = await this.compatible(cluster, policyID);
+    const free = await remembered(
+      this.freeSpace,
+      `${cluster.obj.value}/${policyID}`,
+      async () =>
+        new Map(
+          (await this.api.pc.properties(list, 'Datastore', ['summary.freeSpace'])).map((d) => [
+            d.obj.value,
+            Number(d.props['summary.freeSpace'] ?? 0),
+          ]),
+        ),
+      FREE_SPACE_CACHE_MS,
+    );
+    return mostFreeSpace(list, free);
+  }
+
+  private compatible(cluster: RetrievedObject, policyID: string): Promise<MoRef[]> {
+    return remembered(
       this.datastores,
       `${cluster.obj.value}/${policyID}`,
       () => this.compatibleDatastores(cluster, policyID),
       DATASTORE_CACHE_MS,
     );
-    const n = createHash('sha1').update(vmKey).digest().readUInt32BE(0);
-    return list[n % list.length]!;
   }
 
   private async compatibleDatastores(cluster: RetrievedObject, policyID: string): Promise<MoRef[]> {
@@ -198,4 +228,11 @@ export class Placement {
       this.api.guestOSDescriptors(cluster.obj).then((list) => new Set(list.map((d) => d.id))),
     );
   }
+}
+
+/** Of the datastores, the one with the most free space (bytes by ID; unknown counts as none), ties by ID. */
+export function mostFreeSpace(list: MoRef[], free: Map<string, number>): MoRef {
+  return [...list].sort(
+    (a, b) => (free.get(b.value) ?? 0) - (free.get(a.value) ?? 0) || a.value.localeCompare(b.value),
+  )[0]!;
 }

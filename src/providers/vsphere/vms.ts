@@ -179,9 +179,7 @@ export class VSphereVMProvider implements VMProvider {
     const cluster = await s.placement.cluster(zone);
     const [folder, datastore] = await Promise.all([
       s.placement.folder(req.namespace),
-      req.storagePolicyID
-        ? s.placement.datastore(cluster, req.storagePolicyID, `${req.namespace}/${req.name}`)
-        : Promise.resolve(undefined),
+      req.storagePolicyID ? s.placement.vmDatastore(cluster, req.storagePolicyID) : Promise.resolve(undefined),
     ]);
     // Each distinct network's NIC backing (a distributed port group needs its switch and key).
     const names = new Set(req.interfaces.map((_, i) => req.interfaceNetworks?.[i] ?? s.conn.config.network));
