@@ -103,13 +103,13 @@ export class Controller implements Runnable {
 
   constructor(private readonly opts: ControllerOptions) {
     this.name = opts.name;
-    // Registered now, so dashboards and alerts see the series before the first reconcile.
     this.queue = new WorkQueue((key) => this.handle(key), {
       concurrency: opts.concurrency ?? 4,
       backoff: opts.backoff,
       rate: opts.rate,
     });
     if (opts.registry) {
+      // Registered now, so dashboards and alerts see the series before the first reconcile.
       const m = metricsFor(opts.registry);
       m.depth.set({ controller: opts.name }, 0);
       m.workers.set(opts.name, { busy: () => this.queue.inFlight, max: opts.concurrency ?? 4 });
