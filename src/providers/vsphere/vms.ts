@@ -71,7 +71,7 @@ export class VSphereVMProvider implements VMProvider {
   private state?: Promise<State>;
   private stateConn?: Connection;
   private listeners: ((change: { id: string; instanceUUID?: string }) => void)[] = [];
-  /** Objects (by UID) whose failed deploy left a VM that could not be removed at once, with when it started. */
+  /** Objects (by UID) whose failed deploy's leftover could not be removed at once, with when that deploy started. */
   private readonly leftovers = new Map<string, number>();
 
   constructor(
@@ -160,8 +160,8 @@ export class VSphereVMProvider implements VMProvider {
     if (byUUID) return this.read(s, byUUID);
     // No VM has the instance UUID. (A deploy of this object cut short by a crash shows its VM in the inventory
     // early, under its name — createVM then refuses a second deploy as NameInUse until it carries the UUID —
-    // and a second deploy that gets through anyway fails on vCenter's duplicate name or the files on the same
-    // datastore, chosen by the object's key; its retry finds the first by its UUID.)
+    // and a second deploy that gets through anyway fails on vCenter's duplicate name in the folder; its retry
+    // finds the first by its UUID.)
     return undefined;
   }
 
@@ -228,6 +228,7 @@ export class VSphereVMProvider implements VMProvider {
         { resourcePoolId: (cluster.props.resourcePool as MoRef).value, folderId: folder.value },
         { name: req.name, datastoreId: datastore?.value, storageProfileId: req.storagePolicyID, vmConfigSpecXML: xml },
       );
+      this.leftovers.delete(req.uid);
       return await this.read(s, { type: 'VirtualMachine', value: id });
     } catch (err) {
       // Lost a race with an earlier deploy of the same object (its files or name exist): use that VM.
@@ -235,8 +236,9 @@ export class VSphereVMProvider implements VMProvider {
       if (existing) return existing;
       // A deploy that failed half-way may leave its VM behind (made, never configured); it goes, so that the
       // retry is not refused for its name (if it cannot go now, the retry removes it).
-      const removed = await this.removeHalfCreated(s, folder, req, started).catch(() => false);
-      if (!removed) this.leftovers.set(req.uid, started);
+      await this.removeHalfCreated(s, folder, req, started).catch(() => {
+        this.leftovers.set(req.uid, started);
+      });
       if (err instanceof VapiError && err.notFound) {
         throw new UserInputError(`content library item ${req.imageItemID} does not exist`, 'ImageNotFound');
       }
