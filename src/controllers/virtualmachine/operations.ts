@@ -5,7 +5,8 @@
 // creates in flight are bounded (a real vCenter queues what it cannot run).
 import { Gauge, type Registry } from 'prom-client';
 
-export type OperationKind = 'create' | 'power' | 'volumes' | 'destroy';
+const OPERATION_KINDS = ['create', 'power', 'volumes', 'destroy'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 interface OperationBase {
   kind: OperationKind;
@@ -53,7 +54,7 @@ export class Operations {
         registers: [opts.registry],
         collect() {
           this.reset();
-          for (const kind of ['create', 'power', 'volumes', 'destroy'] as const) this.set({ kind }, 0);
+          for (const kind of OPERATION_KINDS) this.set({ kind }, 0);
           for (const op of ops.values()) if (op.state === 'running') this.inc({ kind: op.kind });
         },
       });

@@ -30,7 +30,7 @@ interface PowerOnWrite {
 
 /** What a power operation carries besides the operation: the writes before a power-on, or a restart. */
 interface PowerOpInfo {
-  /** The conditions of the writes done before the power-on. */
+  /** The conditions the power-on makes True when it succeeds (its writes done, the bootstrap prepared). */
   writes?: string[];
   restart?: { next: string; previous?: string };
 }
@@ -147,14 +147,15 @@ export class PowerActions {
       writes.push({ condition: CONDITIONS.guestID, run: () => this.opts.provider.setGuestID(observed, guestID) });
     }
     const customize = this.opts.bootstrap.needsCustomization(vm);
-    if (fromOff && (spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig)) {
+    const bootstrap = fromOff && !!(spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig);
+    if (bootstrap) {
       const write = (run: () => Promise<void>) => writes.push({ condition: BOOTSTRAP_READY, run });
       try {
         if (spec.bootstrap?.cloudInit) write(await this.opts.bootstrap.cloudInit(vm, observed, networkConfig));
         else if (customize) write(await this.opts.bootstrap.customization(vm, observed, networkConfig));
+        // (Properties vSphere holds already need no write; the bootstrap is ready all the same.)
         const vApp = spec.bootstrap?.vAppConfig && (await this.opts.bootstrap.vAppProperties(vm, observed));
-        // (Properties vSphere holds already need no write, but the bootstrap is ready all the same.)
-        write(vApp || (async () => undefined));
+        if (vApp) write(vApp);
       } catch (err) {
         if (!(err instanceof UserInputError)) throw err;
         // Shown in status while the rest of the reconcile goes on; looked at again when the error says (a
@@ -184,7 +185,9 @@ export class PowerActions {
     this.softOps.delete(key);
     // A task: it runs beside the reconcile (operations.ts); its end queues the VM again.
     const op = decision.op;
-    const info: PowerOpInfo = writes.length > 0 ? { writes: [...new Set(writes.map((w) => w.condition))] } : {};
+    // The conditions the power-on makes True: those of its writes, and the bootstrap's once prepared.
+    const ready = new Set([...writes.map((w) => w.condition), ...(bootstrap ? [BOOTSTRAP_READY] : [])]);
+    const info: PowerOpInfo = ready.size > 0 ? { writes: [...ready] } : {};
     const started = this.opts.operations.start(
       key,
       'power',
@@ -217,25 +220,7 @@ export class PowerActions {
         ...(info.writes ? { conditions: info.writes.map((type) => conditionTrue(type)) } : {}),
       };
     }
-    if (info.restart) {
-      // Not restarted: the old lastRestartTime goes back, so the request is tried again.
-      const previous = info.restart.previous;
-      await updateStatus<VM>(this.opts.client, vm, (s) => {
-        const { lastRestartTime, ...rest } = s as VMStatus;
-        void lastRestartTime;
-        return previous ? { ...rest, lastRestartTime: previous } : rest;
-      }).catch(() => undefined);
-      const msg = `${op.what} failed: ${errorMessage(op.error)}; retrying`;
-      this.opts.event(vm, 'Warning', 'RestartFailed', msg);
-      return {
-        justPoweredOn: false,
-        failed: {
-          error: op.error,
-          condition: conditionFalse(CONDITIONS.ready, 'RestartFailed', msg),
-          evenIfThere: true,
-        },
-      };
-    }
+    if (info.restart) return this.restartFailed(vm, op.what, op.error, info.restart.previous);
     if (op.error instanceof PowerOnWriteError) {
       const { cause, condition } = op.error;
       // Input vSphere refuses (a customization it cannot apply, guestinfo over its limit, a guest ID its zone
@@ -291,18 +276,26 @@ export class PowerActions {
     try {
       await this.opts.provider.power(observed, op);
     } catch (error) {
-      // As a failed reset is taken (the old lastRestartTime back, an Event), then retried with backoff.
-      const { failed } = await this.finish(vm, {
-        kind: 'power',
-        what: op,
-        since: Date.now(),
-        info,
-        state: 'failed',
-        error,
-      });
-      throw failed!.error;
+      // As a failed reset is taken, then retried with backoff.
+      await this.restartFailed(vm, op, error, previous);
+      throw error;
     }
     this.opts.event(vm, 'Normal', 'Restarted', `${op} for the request at ${next}`);
     return next;
+  }
+
+  /** A restart vSphere refused: the old lastRestartTime goes back (so it is tried again), with an Event. */
+  private async restartFailed(vm: VM, what: string, error: unknown, previous: string | undefined): Promise<PowerEnd> {
+    await updateStatus<VM>(this.opts.client, vm, (s) => {
+      const { lastRestartTime, ...rest } = s as VMStatus;
+      void lastRestartTime;
+      return previous ? { ...rest, lastRestartTime: previous } : rest;
+    }).catch(() => undefined);
+    const msg = `${what} failed: ${errorMessage(error)}; retrying`;
+    this.opts.event(vm, 'Warning', 'RestartFailed', msg);
+    return {
+      justPoweredOn: false,
+      failed: { error, condition: conditionFalse(CONDITIONS.ready, 'RestartFailed', msg), evenIfThere: true },
+    };
   }
 }
