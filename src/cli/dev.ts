@@ -20,7 +20,7 @@ import {
 import { removeWebhooks, stopOperator } from '../devenv/operator.js';
 import { livePid, stopByPidFile } from '../devenv/processes.js';
 import { kubeConfigFrom } from '../devenv/seed.js';
-import { provision } from '../devenv/provision.js';
+import { DEV_NETWORK_DEFAULTS, provision } from '../devenv/provision.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { KubeClient } from '../runtime/kube-client.js';
 import { checkFlags, parseArgs, stringFlag } from './args.js';
@@ -117,6 +117,7 @@ async function devUp(argv: string[]): Promise<number> {
       webhookPrefix: webhookPrefix(dir),
       // Its own cluster has no vSphere CSI driver; an existing cluster may (and then provisions itself).
       volumeProvisioner: !external,
+      networkDefaults: DEV_NETWORK_DEFAULTS,
       progress: (l) => say(`  ${l}`),
     });
   } catch (err) {

@@ -8,6 +8,7 @@ import { repoRoot } from '../install/package-root.js';
 import { webhookConfigurations } from '../install/webhook-configuration.js';
 import { CLUSTER_RULES, NAMESPACE_RULES, rbacObjects, WEBHOOK_CERT_SECRET } from '../install/rbac.js';
 import { managerObjects } from '../install/deployment.js';
+import { NETWORK_CONFIGMAP } from '../controllers/virtualmachine/network-config.js';
 import { dashboard } from '../install/dashboard.js';
 import { renderChart } from '../install/chart.js';
 import type { KubeObject } from '../runtime/kube-client.js';
@@ -87,6 +88,9 @@ export function renderManifests(): Map<string, string> {
     GENERATED_HEADER +
       `# The manager: 2 replicas with leader election, its webhook Service and a PodDisruptionBudget. The serving\n` +
       `# certificate is the manager's own: it creates and renews it in Secret ${WEBHOOK_CERT_SECRET} (CA and serving pair).\n` +
+      `# ConfigMap ${NETWORK_CONFIGMAP}: global DNS and the default network's DHCP modes for status.network.config —\n` +
+      `# nameservers, searchDomains (space- or comma-separated), dhcp4, dhcp6 ("true"/"false"; empty: DHCP4 for\n` +
+      `# interfaces with no static address source, no DHCP6). Edit it in place; the manager follows changes.\n` +
       managerObjects({
         namespace: IN_CLUSTER.namespace,
         image: IN_CLUSTER.image,

@@ -2,6 +2,7 @@
 // order that matters: the content library first (vcsim's seeded IDs give the items their usual names only
 // when nothing else has talked to a fresh vcsim), then CRDs, the manager, its webhooks, and the objects the
 // spec's examples and the provider need. `vmop dev up` and the throw-away sessions both use it.
+import { NETWORK_CONFIGMAP } from '../controllers/virtualmachine/network-config.js';
 import type { GroundState } from './ground.js';
 import { installWebhooks, startOperator, stopOperator } from './operator.js';
 import {
@@ -9,11 +10,13 @@ import {
   exampleObjects,
   installCRDs,
   kubeConfigFrom,
+  OPERATOR_NAMESPACE,
   providerObjects,
   providerTarget,
   seedContentLibrary,
 } from './seed.js';
-import { KubeClient } from '../runtime/kube-client.js';
+import { networkConfigMap, type NetworkDefaultsData } from '../install/deployment.js';
+import { KubeAPIError, KubeClient } from '../runtime/kube-client.js';
 import type { Progress } from './toolchain.js';
 
 export interface ProvisionOptions {
@@ -28,8 +31,19 @@ export interface ProvisionOptions {
   volumeProvisioner?: boolean;
   /** See OperatorOptions.controllers. */
   controllers?: string[];
+  /**
+   * Global DNS for ConfigMap vmop-network-config, created with these values when the operator namespace has
+   * none (an existing one is left as its administrator wrote it). Without it no ConfigMap is made.
+   */
+  networkDefaults?: NetworkDefaultsData;
   progress?: Progress;
 }
+
+/** The global DNS `vmop dev up` gives ConfigMap vmop-network-config, as a Supervisor's install does (the spec's values). */
+export const DEV_NETWORK_DEFAULTS: NetworkDefaultsData = {
+  nameservers: '8.8.8.8 8.8.4.4',
+  searchDomains: 'hello.world fu.bar example.com',
+};
 
 /** Provisions the environment; if anything fails, a manager it started is stopped again. */
 export async function provision(opts: ProvisionOptions): Promise<{ managerStarted: boolean }> {
@@ -55,6 +69,16 @@ export async function provision(opts: ProvisionOptions): Promise<{ managerStarte
     say('installed admission webhooks');
     await applyObjects(client, exampleObjects());
     await applyObjects(client, providerObjects(await providerTarget(ground)));
+    if (opts.networkDefaults) {
+      await client
+        .create(networkConfigMap(OPERATOR_NAMESPACE, opts.networkDefaults))
+        .then(() =>
+          say(`seeded ConfigMap ${OPERATOR_NAMESPACE}/${NETWORK_CONFIGMAP} with global nameservers and search domains`),
+        )
+        .catch((err: unknown) => {
+          if (!(err instanceof KubeAPIError && err.conflict)) throw err;
+        });
+    }
     say(
       'seeded namespace my-namespace, VirtualMachineClass my-vm-class, StorageClass my-storage-class, provider configuration',
     );

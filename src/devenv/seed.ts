@@ -2,7 +2,8 @@
 // my-vm-class, StorageClass my-storage-class, RBAC for the non-privileged user, and in vcsim a content
 // library with the OVF images the project ships.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -12,6 +13,7 @@ import { LIBRARIES_CONFIGMAP } from '../controllers/virtualmachineimage/library-
 import { PROVIDER_CONFIGMAP } from '../providers/vsphere/config.js';
 import { KubeClient, type KubeObject } from '../runtime/kube-client.js';
 import { sleep } from './processes.js';
+import { emptyStreamOptimizedVMDK } from './vmdk.js';
 import { repoRoot, type Progress } from './toolchain.js';
 import { DEFAULT_NETWORK_LABEL, NETWORK_API_VERSION } from '../api/vmop/network.js';
 
@@ -252,7 +254,32 @@ export async function seedContentLibrary(target: GovcTarget, progress: Progress 
   for (const image of SHIPPED_IMAGES) {
     if (items.includes(`/${CLUSTER_LIBRARY}/${image}`)) continue;
     progress(`importing image ${image} into ${CLUSTER_LIBRARY}`);
-    const ovf = path.join(repoRoot(), 'config', 'images', `${image}.ovf`);
-    await govc(target, ['library.import', '-n', image, CLUSTER_LIBRARY, ovf]);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-image-'));
+    try {
+      await govc(target, ['library.import', '-n', image, CLUSTER_LIBRARY, await imageFiles(image, dir)]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
+}
+
+/**
+ * Writes a shipped image into `dir` as govc imports it: its OVF descriptor beside the boot disk the descriptor
+ * references, generated empty at the capacity and size the descriptor states. Returns the descriptor's path.
+ */
+export async function imageFiles(image: string, dir: string): Promise<string> {
+  const ovf = await readFile(path.join(repoRoot(), 'config', 'images', `${image}.ovf`), 'utf8');
+  const file = /<File ovf:href="([^"]+\.vmdk)" ovf:id="file1" ovf:size="(\d+)"\/>/.exec(ovf);
+  const disk = /ovf:capacity="(\d+)" ovf:capacityAllocationUnits="byte \* 2\^30"/.exec(ovf);
+  if (!file || !disk) throw new Error(`config/images/${image}.ovf names no boot disk file or capacity in GiB`);
+  const vmdk = emptyStreamOptimizedVMDK(file[1]!, Number(disk[1]) * 2 ** 30);
+  if (vmdk.length !== Number(file[2])) {
+    throw new Error(
+      `config/images/${image}.ovf: ovf:size of ${file[1]} must be ${vmdk.length}, the generated disk's size`,
+    );
+  }
+  await writeFile(path.join(dir, file[1]!), vmdk);
+  const out = path.join(dir, `${image}.ovf`);
+  await writeFile(out, ovf);
+  return out;
 }

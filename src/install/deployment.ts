@@ -1,9 +1,32 @@
 // The manager as it runs in a cluster: a Deployment of two replicas with leader election (controllers run on
 // the leader, webhooks on both), health probes, resource bounds and a locked-down security context; the
-// Service the webhook configurations call; and a PodDisruptionBudget that keeps one replica up.
+// Service the webhook configurations call; a PodDisruptionBudget that keeps one replica up; and the network
+// defaults ConfigMap, with every key present and empty (nothing stated) for the administrator to fill.
+import { NETWORK_CONFIGMAP } from '../controllers/virtualmachine/network-config.js';
 import type { KubeObject } from '../runtime/kube-client.js';
 import { MANAGER_NAME, WEBHOOK_CERT_SECRET } from './rbac.js';
 const LABELS = { 'app.kubernetes.io/name': 'vmop', 'app.kubernetes.io/component': 'controller-manager' };
+
+/** The keys of ConfigMap vmop-network-config, as the manager reads them (network-config.ts). */
+export interface NetworkDefaultsData {
+  /** Global nameservers for status.network.config.dns, space- or comma-separated. */
+  nameservers?: string;
+  /** Global search domains, space- or comma-separated. */
+  searchDomains?: string;
+  /** "true" or "false": the default network gives IP4 / IP6 addresses by DHCP. Empty: DHCP4 where no static source. */
+  dhcp4?: string;
+  dhcp6?: string;
+}
+
+/** The operator's network ConfigMap, its keys present (empty unless given). */
+export function networkConfigMap(namespace: string, data: NetworkDefaultsData = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: NETWORK_CONFIGMAP, namespace, labels: LABELS },
+    data: { nameservers: '', searchDomains: '', dhcp4: '', dhcp6: '', ...data },
+  };
+}
 
 export interface ManagerOptions {
   namespace: string;
@@ -83,5 +106,6 @@ export function managerObjects(o: ManagerOptions): KubeObject[] {
       metadata: { name: MANAGER_NAME, namespace: o.namespace, labels: LABELS },
       spec: { minAvailable: 1, selector: { matchLabels: LABELS } },
     },
+    networkConfigMap(o.namespace),
   ];
 }

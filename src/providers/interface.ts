@@ -259,4 +259,13 @@ export interface VMProvider {
    * UserInputError (reason InvalidGuestID).
    */
   setGuestID(vm: ObservedVM, guestID: string): Promise<void>;
+  /** The capacity in bytes of the VM's boot disk (its first disk that is not a volume's); undefined without one. */
+  bootDiskCapacity(vm: ObservedVM): Promise<number | undefined>;
+  /** Grows the boot disk to at least `bytes` (never shrinks it); waits for the reconfigure task. */
+  growBootDisk(vm: ObservedVM, bytes: number): Promise<void>;
+  /**
+   * Upgrades the powered-off VM's virtual hardware to `version` when it is older; waits for the task. A version
+   * its host cannot run is a UserInputError (reason HardwareUpgradeFailed).
+   */
+  upgradeHardware(vm: ObservedVM, version: number): Promise<void>;
 }

@@ -92,6 +92,11 @@ export class VSphereAPI {
     await this.task('ReconfigVM_Task', vm, { spec }, wait);
   }
 
+  /** UpgradeVM_Task to a hardware version such as "vmx-21" (the VM must be powered off). */
+  async upgradeVM(vm: MoRef, version: string, wait?: WaitOptions): Promise<void> {
+    await this.task('UpgradeVM_Task', vm, { version }, wait);
+  }
+
   async powerOn(vm: MoRef, wait?: WaitOptions): Promise<void> {
     await this.task('PowerOnVM_Task', vm, {}, wait);
   }

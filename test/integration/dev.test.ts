@@ -9,9 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { API_VERSION } from '../../src/api/v1alpha3/common.js';
 import { freePorts } from '../../src/devenv/processes.js';
+import { kubeConfigFrom } from '../../src/devenv/seed.js';
+import { KubeClient } from '../../src/runtime/kube-client.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
 import { ground } from '../support/ground.js';
+import { eventually, type VMObject } from '../support/vms.js';
 
 const run = promisify(execFile);
 const vmop = path.join(repoRoot(), 'bin', 'vmop.js');
@@ -92,6 +96,27 @@ describe('vmop dev', () => {
     const kubeconfig = await readFile(path.join(d.dir, 'kubeconfig'), 'utf8');
     assert.match(kubeconfig, /- name: admin[\s\S]*- name: user/);
     assert.match(await readFile(path.join(d.dir, 'govc.env'), 'utf8'), /export GOVC_URL='https:\/\/vmop:/);
+    // As a Supervisor's install does, the operator's network ConfigMap gives global DNS: the example VM's
+    // intended config shows the spec's rows "from the ConfigMap used to initialize VM Operator".
+    assert.match(up.out, /seeded ConfigMap vmop-system\/vmop-network-config/);
+    const kc = new KubeClient(kubeConfigFrom(path.join(d.dir, 'kubeconfig'), 'admin'));
+    try {
+      const dns = await eventually('my-vm status.network.config.dns from the ConfigMap', async () => {
+        const obj = await kc.get<VMObject>(API_VERSION, 'VirtualMachine', 'my-vm', 'my-namespace');
+        const got = (obj.status as { network?: { config?: { dns?: Record<string, unknown> } } } | undefined)?.network
+          ?.config?.dns;
+        return got?.nameservers ? got : undefined;
+      });
+      assert.deepEqual(
+        [dns.nameservers, dns.searchDomains],
+        [
+          ['8.8.8.8', '8.8.4.4'],
+          ['hello.world', 'fu.bar', 'example.com'],
+        ],
+      );
+    } finally {
+      kc.close();
+    }
 
     const before = await pids(d.dir);
     assert.equal(before.length, 5);

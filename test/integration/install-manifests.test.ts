@@ -1,12 +1,14 @@
-// The generated in-cluster manifests against the real API server: the manager's Deployment, Service and
-// PodDisruptionBudget pass server-side validation (dry run), and the Deployment is locked down as promised
-// (two replicas, leader election, probes, non-root, read-only root filesystem, no privilege escalation).
+// The generated in-cluster manifests against the real API server: the manager's Deployment, Service,
+// PodDisruptionBudget and network defaults ConfigMap pass server-side validation (dry run), the Deployment is
+// locked down as promised (two replicas, leader election, probes, non-root, read-only root filesystem, no
+// privilege escalation), and the ConfigMap carries its documented keys, empty.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import YAML from 'yaml';
 import { repoRoot } from '../../src/devenv/toolchain.js';
+import type { KubeObject } from '../../src/runtime/kube-client.js';
 import { kubectl } from '../support/ground.js';
 
 interface Deployment {
@@ -48,6 +50,19 @@ describe('install manifests', () => {
       r.stdout,
       /poddisruptionbudget\.policy\/vmop-controller-manager (created|configured|unchanged) \(server dry run\)/,
     );
+    assert.match(r.stdout, /configmap\/vmop-network-config (created|configured|unchanged) \(server dry run\)/);
+  });
+
+  it('ship the network defaults ConfigMap with its keys, none stated', async () => {
+    const docs = YAML.parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJSON() as KubeObject);
+    const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'vmop-network-config');
+    assert.deepEqual((cm as { data?: unknown } | undefined)?.data, {
+      nameservers: '',
+      searchDomains: '',
+      dhcp4: '',
+      dhcp6: '',
+    });
+    assert.equal(cm?.metadata.namespace, 'vmop-system');
   });
 
   it('run two locked-down replicas with leader election and probes', async () => {

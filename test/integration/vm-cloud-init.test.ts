@@ -6,39 +6,24 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import YAML from 'yaml';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, govcCollect, ground } from '../support/ground.js';
+import { client, ground } from '../support/ground.js';
 import { ownOperatorNamespace, OWN_MANAGER_LABEL, startOwnManager } from '../support/manager.js';
 import {
   condition,
   eventsFor,
   eventually,
   getVM,
+  guestinfo,
   vm,
   vmName,
   vmNamespace,
   vmNICs,
   waitForPower,
 } from '../support/vms.js';
-
-async function guestinfo(
-  ns: string,
-  name: string,
-): Promise<{ metadata: unknown; userdata?: string; raw: Record<string, string> }> {
-  const props = await govcCollect(`/DC0/vm/${ns}/${name}`, ['config.extraConfig']);
-  const list = (props['config.extraConfig'] as { key: string; value: string }[] | undefined) ?? [];
-  const raw = Object.fromEntries(list.map((o) => [o.key, o.value]));
-  const decode = (key: string) => gunzipSync(Buffer.from(raw[key]!, 'base64')).toString('utf8');
-  assert.equal(raw['guestinfo.metadata.encoding'], 'gzip+base64');
-  return {
-    metadata: YAML.parse(decode('guestinfo.metadata')),
-    userdata: raw['guestinfo.userdata'] ? decode('guestinfo.userdata') : undefined,
-    raw,
-  };
-}
 
 async function macs(ns: string, name: string): Promise<string[]> {
   return (await vmNICs(ns, name)).map((d) => d.macAddress!.toLowerCase());

@@ -24,13 +24,21 @@ import {
   waitForPower,
 } from '../support/vms.js';
 
-async function ethernetTypes(path: string): Promise<string[]> {
+/** `govc device.ls` of the VM: name, type and summary of each device. */
+async function devices(path: string): Promise<{ name: string; type: string; summary: string }[]> {
   const r = await govc(['device.ls', '-vm', path]);
   assert.equal(r.code, 0, r.stderr);
   return r.stdout
     .split('\n')
-    .filter((l) => l.startsWith('ethernet-'))
-    .map((l) => l.split(/\s+/)[1]!);
+    .filter(Boolean)
+    .map((l) => {
+      const [name, type, ...rest] = l.trim().split(/\s+/);
+      return { name: name!, type: type!, summary: rest.join(' ') };
+    });
+}
+
+async function ethernetTypes(path: string): Promise<string[]> {
+  return (await devices(path)).filter((d) => d.name.startsWith('ethernet-')).map((d) => d.type);
 }
 
 async function cachedImageItemID(c: KubeClient, name: string): Promise<string> {
@@ -133,7 +141,7 @@ describe('VM controller: create', () => {
     assert.match(created?.message ?? '', /from VirtualMachineImage vmi-3044b59f15d847781 in zone/);
   });
 
-  it('gives interfaces the class NIC types in order and VirtualVmxnet3 beyond them (the spec example)', async () => {
+  it("gives interfaces the class NIC types in order and VirtualVmxnet3 beyond them (the spec example; the image's own E1000 is not kept)", async () => {
     const ns = await vmNamespace('vm-nics', { cls: false });
     await c.create(
       exampleClass(ns, 'my-vm-class', {
@@ -156,6 +164,25 @@ describe('VM controller: create', () => {
       'VirtualVmxnet2',
       'VirtualVmxnet3',
     ]);
+  });
+
+  it("keeps the image's boot disk and replaces its E1000 NIC by the interfaces' (none when networking is disabled)", async () => {
+    // The shipped Photon image, as a real OVA: a 16 GiB boot disk and one E1000 NIC.
+    const ns = await vmNamespace('vm-imgdev');
+    const name = vmName('imgdev');
+    const off = vmName('nonet');
+    await c.create(vm(ns, name));
+    await c.create(vm(ns, off, { network: { disabled: true } }));
+    await Promise.all([waitForPower(c, ns, name, 'PoweredOn'), waitForPower(c, ns, off, 'PoweredOn')]);
+    for (const n of [name, off]) {
+      const disks = (await devices(`/DC0/vm/${ns}/${n}`)).filter((d) => d.name.startsWith('disk-'));
+      assert.deepEqual(
+        disks.map((d) => [d.type, d.summary]),
+        [['VirtualDisk', '16,777,216 KB']],
+      );
+    }
+    assert.deepEqual(await ethernetTypes(`/DC0/vm/${ns}/${name}`), ['VirtualVmxnet3']);
+    assert.deepEqual(await ethernetTypes(`/DC0/vm/${ns}/${off}`), []);
   });
 
   it('places a VM in the zone its label names', async () => {

@@ -15,8 +15,6 @@ const UNSUPPORTED: [string, Record<string, unknown>, string][] = [
   ],
   ['encryption', { crypto: { encryptionClassName: 'my-class' } }, 'spec.crypto'],
   ['a readiness probe', { readinessProbe: { tcpSocket: { port: 22 } } }, 'spec.readinessProbe'],
-  ['a minimum hardware version', { minHardwareVersion: 19 }, 'spec.minHardwareVersion'],
-  ['a boot disk capacity', { advanced: { bootDiskCapacity: '20Gi' } }, 'spec.advanced.bootDiskCapacity'],
   [
     'a volume provisioning mode',
     { advanced: { defaultVolumeProvisioningMode: 'Thin' } },

@@ -101,4 +101,9 @@ export class InMemoryVMs implements VMProvider {
   }
   async setVAppProperties() {}
   async setGuestID() {}
+  async bootDiskCapacity() {
+    return undefined;
+  }
+  async growBootDisk() {}
+  async upgradeHardware() {}
 }

@@ -1,14 +1,17 @@
 // Helpers for tests of the VM controller: a namespace with a class and the storage class associated, VM
 // objects with names unique across the run (vcsim keeps VM files by name on a shared datastore), waiting for
 // conditions, and reading the vSphere side with govc.
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import YAML from 'yaml';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { storageClassAssociation } from '../../src/devenv/seed.js';
 import { client, govc, govcCollect, testNamespace } from './ground.js';
 import { API, vmObject, vmPath, rawPath } from './vm.js';
 
 export const PHOTON_IMAGE = 'vmi-3044b59f15d847781';
-export const UBUNTU_IMAGE = 'vmi-51b10fc41820a340c';
+export const UBUNTU_IMAGE = 'vmi-ac1b113f8ceb7021d';
 
 export interface VMObject extends KubeObject {
   metadata: KubeObject['metadata'] & { uid?: string; labels?: Record<string, string>; finalizers?: string[] };
@@ -213,4 +216,21 @@ export async function vmNICs(namespace: string, name: string): Promise<NICDevice
   return ((props['config.hardware.device'] as NICDevice[] | undefined) ?? [])
     .filter((d) => d.macAddress)
     .sort((a, b) => a.key - b.key);
+}
+
+/** The Cloud-Init data vmop wrote for the VM, as govc reads its guestinfo ExtraConfig back (decoded). */
+export async function guestinfo(
+  ns: string,
+  name: string,
+): Promise<{ metadata: unknown; userdata?: string; raw: Record<string, string> }> {
+  const props = await govcCollect(`/DC0/vm/${ns}/${name}`, ['config.extraConfig']);
+  const list = (props['config.extraConfig'] as { key: string; value: string }[] | undefined) ?? [];
+  const raw = Object.fromEntries(list.map((o) => [o.key, o.value]));
+  const decode = (key: string) => gunzipSync(Buffer.from(raw[key]!, 'base64')).toString('utf8');
+  assert.equal(raw['guestinfo.metadata.encoding'], 'gzip+base64');
+  return {
+    metadata: YAML.parse(decode('guestinfo.metadata')),
+    userdata: raw['guestinfo.userdata'] ? decode('guestinfo.userdata') : undefined,
+    raw,
+  };
 }

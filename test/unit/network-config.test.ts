@@ -6,9 +6,12 @@ import {
   intendedNetworkConfig,
   networkDefaults,
   type NetworkDefaults,
+  type NetworkModes,
 } from '../../src/controllers/virtualmachine/network-config.js';
 
-const NONE: NetworkDefaults = { nameservers: [], searchDomains: [], dhcp4: false, dhcp6: false };
+const NONE: NetworkDefaults = { nameservers: [], searchDomains: [] };
+/** A ConfigMap that says its default network has no DHCP. */
+const STATIC: NetworkDefaults = { ...NONE, dhcp4: false, dhcp6: false };
 const CM = networkDefaults({
   apiVersion: 'v1',
   kind: 'ConfigMap',
@@ -17,12 +20,10 @@ const CM = networkDefaults({
 } as never);
 
 describe('intended network config', () => {
-  it('reads the ConfigMap: lists split on spaces and commas, DHCP flags', () => {
+  it('reads the ConfigMap: lists split on spaces and commas, DHCP flags (absent when not stated)', () => {
     assert.deepEqual(CM, {
       nameservers: ['8.8.8.8', '8.8.4.4'],
       searchDomains: ['hello.world', 'fu.bar', 'example.com'],
-      dhcp4: false,
-      dhcp6: false,
     });
     assert.deepEqual(networkDefaults(undefined), NONE);
     const dhcp = networkDefaults({ data: { dhcp4: 'true', dhcp6: 'False' } } as never);
@@ -61,7 +62,7 @@ describe('intended network config', () => {
   });
 
   it('adds the default interface eth0 when none is given, and none when networking is disabled', () => {
-    assert.deepEqual(intendedNetworkConfig('a', undefined, NONE).interfaces, [{ name: 'eth0', ip: {} }]);
+    assert.deepEqual(intendedNetworkConfig('a', undefined, STATIC).interfaces, [{ name: 'eth0', ip: {} }]);
     assert.equal(intendedNetworkConfig('a', { disabled: true }, NONE).interfaces, undefined);
     assert.deepEqual(intendedNetworkConfig('a', undefined, NONE).dns, { hostName: 'a' });
   });
@@ -76,7 +77,7 @@ describe('intended network config', () => {
           { name: 'eth2', gateway4: 'None' },
         ],
       },
-      NONE,
+      STATIC,
     );
     assert.deepEqual(config.interfaces, [
       {
@@ -95,5 +96,24 @@ describe('intended network config', () => {
     assert.deepEqual(both.interfaces, [
       { name: 'eth0', ip: { dhcp: { ip4: { enabled: true }, ip6: { enabled: true } } } },
     ]);
+  });
+
+  it('gives DHCP4 where nothing says otherwise: no addresses, no IP pool, no stated mode, no dhcp4: false', () => {
+    const ifaces = (network: Parameters<typeof intendedNetworkConfig>[1], modes: NetworkModes[] = []) =>
+      intendedNetworkConfig('a', network, NONE, modes).interfaces;
+    const dhcp4 = { dhcp: { ip4: { enabled: true } } };
+    // The default network of a ConfigMap without dhcp4: DHCP4, not DHCP6.
+    assert.deepEqual(ifaces(undefined), [{ name: 'eth0', ip: dhcp4 }]);
+    assert.deepEqual(ifaces({ interfaces: [{ name: 'eth0', gateway4: 'None' }] }), [{ name: 'eth0', ip: dhcp4 }]);
+    // Static sources: the spec's addresses, the network's pool, the spec's own dhcp4: false.
+    assert.deepEqual(ifaces({ interfaces: [{ name: 'eth0', addresses: ['fd00::5/64'] }] }), [
+      { name: 'eth0', ip: { addresses: ['fd00::5/64'] } },
+    ]);
+    assert.deepEqual(ifaces(undefined, [{ pool: true }]), [{ name: 'eth0', ip: {} }]);
+    assert.deepEqual(ifaces({ interfaces: [{ name: 'eth0', dhcp4: false }] }), [{ name: 'eth0', ip: {} }]);
+    // A network (or ConfigMap) that states its modes is followed as stated.
+    assert.deepEqual(ifaces(undefined, [{ dhcp4: false }]), [{ name: 'eth0', ip: {} }]);
+    assert.deepEqual(ifaces(undefined, [{ dhcp4: true, pool: true }]), [{ name: 'eth0', ip: dhcp4 }]);
+    assert.deepEqual(intendedNetworkConfig('a', undefined, STATIC).interfaces, [{ name: 'eth0', ip: {} }]);
   });
 });

@@ -5,7 +5,7 @@ import { API_VERSION } from '../../api/v1alpha3/common.js';
 import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import type { Informer } from '../../runtime/informer.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
-import { interfacesOf, type IPAMResult } from './network-config.js';
+import { deployedNetwork, interfacesOf, type IPAMResult } from './network-config.js';
 import type { InterfaceNetwork } from './networks.js';
 import type { VM } from './types.js';
 import { apiPath } from '../../runtime/api-path.js';
@@ -30,7 +30,7 @@ export class InterfaceAddresses {
   /** What IPAM gave each interface whose Network has a pool (from the caches). */
   addressesOf(vm: VM, nets: InterfaceNetwork[]): (IPAMResult | undefined)[] {
     const ns = vm.metadata.namespace!;
-    return interfacesOf(vm.spec?.network).map((iface, n) => {
+    return interfacesOf(deployedNetwork(vm)).map((iface, n) => {
       if (!nets[n]?.pool) return undefined;
       const claim = this.claims.get(`${ns}/${this.claimName(vm, iface.name)}`) as
         (KubeObject & { status?: { addressRef?: { name?: string } } }) | undefined;
@@ -57,7 +57,7 @@ export class InterfaceAddresses {
     const waiting: { reason: string; message: string }[] = [];
     // What the caches already hold (a claim created below is answered in a later round).
     const given = this.addressesOf(vm, nets);
-    for (const [n, iface] of interfacesOf(vm.spec?.network).entries()) {
+    for (const [n, iface] of interfacesOf(deployedNetwork(vm)).entries()) {
       const pool = nets[n]?.pool;
       if (!pool) continue;
       const name = this.claimName(vm, iface.name);

@@ -20,7 +20,7 @@ import {
   type SecretReader,
   type SecretRef,
 } from './cloud-init.js';
-import { interfacesOf, type ConfigInterface, type NetworkConfig } from './network-config.js';
+import { deployedNetwork, interfacesOf, type ConfigInterface, type NetworkConfig } from './network-config.js';
 import type { VM } from './types.js';
 
 /** All Secret data (base64, as the API server sends it) one bootstrap may read: a few times MAX_DECODED_BYTES. */
@@ -59,7 +59,7 @@ export class GuestBootstrap {
       userData = decodeRawUserData(await secret(ci.rawCloudConfig, field), field);
     } else if (ci.cloudConfig) userData = await renderCloudConfig(ci.cloudConfig, secret);
     const macs = await this.provider.nicMACs(observed);
-    const interfaces = interfacesOf(spec.network).map((i, n) => ({
+    const interfaces = interfacesOf(deployedNetwork(vm)).map((i, n) => ({
       name: i.name,
       guestDeviceName: i.guestDeviceName,
       mtu: i.mtu,

@@ -20,7 +20,8 @@ import { InterfaceAddresses } from './addresses.js';
 import { GuestBootstrap } from './bootstrap.js';
 import { PROGRESS_MS, VMCreation, type VMRef } from './create.js';
 import { CONDITIONS } from './dependencies.js';
-import { intendedNetworkConfig, networkDefaults } from './network-config.js';
+import { HARDWARE_RECONFIGURED, VMHardware } from './hardware.js';
+import { deployedNetwork, intendedNetworkConfig, networkDefaults } from './network-config.js';
 import { resolveNetworks } from './networks.js';
 import { customizationCondition, observedFields, readyCondition } from './observed-status.js';
 import { Operations } from './operations.js';
@@ -68,6 +69,7 @@ export class VirtualMachineController implements Runnable {
   private readonly volumes: VolumeAttacher;
   private readonly creation: VMCreation;
   private readonly power: PowerActions;
+  private readonly hardware: VMHardware;
   private readonly ownership: OwnershipCheck;
   private readonly status: StatusWriter<VMStatus, VM>;
   private readonly operations: Operations;
@@ -112,6 +114,7 @@ export class VirtualMachineController implements Runnable {
       event,
     });
     const bootstrap = new GuestBootstrap(client, provider, event);
+    this.hardware = new VMHardware(provider);
     this.power = new PowerActions({
       client,
       provider,
@@ -203,6 +206,7 @@ export class VirtualMachineController implements Runnable {
 
   private forget(key: string): void {
     this.power.forget(key);
+    this.hardware.forget(key);
     this.creation.forget(key);
     this.status.forget(key);
     this.ownership.forget(key);
@@ -289,7 +293,7 @@ export class VirtualMachineController implements Runnable {
     }
     let className = draft.obj.status?.class?.name;
     // Each interface's Network: for creating the VM, and for its intended network config on every round.
-    const nets = resolveNetworks(ref.namespace, spec.network, this.watches.networks);
+    const nets = resolveNetworks(ref.namespace, deployedNetwork(draft.obj), this.watches.networks);
     let justCreated = false;
     let justPoweredOn = false;
     let powerEnd: PowerEnd | undefined;
@@ -337,17 +341,31 @@ export class VirtualMachineController implements Runnable {
     if (volumes.condition) draft.condition(volumes.condition);
     const networkConfig = intendedNetworkConfig(
       ref.name,
-      spec.network,
+      deployedNetwork(draft.obj),
       networkDefaults(this.watches.networkDefaultsObject()),
       'interfaces' in nets ? nets.interfaces.map((n) => n.modes) : [],
       'interfaces' in nets ? this.ipam.addressesOf(draft.obj, nets.interfaces) : [],
     );
+    // Hardware the spec asks for and vSphere does not hold yet is written before the next power-on (an ended
+    // power-on may have said how that went).
+    const hardware = await this.hardware.assess(key, draft.obj, observed);
+    if (hardware.condition && !draft.conditions.some((c) => c.type === HARDWARE_RECONFIGURED)) {
+      draft.condition(hardware.condition);
+    }
     // After a failed power task, this round shows the VM as it is, and the retry comes with backoff; while
     // volumes are attached or detached, the power change waits for that operation's end.
     const power: PowerOutcome =
       powerFailed || volumes.started
         ? { observed, justPoweredOn: false }
-        : await this.power.reconcile(key, draft.obj, observed, justCreated, volumes.pending, networkConfig);
+        : await this.power.reconcile(
+            key,
+            draft.obj,
+            observed,
+            justCreated,
+            volumes.pending,
+            networkConfig,
+            hardware.write,
+          );
     if (power.bootstrap) draft.condition(power.bootstrap);
     const customization = customizationCondition(draft.obj, power.observed.customization);
     if (customization) draft.condition(customization);

@@ -14,7 +14,7 @@ import type { StatusDraft } from '../../runtime/status-writer.js';
 import type { ConditionUpdate } from '../../runtime/status.js';
 import type { InterfaceAddresses } from './addresses.js';
 import { CONDITIONS, resolveDependencies, type DependencyCaches } from './dependencies.js';
-import { interfacesOf } from './network-config.js';
+import { interfacesOf, NETWORK_DISABLED_ANNOTATION } from './network-config.js';
 import type { resolveNetworks } from './networks.js';
 import type { Operations } from './operations.js';
 import type { OwnershipCheck } from './ownership.js';
@@ -113,13 +113,25 @@ export class VMCreation {
       }
       throw err;
     }
+    // Whether networking is disabled is recorded as the VM is deployed: a later change of the spec has no effect.
+    const disabled = spec.network?.disabled === true;
+    const annotations = (vm.metadata.annotations ?? {}) as Record<string, string>;
+    if (disabled !== (annotations[NETWORK_DISABLED_ANNOTATION] === 'true')) {
+      draft.obj = await this.opts.client.request<VM>('PATCH', await this.opts.client.objectPath(vm), {
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { [NETWORK_DISABLED_ANNOTATION]: disabled ? 'true' : null } } },
+      });
+    }
     // A VM that has nothing to wait for between its deploy and its first power-on (no volumes, no bootstrap
-    // data) is powered on by the same operation, as VM Operator's create does: one hand-over fewer.
+    // data, no hardware change) is powered on by the same operation, as VM Operator's create does: one
+    // hand-over fewer.
     const b = spec.bootstrap;
     const powerOnAfter =
       (spec.powerState ?? 'PoweredOn') === 'PoweredOn' &&
       !(spec.volumes ?? []).length &&
-      !(b?.cloudInit || b?.linuxPrep || b?.sysprep || b?.vAppConfig);
+      !(b?.cloudInit || b?.linuxPrep || b?.sysprep || b?.vAppConfig) &&
+      spec.minHardwareVersion === undefined &&
+      spec.advanced?.bootDiskCapacity === undefined;
     const started = ops.start(key, 'create', `deploying ${image} in zone ${zone}`, async () => {
       let observed = await this.opts.provider.createVM(request);
       let powerError: unknown;

@@ -1,35 +1,60 @@
 // status.network.config: the network configuration a VM is given to bootstrap its guest (intended, not
 // observed), derived row by row as the spec's source table says. Global DNS comes from the VM's spec, else from
 // the operator's network ConfigMap (`vmop-network-config`); each interface from its spec, else from the network
-// it connects to. Until networks are Kubernetes objects, every interface connects to the default network,
-// whose DHCP modes the same ConfigMap states, unless it names a Network object (or its namespace has a default
-// one), whose modes apply, and whose IP pool (through IPAM) gives addresses and gateways the spec does not.
+// it connects to: the default network, whose DHCP modes the same ConfigMap states, unless it names a Network
+// object (or its namespace has a default one), whose modes apply, and whose IP pool (through IPAM) gives
+// addresses and gateways the spec does not. A network that states no DHCP4 mode gives DHCP4 to an interface
+// with no static source (no addresses in its spec, no IP pool, no `dhcp4: false`), as a port group without
+// IPAM does on a real install; DHCP6 only where stated.
 import type { KubeObject } from '../../runtime/kube-client.js';
 import type { ConfigInterface, NetworkConfig } from '../../providers/interface.js';
-import type { InterfaceSpec, NetworkSpec } from './types.js';
+import type { InterfaceSpec, NetworkSpec, VM } from './types.js';
 
 export const NETWORK_CONFIGMAP = 'vmop-network-config';
+
+/**
+ * On a VM whose networking was disabled when it was deployed (written right before the deploy): a VM has the
+ * networking it was deployed with, whatever spec.network.disabled says later (the spec: the field has no
+ * effect on VMs already deployed).
+ */
+export const NETWORK_DISABLED_ANNOTATION = 'vmop.dev/network-disabled';
+
+/**
+ * spec.network as it applies to the VM: until it is deployed, the spec's; after, with `disabled` as it was at
+ * the deploy (a change since has no effect: no NICs come or go, and the intended config and the guest's
+ * bootstrap data keep the interfaces it has).
+ */
+export function deployedNetwork(vm: Pick<VM, 'metadata' | 'spec' | 'status'>): NetworkSpec | undefined {
+  const network = vm.spec?.network;
+  if (!vm.status?.uniqueID) return network;
+  const disabled =
+    (vm.metadata.annotations as Record<string, string> | undefined)?.[NETWORK_DISABLED_ANNOTATION] === 'true';
+  if ((network?.disabled ?? false) === disabled) return network;
+  return { ...network, disabled };
+}
 
 /** What the operator's network ConfigMap says (all optional). */
 export interface NetworkDefaults {
   nameservers: string[];
   searchDomains: string[];
-  /** The default network hands out IP4 / IP6 addresses by DHCP. */
-  dhcp4: boolean;
-  dhcp6: boolean;
+  /** The default network hands out IP4 / IP6 addresses by DHCP; undefined where the ConfigMap does not say. */
+  dhcp4?: boolean;
+  dhcp6?: boolean;
 }
 
 const list = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);
-const flag = (v: string | undefined) => /^(true|yes|1)$/i.test((v ?? '').trim());
+const flag = (v: string | undefined) => ((v ?? '').trim() === '' ? undefined : /^(true|yes|1)$/i.test(v!.trim()));
 
 /** Keys: nameservers, searchDomains (comma- or space-separated), dhcp4, dhcp6 ("true"/"false"). */
 export function networkDefaults(configMap: KubeObject | undefined): NetworkDefaults {
   const data = (configMap as { data?: Record<string, string> } | undefined)?.data ?? {};
+  const dhcp4 = flag(data.dhcp4);
+  const dhcp6 = flag(data.dhcp6);
   return {
     nameservers: list(data.nameservers),
     searchDomains: list(data.searchDomains),
-    dhcp4: flag(data.dhcp4),
-    dhcp6: flag(data.dhcp6),
+    ...(dhcp4 !== undefined ? { dhcp4 } : {}),
+    ...(dhcp6 !== undefined ? { dhcp6 } : {}),
   };
 }
 
@@ -45,8 +70,11 @@ export function interfacesOf(network: NetworkSpec | undefined): InterfaceSpec[] 
 
 /** How the network an interface connects to hands out addresses. */
 export interface NetworkModes {
-  dhcp4: boolean;
-  dhcp6: boolean;
+  /** Undefined: the network does not say (DHCP4 for interfaces with no static source, no DHCP6). */
+  dhcp4?: boolean;
+  dhcp6?: boolean;
+  /** The network has an IP pool (addresses come from IPAM). */
+  pool?: boolean;
 }
 
 /** What IPAM gave an interface: addresses with prefix length, and the gateway of their network. */
@@ -56,7 +84,9 @@ export interface IPAMResult {
   gateway6?: string;
 }
 
-function configInterface(spec: InterfaceSpec, net: NetworkModes, ipam?: IPAMResult): ConfigInterface {
+function configInterface(spec: InterfaceSpec, stated: NetworkModes, ipam?: IPAMResult): ConfigInterface {
+  const staticSource = nonEmpty(spec.addresses) !== undefined || stated.pool === true || spec.dhcp4 === false;
+  const net = { dhcp4: stated.dhcp4 ?? !staticSource, dhcp6: stated.dhcp6 ?? false };
   const dhcp4 = spec.dhcp4 === true || net.dhcp4;
   const dhcp6 = spec.dhcp6 === true || net.dhcp6;
   // Addresses: the spec's; else IPAM's, unless the network does DHCP4 and DHCP6 (then none).

@@ -36,7 +36,7 @@ export function resolveNetworks(
   const fromObject = (obj: NetworkObject): InterfaceNetwork => ({
     name: obj.metadata.name,
     portGroup: obj.spec?.portGroup,
-    modes: { dhcp4: obj.spec?.dhcp4 === true, dhcp6: obj.spec?.dhcp6 === true },
+    modes: { dhcp4: obj.spec?.dhcp4, dhcp6: obj.spec?.dhcp6, pool: obj.spec?.ipPool !== undefined },
     ...(obj.spec?.ipPool
       ? {
           pool: {

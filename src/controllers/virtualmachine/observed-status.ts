@@ -7,7 +7,7 @@ import { conditionFalse, conditionTrue, type ConditionUpdate } from '../../runti
 import { classRef } from './create.js';
 import { CONDITIONS } from './dependencies.js';
 import { guestInterfaces } from './guest-network.js';
-import type { NetworkConfig } from './network-config.js';
+import { deployedNetwork, type NetworkConfig } from './network-config.js';
 import type { PowerOutcome } from './power-actions.js';
 import type { NetworkStatus, VM, VMStatus } from './types.js';
 
@@ -85,6 +85,6 @@ async function observedInterfaces(
     return {};
   // The one cast left of the VM's status: guestInterfaces builds the schema's shape from the provider's
   // GuestNICs without typing the address origin and state as the schema's enums.
-  const interfaces = guestInterfaces(vm.spec?.network, await provider.guestNICs(observed));
+  const interfaces = guestInterfaces(deployedNetwork(vm), await provider.guestNICs(observed));
   return { interfaces: interfaces as NetworkStatus['interfaces'] };
 }

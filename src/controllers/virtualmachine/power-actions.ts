@@ -12,6 +12,7 @@ import type { KubeClient } from '../../runtime/kube-client.js';
 import { conditionFalse, conditionTrue, updateStatus, type ConditionUpdate } from '../../runtime/status.js';
 import type { GuestBootstrap } from './bootstrap.js';
 import { CONDITIONS } from './dependencies.js';
+import { HARDWARE_RECONFIGURED } from './hardware.js';
 import type { NetworkConfig } from './network-config.js';
 import type { EndedOperation, Operations } from './operations.js';
 import { decidePower, restartDue, restartOp } from './power.js';
@@ -49,6 +50,7 @@ class PowerOnWriteError extends Error {
 const WRITES: Record<string, { what: string; reason: string }> = {
   [BOOTSTRAP_READY]: { what: "writing the guest's bootstrap data", reason: 'BootstrapFailed' },
   [CONDITIONS.guestID]: { what: 'setting the guest ID', reason: 'ReconfigureFailed' },
+  [HARDWARE_RECONFIGURED]: { what: 'upgrading the hardware or growing the boot disk', reason: 'ReconfigureFailed' },
 };
 
 /** How a power operation ended, for the reconcile after it. */
@@ -101,6 +103,8 @@ export class PowerActions {
     justCreated: boolean,
     volumesPending: string[],
     networkConfig: NetworkConfig,
+    /** The hardware changes vSphere does not hold yet (hardware.ts), written before a power-on from off. */
+    hardware?: () => Promise<void>,
   ): Promise<PowerOutcome> {
     const spec = vm.spec ?? {};
     const desired = spec.powerState ?? 'PoweredOn';
@@ -146,6 +150,7 @@ export class PowerActions {
     if (fromOff && guestID && guestID !== observed.guestID) {
       writes.push({ condition: CONDITIONS.guestID, run: () => this.opts.provider.setGuestID(observed, guestID) });
     }
+    if (fromOff && hardware) writes.push({ condition: HARDWARE_RECONFIGURED, run: hardware });
     const customize = this.opts.bootstrap.needsCustomization(vm);
     const bootstrap = fromOff && !!(spec.bootstrap?.cloudInit || customize || spec.bootstrap?.vAppConfig);
     if (bootstrap) {

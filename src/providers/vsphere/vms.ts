@@ -26,6 +26,7 @@ import {
 import { buildConfigSpec, EXTRA_CONFIG_KEYS } from './config-spec.js';
 import { customizationSpec } from './customization.js';
 import * as guest from './guest.js';
+import * as hardware from './hardware.js';
 import { guestInfo } from './guestinfo.js';
 import { FirstClassDisks } from './disks.js';
 import type { ConfigSource } from './images.js';
@@ -400,6 +401,22 @@ export class VSphereVMProvider implements VMProvider {
       { _typeName: 'VirtualMachineConfigSpec', guestId: guestID },
     );
     inventory.learn(vm.id, { 'config.guestId': guestID });
+  }
+
+  async bootDiskCapacity(vm: ObservedVM): Promise<number | undefined> {
+    const { conn } = await this.current();
+    return hardware.bootDiskCapacity(conn, vm);
+  }
+
+  async growBootDisk(vm: ObservedVM, bytes: number): Promise<void> {
+    const { conn } = await this.current();
+    await hardware.growBootDisk(conn, vm, bytes);
+  }
+
+  async upgradeHardware(vm: ObservedVM, version: number): Promise<void> {
+    const { conn, inventory } = await this.current();
+    if (!(await hardware.upgradeHardware(conn, vm, version))) return;
+    inventory.learn(vm.id, { 'config.version': `vmx-${String(version).padStart(2, '0')}` });
   }
 
   async guestNICs(vm: ObservedVM): Promise<GuestNIC[]> {

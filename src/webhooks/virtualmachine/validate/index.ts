@@ -6,6 +6,7 @@ import { sameJSON } from '../../../api/json.js';
 import { isPlainObject } from '../../../api/schema.js';
 import { validateBootstrap } from './bootstrap.js';
 import { validateFinalizer } from './finalizer.js';
+import { validateHardware } from './hardware.js';
 import type { VMValidationContext } from './context.js';
 import { validateHostName } from './hostname.js';
 import { validateImmutable } from './immutable.js';
@@ -38,6 +39,7 @@ const SPEC_RULES: ((ctx: VMValidationContext) => FieldError[])[] = [
   validateSecretReferences,
   validateVolumes,
   validateReadinessProbe,
+  validateHardware,
   validateUnsupported,
 ];
 

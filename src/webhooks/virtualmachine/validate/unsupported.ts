@@ -13,12 +13,6 @@ const UNSUPPORTED: { field: string; read: (spec: Spec) => unknown; what: string 
   { field: 'spec.cdrom', read: (s) => s.cdrom, what: 'CD-ROM devices backed by ISO images' },
   { field: 'spec.crypto', read: (s) => s.crypto, what: 'VM encryption' },
   { field: 'spec.readinessProbe', read: (s) => s.readinessProbe, what: 'readiness probes' },
-  { field: 'spec.minHardwareVersion', read: (s) => s.minHardwareVersion, what: 'hardware version upgrades' },
-  {
-    field: 'spec.advanced.bootDiskCapacity',
-    read: (s) => s.advanced?.bootDiskCapacity,
-    what: 'resizing the boot disk',
-  },
   {
     field: 'spec.advanced.defaultVolumeProvisioningMode',
     read: (s) => s.advanced?.defaultVolumeProvisioningMode,
