@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import YAML from 'yaml';
 import {
   DEFAULT_PORTS,
   groundStatus,
@@ -140,6 +141,15 @@ async function applyExamples(ground: GroundState, kubeconfig: string): Promise<v
   const kubectl = ground.tools.kubectl;
   const examples = path.join(repoRoot(), 'examples');
   const env = { ...process.env, KUBECONFIG: kubeconfig };
+  // The example's image first: the admission webhook resolves spec.imageName into spec.image (the IMAGE column)
+  // only for an image that exists, and the image controller lists the content library every few seconds.
+  const image = (
+    YAML.parse(await readFile(path.join(examples, 'vm.yaml'), 'utf8')) as { spec?: { imageName?: string } }
+  ).spec?.imageName;
+  if (image) {
+    say(`\nwaiting for image ${image} (the operator lists vcsim's content library) …`);
+    await run(kubectl, ['wait', `clustervirtualmachineimage/${image}`, '--for=create', '--timeout=120s'], { env });
+  }
   const applied = await run(kubectl, ['apply', '-f', examples], { env });
   say(`\n$ kubectl apply -f examples/\n${applied.stdout.trimEnd()}`);
   say('\nwaiting for my-vm to be PoweredOn and Ready (the operator deploys it in vcsim) …');

@@ -149,6 +149,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
             })),
           privilegedUsers: parseUserList(stringFlag(args, 'privileged-users') ?? process.env.PRIVILEGED_USERS),
         },
+        cache: manager.cache,
         logger,
         registry: manager.registry,
         onListening: () => (listening = true),

@@ -96,7 +96,7 @@ export const KINDS: KindDefinition[] = [
     columns: [
       { name: 'Power-State', type: 'string', jsonPath: '.status.powerState' },
       { name: 'Class', type: 'string', jsonPath: '.spec.className', priority: 1 },
-      { name: 'Image', type: 'string', jsonPath: '.spec.imageName', priority: 1 },
+      { name: 'Image', type: 'string', jsonPath: '.spec.image.name', priority: 1 },
       { name: 'Primary-IP4', type: 'string', jsonPath: '.status.network.primaryIP4', priority: 1 },
       age,
     ],

@@ -5,14 +5,17 @@ import { GROUP } from '../api/v1alpha3/common.js';
 import { allow, denyInvalid, denyStatus, type AdmissionRequest, type AdmissionResponse } from './admission.js';
 import { diff } from './json-patch.js';
 import { isPrivileged, type PrivilegeConfig } from './privileged.js';
-import { mutateVirtualMachine } from './virtualmachine/mutate.js';
+import type { ImageCatalog } from './virtualmachine/images.js';
+import { mutateVirtualMachine, resolveImageName } from './virtualmachine/mutate.js';
 import { validateVirtualMachine } from './virtualmachine/validate/index.js';
 import { validateVirtualMachineClass } from './virtualmachineclass/validate.js';
 
-export type Handler = (req: AdmissionRequest) => AdmissionResponse;
+export type Handler = (req: AdmissionRequest) => AdmissionResponse | Promise<AdmissionResponse>;
 
 export interface HandlerOptions extends PrivilegeConfig {
   now?: () => Date;
+  /** Resolves spec.imageName at create into spec.image (without it, imageName is left to the controller). */
+  images?: ImageCatalog;
 }
 
 export const PATHS = {
@@ -28,13 +31,13 @@ function objectName(req: AdmissionRequest): string | undefined {
 }
 
 function guarded(kind: string, handler: Handler): Handler {
-  return (req) => {
+  return async (req) => {
     try {
       if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return allow(req.uid);
       if (req.kind?.kind && req.kind.kind !== kind) {
         return denyStatus(req.uid, 400, 'BadRequest', `this webhook admits ${kind} objects, not ${req.kind.kind}`);
       }
-      return handler(req);
+      return await handler(req);
     } catch (err) {
       return denyStatus(
         req.uid,
@@ -51,7 +54,7 @@ export function createHandlers(opts: HandlerOptions): Record<string, Handler> {
   const privileged = (req: AdmissionRequest) => isPrivileged(req.userInfo, opts);
   const target = (req: AdmissionRequest, kind: string) => ({ kind, group: GROUP, name: objectName(req) });
   return {
-    [PATHS.mutateVirtualMachine]: guarded('VirtualMachine', (req) => {
+    [PATHS.mutateVirtualMachine]: guarded('VirtualMachine', async (req) => {
       const result = mutateVirtualMachine({
         operation: req.operation as 'CREATE' | 'UPDATE',
         object: req.object,
@@ -60,6 +63,10 @@ export function createHandlers(opts: HandlerOptions): Record<string, Handler> {
         now,
       });
       if ('errors' in result) return denyInvalid(req.uid, result.errors, target(req, 'VirtualMachine'));
+      if (req.operation === 'CREATE' && opts.images) {
+        const errors = await resolveImageName(result.object, opts.images);
+        if (errors.length > 0) return denyInvalid(req.uid, errors, target(req, 'VirtualMachine'));
+      }
       return allow(req.uid, diff(req.object, result.object));
     }),
     [PATHS.validateVirtualMachine]: guarded('VirtualMachine', (req) => {

@@ -105,7 +105,7 @@ function reply(status: number, message: string): Reply {
   return { status, body: JSON.stringify({ error: message }), verdict: 'error' };
 }
 
-export function handleBody(raw: Buffer, handler: Handler): Reply {
+export async function handleBody(raw: Buffer, handler: Handler): Promise<Reply> {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
@@ -114,7 +114,7 @@ export function handleBody(raw: Buffer, handler: Handler): Reply {
   }
   const req = parseAdmissionReview(body);
   if (typeof req === 'string') return reply(400, `${req}: expected an admission.k8s.io/v1 AdmissionReview`);
-  const response = handler(req);
+  const response = await handler(req);
   const review: AdmissionReview = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response };
   const verdict = response.allowed ? (response.patch ? 'patched' : 'allowed') : 'denied';
   return { status: 200, body: JSON.stringify(review), verdict };
@@ -220,7 +220,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
         if (done) return;
         const body = Buffer.concat(chunks);
         release();
-        finish(handleBody(body, handler));
+        void handleBody(body, handler).then(finish);
       });
       req.on('error', release);
       req.on('close', release);

@@ -23,7 +23,13 @@ describe('CRDs on the real API server', () => {
   before(async () => {
     c = client();
     ns = await testNamespace('crd');
-    await c.create(vm('my-vm', ns, { powerState: 'PoweredOn' }));
+    // (With spec.image as the webhook fills it for an image that exists: the IMAGE column reads it.)
+    await c.create(
+      vm('my-vm', ns, {
+        powerState: 'PoweredOn',
+        image: { kind: 'ClusterVirtualMachineImage', name: 'vmi-0a0044d7c690bcbea' },
+      }),
+    );
     await c.create({
       apiVersion: API,
       kind: 'VirtualMachineClass',

@@ -156,11 +156,11 @@ type Review = {
 };
 
 describe('admission handlers under random input', () => {
-  it('answers 10,000 random and damaged AdmissionReviews with well-formed responses', () => {
+  it('answers 10,000 random and damaged AdmissionReviews with well-formed responses', async () => {
     let answered = 0;
     let patched = 0;
-    fc.assert(
-      fc.property(review, (r) => {
+    await fc.assert(
+      fc.asyncProperty(review, async (r) => {
         const body = {
           apiVersion: 'admission.k8s.io/v1',
           kind: 'AdmissionReview',
@@ -175,7 +175,7 @@ describe('admission handlers under random input', () => {
         };
         const handler = handlers[r.path];
         assert.ok(handler);
-        const out = handleBody(Buffer.from(JSON.stringify(body)), handler);
+        const out = await handleBody(Buffer.from(JSON.stringify(body)), handler);
         if (r.uid === '' || !['CREATE', 'UPDATE', 'DELETE', 'CONNECT'].includes(r.operation)) {
           assert.equal(out.status, 400);
           return;
@@ -208,9 +208,9 @@ describe('admission handlers under random input', () => {
     assert.ok(patched > 300, `only ${patched} reviews produced a patch`);
   });
 
-  it('each mutation patch turns the submitted VM into exactly the mutated VM', () => {
-    fc.assert(
-      fc.property(vmObject, fc.option(vmObject), fc.boolean(), (object, oldObject, privileged) => {
+  it('each mutation patch turns the submitted VM into exactly the mutated VM', async () => {
+    await fc.assert(
+      fc.asyncProperty(vmObject, fc.option(vmObject), fc.boolean(), async (object, oldObject, privileged) => {
         const operation = oldObject ? 'UPDATE' : 'CREATE';
         const body = {
           kind: 'AdmissionReview',
@@ -224,7 +224,7 @@ describe('admission handlers under random input', () => {
         };
         const handler = vmHandlers[PATHS.mutateVirtualMachine];
         assert.ok(handler);
-        const parsed = JSON.parse(handleBody(Buffer.from(JSON.stringify(body)), handler).body) as Review;
+        const parsed = JSON.parse((await handleBody(Buffer.from(JSON.stringify(body)), handler)).body) as Review;
         const expected = mutateVirtualMachine({
           operation,
           object,
@@ -254,17 +254,17 @@ describe('admission handlers under random input', () => {
     );
   });
 
-  it('answers bodies that are not AdmissionReviews with 400 and a reason', () => {
+  it('answers bodies that are not AdmissionReviews with 400 and a reason', async () => {
     const handler = handlers[PATHS.validateVirtualMachine];
     assert.ok(handler);
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.oneof(
           fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
           fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v))),
         ),
-        (buf) => {
-          const out = handleBody(buf, handler);
+        async (buf) => {
+          const out = await handleBody(buf, handler);
           assert.ok(out.status === 400 || out.status === 200);
           if (out.status === 400) assert.match(JSON.parse(out.body).error as string, /AdmissionReview/);
         },

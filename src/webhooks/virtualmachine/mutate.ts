@@ -1,11 +1,13 @@
 // Mutation of VirtualMachines on create and update: canonical spellings of power states and modes, the
 // defaults VM Operator sets (power state, instance and BIOS UUIDs, the default interface, the Cloud-Init
-// instance ID), the operator's finalizer on new VMs, and `nextRestartTime: now` turned into a timestamp. It
+// instance ID), the operator's finalizer on new VMs, `nextRestartTime: now` turned into a timestamp, and (with
+// the image caches) spec.imageName resolved into spec.image. It
 // also refuses the inputs that only the raw request shows: UUIDs set by unprivileged users and
 // nextRestartTime values other than "now".
 import { randomUUID } from 'node:crypto';
 import { isPlainObject, type FieldError } from '../../api/schema.js';
 import { VM_FINALIZER } from '../../api/v1alpha3/virtualmachine.js';
+import type { ImageCatalog } from './images.js';
 import { canonicalPowerOpMode, canonicalPowerState } from './spellings.js';
 
 export interface MutationInput {
@@ -121,4 +123,24 @@ export function mutateVirtualMachine(input: MutationInput): MutationResult {
     mutateUpdate(spec, old, input, errors);
   }
   return errors.length > 0 ? { errors } : { object: vm };
+}
+
+/**
+ * On create: spec.imageName (an image's object name, or a display name unique in the VM's scope) resolved
+ * into spec.image, and imageName set to the image object's name, as VM Operator does; a display name that
+ * names no image, or several, is refused. An object name not found (yet) is left for the controller, which
+ * waits for its image. Changes `object` in place.
+ */
+export async function resolveImageName(object: unknown, images: ImageCatalog): Promise<FieldError[]> {
+  if (!isPlainObject(object) || !isPlainObject(object.spec) || !isPlainObject(object.metadata)) return [];
+  const spec = object.spec;
+  const name = spec.imageName;
+  if (typeof name !== 'string' || name === '' || spec.image !== undefined) return [];
+  const namespace = typeof object.metadata.namespace === 'string' ? object.metadata.namespace : '';
+  const found = await images.resolve(namespace, name);
+  if (!found) return [];
+  if ('error' in found) return [{ field: 'spec.imageName', type: 'Invalid', value: name, detail: found.error }];
+  spec.image = { kind: found.image.kind, name: found.image.name };
+  spec.imageName = found.image.name;
+  return [];
 }
