@@ -77,11 +77,23 @@ export interface VMCreateRequest {
   memoryMiB?: number;
   /** The class's spec.configSpec, as the API carries it (vSphere's VirtualMachineConfigSpec in JSON). */
   classConfigSpec?: VirtualMachineClassSpec['configSpec'];
+  /**
+   * The class's spec.policies.resources: CPU in vCPUs (a reservation or limit of that many of the cluster's
+   * slowest host's cores), memory in bytes. The configSpec's own allocations win where it has them.
+   */
+  resources?: ResourcePolicy;
   /** Network interfaces to create, in order. */
   interfaces: string[];
   /** The vSphere network (port group name) of each interface; the provider's default network where missing. */
   interfaceNetworks?: (string | undefined)[];
   storagePolicyID?: string;
+}
+
+export interface ResourcePolicy {
+  cpuRequest?: number;
+  cpuLimit?: number;
+  memoryRequestBytes?: number;
+  memoryLimitBytes?: number;
 }
 
 export type PowerOperation =

@@ -185,6 +185,30 @@ describe('VM controller: create', () => {
     assert.deepEqual(await ethernetTypes(`/DC0/vm/${ns}/${off}`), []);
   });
 
+  it("reserves and limits CPU and memory by the class's resource policy (vCPUs at the cluster's slowest host clock)", async () => {
+    const ns = await vmNamespace('vm-policy', { cls: false });
+    await c.create({
+      ...exampleClass(ns, 'my-vm-class', { _typeName: 'VirtualMachineConfigSpec' }),
+      spec: {
+        hardware: { cpus: 2, memory: '4Gi' },
+        policies: { resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } } },
+      },
+    });
+    const name = vmName('policy');
+    await c.create(vm(ns, name));
+    const obj = await waitForPower(c, ns, name, 'PoweredOn');
+    const host = await govcCollect(`/DC0/host/DC0_C0/${String(obj.status?.host)}`, ['summary.hardware.cpuMhz']).catch(
+      () => govcCollect(`/DC0/host/DC0_C1/${String(obj.status?.host)}`, ['summary.hardware.cpuMhz']),
+    );
+    const mhz = Number(host['summary.hardware.cpuMhz']);
+    assert.ok(mhz > 0);
+    const props = await govcCollect(`/DC0/vm/${ns}/${name}`, ['config.cpuAllocation', 'config.memoryAllocation']);
+    const cpu = props['config.cpuAllocation'] as { reservation?: number; limit?: number };
+    const mem = props['config.memoryAllocation'] as { reservation?: number; limit?: number };
+    assert.deepEqual([cpu.reservation, cpu.limit], [Math.ceil(0.5 * mhz), 2 * mhz]);
+    assert.deepEqual([mem.reservation, mem.limit], [1024, 2048]);
+  });
+
   it('places a VM in the zone its label names', async () => {
     const ns = await vmNamespace('vm-zone');
     const name = vmName('zoned');

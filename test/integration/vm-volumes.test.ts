@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
-import { client, govc } from '../support/ground.js';
+import { client, govc, govcCollect } from '../support/ground.js';
 import { patchVM, vmPath, rawPath } from '../support/vm.js';
 import { vimClient } from '../support/vsphere.js';
 import { VSphereAPI } from '../../src/vsphere/api.js';
@@ -100,6 +100,22 @@ describe('VM controller: PersistentVolumeClaim volumes', () => {
     return { pv: claim.spec.volumeName!, disk: pv.spec.csi.volumeHandle };
   }
 
+  /** The VM's VirtualDisk device backed by First Class Disk `id`, as govc reads the VM's devices. */
+  async function volumeDevice(
+    ns: string,
+    name: string,
+    id: string,
+  ): Promise<{ capacityInKB: number; uuid?: string } | undefined> {
+    const props = await govcCollect(`/DC0/vm/${ns}/${name}`, ['config.hardware.device']);
+    const devices = (props['config.hardware.device'] ?? []) as {
+      capacityInKB?: number;
+      vDiskId?: { id?: string };
+      backing?: { uuid?: string };
+    }[];
+    const found = devices.find((d) => d.vDiskId?.id === id);
+    return found ? { capacityInKB: Number(found.capacityInKB), uuid: found.backing?.uuid } : undefined;
+  }
+
   async function attachedVolume(ns: string, name: string, volume: string): Promise<VolumeStatus> {
     const obj = await eventually(
       `volume ${volume} attached`,
@@ -129,8 +145,14 @@ describe('VM controller: PersistentVolumeClaim volumes', () => {
       { ...status, diskUUID: undefined },
       { name: 'my-disk-1', type: 'Managed', attached: true, limit: '8Gi', diskUUID: undefined },
     );
-    // vSphere (govc) says the disk's consumer is this VM.
+    // vSphere (govc) says the disk's consumer is this VM, and the VM has a disk device backed by it (vDiskId),
+    // whose backing UUID status.volumes[].diskUUID reports.
     assert.ok((await fcd(disk))!.consumers.includes(obj.spec.biosUUID!.toLowerCase()));
+    const device = await volumeDevice(ns, name, disk);
+    assert.ok(device, 'a VirtualDisk backed by the First Class Disk');
+    assert.equal(device.capacityInKB, 8 * 1024 * 1024);
+    assert.match(status.diskUUID ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(status.diskUUID, device.uuid);
     assert.equal(condition(await getVM(c, ns, name), 'VirtualMachineVolumesReady')?.status, 'True');
     const reasons = (await eventsFor(c, ns, name)).map((e) => e.reason);
     assert.ok(reasons.includes('VolumeAttached'), reasons.join(','));
@@ -138,6 +160,7 @@ describe('VM controller: PersistentVolumeClaim volumes', () => {
     // Hot remove: detached, the disk stays; hot add: attached again.
     await patchVM(c, ns, name, { spec: { volumes: null } });
     await eventually('detached', async () => ((await fcd(disk))!.consumers.length === 0 ? true : undefined));
+    assert.equal(await volumeDevice(ns, name, disk), undefined, 'the disk device is gone from the VM');
     await eventually('status.volumes empty', async () =>
       volumesOf(await getVM(c, ns, name)).length === 0 ? true : undefined,
     );

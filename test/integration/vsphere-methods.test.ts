@@ -85,7 +85,17 @@ describe('vim25 methods against vcsim', () => {
         extraConfig: [
           { _typeName: 'OptionValue', key: 'vmop.vmoperator.vmware.com/name', value: 'my-namespace/my-vm' },
         ],
-        deviceChange: [nic('VirtualE1000', -100), nic('VirtualVmxnet2', -200), nic('VirtualVmxnet3', -300)],
+        deviceChange: [
+          nic('VirtualE1000', -100),
+          nic('VirtualVmxnet2', -200),
+          nic('VirtualVmxnet3', -300),
+          // A SCSI controller, where First Class Disks get their slots.
+          {
+            _typeName: 'VirtualDeviceConfigSpec',
+            operation: 'add',
+            device: { _typeName: 'VirtualLsiLogicController', key: -400, busNumber: 0, sharedBus: 'noSharing' },
+          },
+        ],
       },
       pool,
     );
@@ -223,15 +233,25 @@ describe('vim25 methods against vcsim', () => {
     const got = await api.retrieveDisk(id, datastore);
     assert.equal((got.config as { capacityInMB: number }).capacityInMB, 1024);
     await api.attachDisk(vm, id, datastore);
-    // vcsim records an attachment as the disk's consumer (the VM's BIOS UUID); it adds no VirtualDisk device.
+    // The disk names the VM (its BIOS UUID) as its consumer, and the VM has a VirtualDisk device backed by it
+    // (vmop's vcsim adds it, as vCenter does; stock vcsim leaves it out).
     const consumers = async () =>
       ((await api.retrieveDisk(id, datastore)).config as { consumerId?: { id: string }[] }).consumerId ?? [];
+    const fcdDevices = async () =>
+      ((await api.pc.one(vm, ['config.hardware.device']))['config.hardware.device'] as VimObject[]).filter(
+        (d) => (d as { vDiskId?: { id?: string } }).vDiskId?.id === id,
+      );
     assert.deepEqual(
       (await consumers()).map((c) => c.id),
       [biosUuid],
     );
+    const [device] = await fcdDevices();
+    assert.equal(device?._typeName, 'VirtualDisk');
+    assert.equal((device as { capacityInKB?: number }).capacityInKB, 1024 * 1024);
+    assert.match(String((device?.backing as { fileName?: string } | undefined)?.fileName), new RegExp(id));
     await api.detachDisk(vm, id);
     assert.deepEqual(await consumers(), []);
+    assert.deepEqual(await fcdDevices(), []);
     await api.deleteDisk(id, datastore);
     const gone = await fault(api.retrieveDisk(id, datastore));
     assert.ok(gone.is('NotFound') || gone.is('InvalidArgument'), gone.faultType);

@@ -61,6 +61,27 @@ describe('VM config spec', () => {
     assert.deepEqual(spec.memoryAllocation, { _typeName: 'ResourceAllocationInfo', limit: 2048, reservation: 1024 });
   });
 
+  it("turns the class's resource policy into allocations where its configSpec has none (vCPUs at the host clock)", () => {
+    const resources = { cpuRequest: 0.5, cpuLimit: 2, memoryRequestBytes: 2 ** 30, memoryLimitBytes: 2 * 2 ** 30 };
+    const spec = buildConfigSpec({ ...req, resources }, { network: 'VM Network', cpuMhz: 2294 });
+    assert.deepEqual(spec.cpuAllocation, { _typeName: 'ResourceAllocationInfo', reservation: 1147, limit: 4588 });
+    assert.deepEqual(spec.memoryAllocation, { _typeName: 'ResourceAllocationInfo', reservation: 1024, limit: 2048 });
+    // A request alone sets no limit; the configSpec's own allocations win.
+    const own = buildConfigSpec(
+      {
+        ...req,
+        resources: { cpuRequest: 1, memoryRequestBytes: 2 ** 30 },
+        classConfigSpec: {
+          _typeName: 'VirtualMachineConfigSpec',
+          cpuAllocation: { _typeName: 'ResourceAllocationInfo', reservation: 100 },
+        },
+      },
+      { network: 'VM Network', cpuMhz: 2294 },
+    );
+    assert.deepEqual(own.cpuAllocation, { _typeName: 'ResourceAllocationInfo', reservation: 100 });
+    assert.deepEqual(own.memoryAllocation, { _typeName: 'ResourceAllocationInfo', reservation: 1024 });
+  });
+
   it('lets the VM, not its class, say the UUIDs and name, and marks the VM with its object', () => {
     const spec = buildConfigSpec(
       { ...req, classConfigSpec: { _typeName: 'VirtualMachineConfigSpec', instanceUuid: 'x', uuid: 'y', name: 'z' } },

@@ -99,6 +99,7 @@ export class VMCreation {
       cpus: deps.cls.cpus,
       memoryMiB: deps.cls.memoryMiB,
       classConfigSpec: deps.cls.configSpec,
+      resources: deps.cls.resources,
       interfaces: interfacesOf(spec.network).map((i) => i.name),
       interfaceNetworks: nets.interfaces.map((n) => n.portGroup),
       storagePolicyID: deps.storage.storagePolicyID,

@@ -2,6 +2,7 @@
 // then ClusterVirtualMachineImage) and its StorageClass — looked up in the informer caches. Each comes back
 // either resolved or as the condition that explains what is missing, for the VM's status.
 import { parseQuantity } from '../../api/quantity.js';
+import type { ResourcePolicy } from '../../providers/interface.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
 import { conditionFalse, conditionTrue, type ConditionUpdate } from '../../runtime/status.js';
@@ -22,6 +23,8 @@ export interface ResolvedClass {
   cpus?: number;
   memoryMiB?: number;
   configSpec?: Record<string, unknown>;
+  /** spec.policies.resources: CPU in vCPUs, memory in bytes. */
+  resources?: ResourcePolicy;
 }
 
 export interface ResolvedImage {
@@ -70,7 +73,21 @@ function resolveClass(vm: VM, c: DependencyCaches): ResolvedClass | ConditionUpd
       `VirtualMachineClass "${name}" does not exist in namespace ${ns}; list the classes with kubectl get vmclass -n ${ns}`,
     );
   }
-  const spec = (cls.spec ?? {}) as { hardware?: { cpus?: number; memory?: string | number }; configSpec?: unknown };
+  const spec = (cls.spec ?? {}) as {
+    hardware?: { cpus?: number; memory?: string | number };
+    configSpec?: unknown;
+    policies?: {
+      resources?: Record<'requests' | 'limits', { cpu?: string | number; memory?: string | number } | undefined>;
+    };
+  };
+  const res = spec.policies?.resources;
+  const q = (v: string | number | undefined) => (v === undefined ? undefined : parseQuantity(v));
+  const resources = {
+    ...(q(res?.requests?.cpu) !== undefined ? { cpuRequest: q(res?.requests?.cpu) } : {}),
+    ...(q(res?.limits?.cpu) !== undefined ? { cpuLimit: q(res?.limits?.cpu) } : {}),
+    ...(q(res?.requests?.memory) !== undefined ? { memoryRequestBytes: q(res?.requests?.memory) } : {}),
+    ...(q(res?.limits?.memory) !== undefined ? { memoryLimitBytes: q(res?.limits?.memory) } : {}),
+  };
   const memoryBytes = spec.hardware?.memory !== undefined ? parseQuantity(spec.hardware.memory) : undefined;
   const configSpec =
     typeof spec.configSpec === 'object' && spec.configSpec !== null && !Array.isArray(spec.configSpec)
@@ -81,6 +98,7 @@ function resolveClass(vm: VM, c: DependencyCaches): ResolvedClass | ConditionUpd
     cpus: spec.hardware?.cpus,
     memoryMiB: memoryBytes !== undefined ? Math.ceil(memoryBytes / (1024 * 1024)) : undefined,
     configSpec,
+    ...(Object.keys(resources).length > 0 ? { resources } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 // The VirtualMachineConfigSpec a new VM is deployed with: the class's configSpec as the base (allocations,
-// devices, extra config), the class hardware where the configSpec leaves CPUs or memory out, the identity the
+// devices, extra config), the class hardware where the configSpec leaves CPUs or memory out, the class's
+// resource policy (requests and limits) where it leaves the allocations out, the identity the
 // VM object asks for (instance and BIOS UUIDs, guest ID), one NIC per interface, and ExtraConfig keys that
 // lead from the vSphere VM back to its Kubernetes object. Pure: no vSphere calls.
 import { UserInputError } from '../../runtime/errors.js';
@@ -58,6 +59,8 @@ function optionValue(key: string, value: string): VimObject {
 export interface ConfigSpecOptions {
   /** Name of the vSphere network the NICs connect to (when the request names none for an interface). */
   network: string;
+  /** MHz of one vCPU for the class's CPU requests and limits (the cluster's slowest host). */
+  cpuMhz?: number;
   /** NIC backings by network name (resolved by the caller); a plain network backing by name otherwise. */
   backings?: Map<string, VimObject>;
 }
@@ -125,6 +128,24 @@ export function buildConfigSpec(req: VMCreateRequest, opts: ConfigSpecOptions): 
     ],
     deviceChange: [...otherDevices, ...nics],
   };
+  const r = req.resources;
+  const allocation = (reservation: number | undefined, limit: number | undefined): VimObject => ({
+    _typeName: 'ResourceAllocationInfo',
+    ...(reservation !== undefined ? { reservation } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+  });
+  const mhz = (cores: number | undefined) =>
+    cores !== undefined && opts.cpuMhz !== undefined ? Math.ceil(cores * opts.cpuMhz) : undefined;
+  const mb = (bytes: number | undefined) => (bytes !== undefined ? Math.ceil(bytes / 2 ** 20) : undefined);
+  if (spec.cpuAllocation === undefined && (r?.cpuRequest !== undefined || r?.cpuLimit !== undefined)) {
+    spec.cpuAllocation = allocation(mhz(r.cpuRequest), mhz(r.cpuLimit));
+  }
+  if (
+    spec.memoryAllocation === undefined &&
+    (r?.memoryRequestBytes !== undefined || r?.memoryLimitBytes !== undefined)
+  ) {
+    spec.memoryAllocation = allocation(mb(r.memoryRequestBytes), mb(r.memoryLimitBytes));
+  }
   if (spec.numCPUs === undefined && req.cpus !== undefined) spec.numCPUs = req.cpus;
   if (spec.memoryMB === undefined && req.memoryMiB !== undefined) spec.memoryMB = req.memoryMiB;
   if (req.guestID) spec.guestId = req.guestID;

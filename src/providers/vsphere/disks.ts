@@ -128,7 +128,8 @@ export class FirstClassDisks {
         return { attached: true, diskUUID: (d.backing as { uuid?: string } | undefined)?.uuid };
       }
     }
-    // vcsim records an attachment only as the disk's consumer (its AttachDisk_Task adds no device).
+    // No device (yet): the disk's consumer list still says whether vSphere counts it as attached to this VM
+    // (stock vcsim records an attachment only there; vmop's ground adds the device as vCenter does).
     const info = await this.disk(id);
     const mine = [vm.biosUUID, vm.instanceUUID].map((u) => u.toLowerCase());
     return { attached: !!info && info.consumers.some((c) => mine.includes(c)) };

@@ -44,6 +44,7 @@ export class Placement {
   private readonly freeSpace: Cache<Map<string, number>> = new Map();
   private readonly guestIDs: Cache<Set<string>> = new Map();
   private readonly backings: Cache<VimObject> = new Map();
+  private readonly cpuMhz: Cache<number> = new Map();
 
   constructor(
     private readonly api: VSphereAPI,
@@ -124,6 +125,26 @@ export class Placement {
       throw new UserInputError(`cluster "${name}" of zone "${zone}" does not exist in vCenter`, 'ClusterNotFound');
     }
     return cluster;
+  }
+
+  /**
+   * The slowest clock (MHz) of the cluster's hosts: a class's CPU requests and limits, in vCPUs, become MHz at
+   * this rate, so a reservation fits on any host of the cluster (read at most every 10 minutes).
+   */
+  minHostCpuMHz(cluster: RetrievedObject): Promise<number> {
+    return remembered(
+      this.cpuMhz,
+      cluster.obj.value,
+      async () => {
+        const hosts = (cluster.props.host as MoRef[] | undefined) ?? [];
+        const props = await this.api.pc.properties(hosts, 'HostSystem', ['summary.hardware.cpuMhz']);
+        const rates = props.map((h) => Number(h.props['summary.hardware.cpuMhz'])).filter((n) => n > 0);
+        if (rates.length === 0)
+          throw new Error(`the hosts of cluster ${String(cluster.props.name)} report no CPU clock`);
+        return Math.min(...rates);
+      },
+      10 * 60_000,
+    );
   }
 
   /** The zone whose cluster has this managed object ID (from the cached inventory). */

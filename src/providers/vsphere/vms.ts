@@ -186,10 +186,13 @@ export class VSphereVMProvider implements VMProvider {
     const names = new Set(req.interfaces.map((_, i) => req.interfaceNetworks?.[i] ?? s.conn.config.network));
     const backings = new Map<string, VimObject>();
     for (const name of names) backings.set(name, await s.placement.networkBacking(name));
+    const r = req.resources;
+    const cpuMhz =
+      r?.cpuRequest !== undefined || r?.cpuLimit !== undefined ? await s.placement.minHostCpuMHz(cluster) : undefined;
     let xml: string;
     try {
       xml = encodeDocument(
-        buildConfigSpec(req, { network: s.conn.config.network, backings }),
+        buildConfigSpec(req, { network: s.conn.config.network, backings, cpuMhz }),
         'VirtualMachineConfigSpec',
       );
     } catch (err) {

@@ -48,6 +48,8 @@ type chaos struct {
 	deployDelay time.Duration
 	jitter      float64
 	sessionTTL  time.Duration
+	// The VirtualDisk devices of attached First Class Disks (disks.go).
+	disks *diskDevices
 
 	mu         sync.Mutex
 	rng        *rand.Rand
@@ -163,7 +165,7 @@ func (t *taskFaults) Reference() types.ManagedObjectReference {
 	return types.ManagedObjectReference{Type: "VmopTaskFaults", Value: "task-faults"}
 }
 
-func (t *taskFaults) PutObject(_ *simulator.Context, obj mo.Reference) {
+func (t *taskFaults) PutObject(ctx *simulator.Context, obj mo.Reference) {
 	task, ok := obj.(*simulator.Task)
 	if !ok {
 		return
@@ -172,6 +174,8 @@ func (t *taskFaults) PutObject(_ *simulator.Context, obj mo.Reference) {
 		fault := vimFault(kind)
 		task.Execute = func(*simulator.Task) (types.AnyType, types.BaseMethodFault) { return nil, fault }
 	}
+	// (After a fault, so a failed attach or detach changes no device.)
+	t.c.disks.wrap(ctx, task)
 }
 
 func (t *taskFaults) UpdateObject(*simulator.Context, mo.Reference, []types.PropertyChange) {}

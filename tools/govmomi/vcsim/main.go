@@ -99,6 +99,7 @@ func main() {
 		sessionTTL:  *sessionTTL,
 		rng:         rand.New(rand.NewSource(time.Now().UnixNano())), //nolint:gosec // fault dice, not secrets
 		restLogins:  map[string]time.Time{},
+		disks:       newDiskDevices(),
 	}
 
 	model.ServiceContent.About.ApiVersion = *apiVersion
