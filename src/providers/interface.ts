@@ -58,6 +58,8 @@ export interface ObservedVM {
   customization?: { status: string; error?: string };
   /** The guest's primary IP address as VM Tools report it. */
   guestIP?: string;
+  /** The guest heartbeat as vSphere rates it: green, yellow, red or gray (none). */
+  guestHeartbeat?: string;
 }
 
 /** Everything needed to create one VM; resolved by the controller from the VM's class, image and storage class. */
@@ -262,6 +264,8 @@ export interface VMProvider {
   customizeGuest(vm: ObservedVM, c: { identity: GuestIdentity; network: NetworkConfig }): Promise<void>;
   /** The guest's network adapters as VM Tools report them. */
   guestNICs(vm: ObservedVM): Promise<GuestNIC[]>;
+  /** The values of the VM's `guestinfo.<key>` ExtraConfig keys (read now), by key; keys without one are absent. */
+  guestInfo(vm: ObservedVM, keys: string[]): Promise<Record<string, string>>;
   /** The VM's vApp properties. */
   vAppProperties(vm: ObservedVM): Promise<VAppProperty[]>;
   /** Sets existing vApp properties to new values; waits for the reconfigure task. */

@@ -14,7 +14,6 @@ const UNSUPPORTED: [string, Record<string, unknown>, string][] = [
     'spec.cdrom',
   ],
   ['encryption', { crypto: { encryptionClassName: 'my-class' } }, 'spec.crypto'],
-  ['a readiness probe', { readinessProbe: { tcpSocket: { port: 22 } } }, 'spec.readinessProbe'],
   [
     'a volume provisioning mode',
     { advanced: { defaultVolumeProvisioningMode: 'Thin' } },
@@ -57,11 +56,11 @@ describe('fields vmop does not implement', () => {
   it('refuses one added by an update, and leaves the VM as it was', async () => {
     await assertAllowed(c.create(vmObject(ns, 'plain')));
     await assertDenied(
-      patchVM(c, ns, 'plain', { spec: { readinessProbe: { guestHeartbeat: {} } } }),
-      'spec.readinessProbe',
-      /vmop does not support readiness probes yet/,
+      patchVM(c, ns, 'plain', { spec: { advanced: { changeBlockTracking: true } } }),
+      'spec.advanced.changeBlockTracking',
+      /vmop does not support changed block tracking yet/,
     );
     const stored = await getVM(c, ns, 'plain');
-    assert.equal((stored.spec as Record<string, unknown>).readinessProbe, undefined);
+    assert.equal((stored.spec as Record<string, unknown>).advanced, undefined);
   });
 });

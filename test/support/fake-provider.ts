@@ -96,6 +96,9 @@ export class InMemoryVMs implements VMProvider {
   async guestNICs() {
     return [];
   }
+  async guestInfo() {
+    return {};
+  }
   async vAppProperties() {
     return [];
   }

@@ -28,6 +28,7 @@ import { Operations } from './operations.js';
 import { OrphanCollector } from './orphans.js';
 import { OwnershipCheck } from './ownership.js';
 import { PowerActions, type PowerEnd, type PowerOutcome } from './power-actions.js';
+import { ReadinessProber } from './readiness.js';
 import type { VM, VMStatus } from './types.js';
 import { VolumeAttacher } from './volume-attacher.js';
 import { VMWatches } from './watches.js';
@@ -70,6 +71,7 @@ export class VirtualMachineController implements Runnable {
   private readonly creation: VMCreation;
   private readonly power: PowerActions;
   private readonly hardware: VMHardware;
+  private readonly readiness: ReadinessProber;
   private readonly ownership: OwnershipCheck;
   private readonly status: StatusWriter<VMStatus, VM>;
   private readonly operations: Operations;
@@ -115,6 +117,18 @@ export class VirtualMachineController implements Runnable {
     });
     const bootstrap = new GuestBootstrap(client, provider, event);
     this.hardware = new VMHardware(provider);
+    // Readiness probes run on timers of their own; an outcome that changes queues the VM.
+    this.readiness = new ReadinessProber({
+      provider,
+      current: async (key) => {
+        const vm = w.vms.get(key);
+        if (!vm) return undefined;
+        const observed = vm.spec?.instanceUUID ? await provider.findVM(vm.spec.instanceUUID) : undefined;
+        return { vm, observed };
+      },
+      wake: (key) => this.controller.queue.add(key),
+      event,
+    });
     this.power = new PowerActions({
       client,
       provider,
@@ -181,6 +195,7 @@ export class VirtualMachineController implements Runnable {
       timer.unref();
       signal.addEventListener('abort', () => clearInterval(timer), { once: true });
     }
+    signal.addEventListener('abort', () => this.readiness.stop(), { once: true });
     await this.controller.start(signal);
     // The reconciles are done; the vSphere operations they started finish before the Lease is handed on.
     await this.operations.drain();
@@ -206,6 +221,7 @@ export class VirtualMachineController implements Runnable {
 
   private forget(key: string): void {
     this.power.forget(key);
+    this.readiness.forget(key);
     this.hardware.forget(key);
     this.creation.forget(key);
     this.status.forget(key);
@@ -375,7 +391,10 @@ export class VirtualMachineController implements Runnable {
     };
     const restarted = await this.power.restart(key, draft.obj, power.observed, power.justPoweredOn || justPoweredOn);
     if (restarted) draft.fields.lastRestartTime = restarted;
-    draft.condition(readyCondition(draft.obj, power, volumes.pending));
+    // With a readiness probe, Ready is the probe's outcome (as VM Operator's prober sets it).
+    draft.condition(
+      this.readiness.condition(key, draft.obj, power.observed) ?? readyCondition(draft.obj, power, volumes.pending),
+    );
     if (powerFailed) {
       // (Unless the VM got where it should anyway; a failed restart is retried all the same.)
       if (!powerFailed.evenIfThere && power.observed.powerState === (spec.powerState ?? 'PoweredOn')) return undefined;

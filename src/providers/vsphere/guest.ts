@@ -108,3 +108,14 @@ export async function guestNICs(conn: Connection, vm: ObservedVM): Promise<Guest
         : {}),
     }));
 }
+
+/** The VM's `guestinfo.<key>` ExtraConfig values for these keys, by key (read now, not from a cache). */
+export async function guestInfo(conn: Connection, vm: ObservedVM, keys: string[]): Promise<Record<string, string>> {
+  const { 'config.extraConfig': extra } = await conn.api.pc.one(ref(vm), ['config.extraConfig']);
+  const wanted = new Set(keys.map((k) => `guestinfo.${k}`));
+  const out: Record<string, string> = {};
+  for (const o of (extra as { key?: string; value?: unknown }[] | undefined) ?? []) {
+    if (o.key && wanted.has(o.key)) out[o.key.slice('guestinfo.'.length)] = String(o.value ?? '');
+  }
+  return out;
+}

@@ -21,6 +21,7 @@ export const VM_PATHS = [
   'guest.toolsRunningStatus',
   'guest.customizationInfo',
   'guest.ipAddress',
+  'guestHeartbeatStatus',
 ];
 const HOST_PATHS = ['name', 'parent'];
 
@@ -66,6 +67,9 @@ export function observedVM(
     ...customization(props['guest.customizationInfo']),
     ...(typeof props['guest.ipAddress'] === 'string' && props['guest.ipAddress']
       ? { guestIP: props['guest.ipAddress'] }
+      : {}),
+    ...(typeof props.guestHeartbeatStatus === 'string' && props.guestHeartbeatStatus
+      ? { guestHeartbeat: props.guestHeartbeatStatus }
       : {}),
   };
 }

@@ -422,6 +422,11 @@ export class VSphereVMProvider implements VMProvider {
     inventory.learn(vm.id, { 'config.version': `vmx-${String(version).padStart(2, '0')}` });
   }
 
+  async guestInfo(vm: ObservedVM, keys: string[]): Promise<Record<string, string>> {
+    const { conn } = await this.current();
+    return guest.guestInfo(conn, vm, keys);
+  }
+
   async guestNICs(vm: ObservedVM): Promise<GuestNIC[]> {
     const { conn } = await this.current();
     return guest.guestNICs(conn, vm);

@@ -12,7 +12,6 @@ type Spec = NonNullable<VirtualMachine['spec']>;
 const UNSUPPORTED: { field: string; read: (spec: Spec) => unknown; what: string }[] = [
   { field: 'spec.cdrom', read: (s) => s.cdrom, what: 'CD-ROM devices backed by ISO images' },
   { field: 'spec.crypto', read: (s) => s.crypto, what: 'VM encryption' },
-  { field: 'spec.readinessProbe', read: (s) => s.readinessProbe, what: 'readiness probes' },
   {
     field: 'spec.advanced.defaultVolumeProvisioningMode',
     read: (s) => s.advanced?.defaultVolumeProvisioningMode,
