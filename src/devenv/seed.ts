@@ -13,6 +13,7 @@ import { LIBRARIES_CONFIGMAP } from '../controllers/virtualmachineimage/library-
 import { PROVIDER_CONFIGMAP } from '../providers/vsphere/config.js';
 import { KubeClient, type KubeObject } from '../runtime/kube-client.js';
 import { sleep } from './processes.js';
+import { emptyISO } from './iso.js';
 import { emptyStreamOptimizedVMDK } from './vmdk.js';
 import { repoRoot, type Progress } from './toolchain.js';
 import { DEFAULT_NETWORK_LABEL, NETWORK_API_VERSION } from '../api/vmop/network.js';
@@ -24,6 +25,8 @@ export const CLUSTER_LIBRARY = 'vmop-cluster-images';
 /** vcsim's "vSAN Default Storage Policy", the policy behind my-storage-class. */
 export const VSAN_DEFAULT_POLICY_ID = 'aa6d5a82-1c88-45da-85d3-3d74b91a5bad';
 export const SHIPPED_IMAGES = ['photon-5', 'ubuntu-24.04'];
+/** The ISO item the local library carries (for spec.cdrom): an empty ISO 9660 image the environment generates. */
+export const SHIPPED_ISO = 'vmop-tools';
 
 export function kubeConfigFrom(file: string, context?: string): KubeConfig {
   const kc = new KubeConfig();
@@ -260,6 +263,23 @@ export async function seedContentLibrary(target: GovcTarget, progress: Progress 
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+  await seedISO(target, items, progress);
+}
+
+/**
+ * The shipped ISO item, after the OVF images (so their item IDs, and so their image names, stay as they were).
+ */
+async function seedISO(target: GovcTarget, items: string[], progress: Progress): Promise<void> {
+  if (items.includes(`/${CLUSTER_LIBRARY}/${SHIPPED_ISO}`)) return;
+  progress(`importing ISO ${SHIPPED_ISO} into ${CLUSTER_LIBRARY}`);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-iso-'));
+  try {
+    const file = path.join(dir, `${SHIPPED_ISO}.iso`);
+    await writeFile(file, emptyISO('VMOP_TOOLS'));
+    await govc(target, ['library.import', '-n', SHIPPED_ISO, CLUSTER_LIBRARY, file]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

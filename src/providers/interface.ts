@@ -284,4 +284,20 @@ export interface VMProvider {
    * its host cannot run is a UserInputError (reason HardwareUpgradeFailed).
    */
   upgradeHardware(vm: ObservedVM, version: number): Promise<void>;
+  /** Where the ISO file of a content library item is, as a CD-ROM's backing names it. Not an ISO: UserInputError. */
+  isoPath(itemID: string): Promise<string>;
+  /** The VM's CD-ROMs in device order (read now). */
+  cdroms(vm: ObservedVM): Promise<CdromState[]>;
+  /**
+   * Gives the VM exactly these CD-ROMs, in order (one reconfigure; waits for it). A powered-on VM takes only
+   * connection changes. No free slot for one: UserInputError.
+   */
+  setCdroms(vm: ObservedVM, cdroms: CdromState[]): Promise<void>;
+}
+
+/** A CD-ROM: the ISO it is backed by ("" for none), and its connection settings. */
+export interface CdromState {
+  isoPath: string;
+  connected: boolean;
+  allowGuestControl: boolean;
 }

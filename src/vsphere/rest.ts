@@ -209,6 +209,16 @@ export class VapiClient {
     });
   }
 
+  /** Where an item's files are stored: each file's name and storage URIs (ds:///vmfs/volumes/…/file.iso on vCenter). */
+  itemStorage(itemId: string): Promise<{ name: string; storage_uris: string[] }[]> {
+    return this.call<{ name: string; storage_uris: string[] }[]>(
+      'GET',
+      '/com/vmware/content/library/item/storage',
+      undefined,
+      { library_item_id: itemId },
+    );
+  }
+
   /** Creates an OVF item from the descriptor's text (an update session: add file, PUT, complete). */
   async importOVF(libraryId: string, name: string, ovf: string): Promise<string> {
     const itemId = await this.createItem(libraryId, name, 'ovf');

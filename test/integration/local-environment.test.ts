@@ -22,12 +22,20 @@ describe('the local environment', () => {
     assert.match(pg.stdout, /DC0_DVPG0/);
   });
 
-  it('the content library holds the shipped images, and the example VM names the Photon item', async () => {
+  it('the content library holds the shipped images and ISO, and the example VM names the Photon item', async () => {
     const items = await govc(['library.ls', `/${CLUSTER_LIBRARY}/*`]);
-    assert.deepEqual(items.stdout.trim().split('\n').sort(), [
+    // (Other tests add items of their own names for a while.)
+    const shipped = items.stdout
+      .trim()
+      .split('\n')
+      .filter((i) => ['photon-5', 'ubuntu-24.04', 'vmop-tools'].some((n) => i.endsWith(`/${n}`)));
+    assert.deepEqual(shipped.sort(), [
       `/${CLUSTER_LIBRARY}/photon-5`,
       `/${CLUSTER_LIBRARY}/ubuntu-24.04`,
+      `/${CLUSTER_LIBRARY}/vmop-tools`,
     ]);
+    const iso = await govc(['library.info', '-json', `/${CLUSTER_LIBRARY}/vmop-tools`]);
+    assert.equal((JSON.parse(iso.stdout) as [{ type: string }])[0].type, 'iso');
     const info = await govc(['library.info', '-json', `/${CLUSTER_LIBRARY}/photon-5`]);
     const [item] = JSON.parse(info.stdout) as [{ id: string }];
     const example = await readFile(path.join(repoRoot(), 'examples', 'vm.yaml'), 'utf8');

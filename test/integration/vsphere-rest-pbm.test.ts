@@ -31,14 +31,21 @@ describe('vAPI REST and PBM against vcsim', () => {
     await vim.logout();
   });
 
-  it('lists the seeded cluster library and its two OVF items', async () => {
+  it('lists the seeded cluster library, its two OVF items and its ISO item', async () => {
     const id = await rest.findLibrary(CLUSTER_LIBRARY);
     assert.ok(id);
     assert.ok((await rest.listLibraries()).includes(id));
     assert.equal((await rest.getLibrary(id)).name, CLUSTER_LIBRARY);
-    const items = await Promise.all((await rest.listItems(id)).map((i) => rest.getItem(i)));
-    assert.deepEqual(items.map((i) => i.name).sort(), ['photon-5', 'ubuntu-24.04']);
-    assert.ok(items.every((i) => i.type === 'ovf' && i.library_id === id && i.content_version));
+    // (Other tests add items of their own names for a while.)
+    const items = (await Promise.all((await rest.listItems(id)).map((i) => rest.getItem(i)))).filter((i) =>
+      ['photon-5', 'ubuntu-24.04', 'vmop-tools'].includes(i.name),
+    );
+    assert.deepEqual(items.map((i) => [i.name, i.type]).sort(), [
+      ['photon-5', 'ovf'],
+      ['ubuntu-24.04', 'ovf'],
+      ['vmop-tools', 'iso'],
+    ]);
+    assert.ok(items.every((i) => i.library_id === id && i.content_version));
   });
 
   it('creates a library, imports an OVF into it, reads the descriptor back, and deletes both', async () => {

@@ -8,11 +8,6 @@ import { assertAllowed, assertDenied, patchVM, vmObject } from '../support/vm.js
 import { getVM } from '../support/vms.js';
 
 const UNSUPPORTED: [string, Record<string, unknown>, string][] = [
-  [
-    'a CD-ROM',
-    { cdrom: [{ name: 'cd1', image: { kind: 'VirtualMachineImage', name: 'vmi-0a0044d7c690bcbea' } }] },
-    'spec.cdrom',
-  ],
   ['encryption', { crypto: { encryptionClassName: 'my-class' } }, 'spec.crypto'],
   [
     'a volume provisioning mode',

@@ -109,4 +109,11 @@ export class InMemoryVMs implements VMProvider {
   }
   async growBootDisk() {}
   async upgradeHardware() {}
+  async isoPath(): Promise<string> {
+    throw new Error('no ISO images here');
+  }
+  async cdroms() {
+    return [];
+  }
+  async setCdroms() {}
 }

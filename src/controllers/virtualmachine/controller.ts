@@ -20,7 +20,7 @@ import { InterfaceAddresses } from './addresses.js';
 import { GuestBootstrap } from './bootstrap.js';
 import { PROGRESS_MS, VMCreation, type VMRef } from './create.js';
 import { CONDITIONS } from './dependencies.js';
-import { HARDWARE_RECONFIGURED, VMHardware } from './hardware.js';
+import { HARDWARE_RECONFIGURED, reconfigureFailed, VMHardware } from './hardware.js';
 import { deployedNetwork, intendedNetworkConfig, networkDefaults } from './network-config.js';
 import { resolveNetworks } from './networks.js';
 import { customizationCondition, observedFields, readyCondition } from './observed-status.js';
@@ -116,7 +116,7 @@ export class VirtualMachineController implements Runnable {
       event,
     });
     const bootstrap = new GuestBootstrap(client, provider, event);
-    this.hardware = new VMHardware(provider);
+    this.hardware = new VMHardware(provider, w.caches);
     // Readiness probes run on timers of their own; an outcome that changes queues the VM.
     this.readiness = new ReadinessProber({
       provider,
@@ -364,14 +364,23 @@ export class VirtualMachineController implements Runnable {
     );
     // Hardware the spec asks for and vSphere does not hold yet is written before the next power-on (an ended
     // power-on may have said how that went).
+    if (ended?.kind === 'reconfigure' && ended.state === 'failed') {
+      this.event(draft.obj, 'Warning', 'ReconfigureFailed', reconfigureFailed(ended.error).message);
+      draft.condition(reconfigureFailed(ended.error));
+    }
     const hardware = await this.hardware.assess(key, draft.obj, observed);
     if (hardware.condition && !draft.conditions.some((c) => c.type === HARDWARE_RECONFIGURED)) {
       draft.condition(hardware.condition);
     }
+    // A running VM's CD-ROM connections change now, beside the reconcile (after a failure, with the retry's pause).
+    const reconfiguring =
+      !!hardware.now &&
+      !(ended?.kind === 'reconfigure' && ended.state === 'failed') &&
+      this.operations.start(key, 'reconfigure', hardware.now.what, hardware.now.run);
     // After a failed power task, this round shows the VM as it is, and the retry comes with backoff; while
     // volumes are attached or detached, the power change waits for that operation's end.
     const power: PowerOutcome =
-      powerFailed || volumes.started
+      powerFailed || volumes.started || reconfiguring
         ? { observed, justPoweredOn: false }
         : await this.power.reconcile(
             key,
@@ -395,6 +404,8 @@ export class VirtualMachineController implements Runnable {
     draft.condition(
       this.readiness.condition(key, draft.obj, power.observed) ?? readyCondition(draft.obj, power, volumes.pending),
     );
+    // A failed CD-ROM change is tried again with backoff (its condition is written first).
+    if (ended?.kind === 'reconfigure' && ended.state === 'failed') throw ended.error;
     if (powerFailed) {
       // (Unless the VM got where it should anyway; a failed restart is retried all the same.)
       if (!powerFailed.evenIfThere && power.observed.powerState === (spec.powerState ?? 'PoweredOn')) return undefined;

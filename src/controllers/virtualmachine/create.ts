@@ -132,7 +132,8 @@ export class VMCreation {
       !(spec.volumes ?? []).length &&
       !(b?.cloudInit || b?.linuxPrep || b?.sysprep || b?.vAppConfig) &&
       spec.minHardwareVersion === undefined &&
-      spec.advanced?.bootDiskCapacity === undefined;
+      spec.advanced?.bootDiskCapacity === undefined &&
+      !spec.cdrom?.length;
     const started = ops.start(key, 'create', `deploying ${image} in zone ${zone}`, async () => {
       let observed = await this.opts.provider.createVM(request);
       let powerError: unknown;

@@ -14,6 +14,7 @@ import {
   type DiskAttachment,
   type DiskInfo,
   type GuestIdentity,
+  type CdromState,
   type GuestNIC,
   type NetworkConfig,
   type ObservedVM,
@@ -420,6 +421,32 @@ export class VSphereVMProvider implements VMProvider {
     const { conn, inventory } = await this.current();
     if (!(await hardware.upgradeHardware(conn, vm, version))) return;
     inventory.learn(vm.id, { 'config.version': `vmx-${String(version).padStart(2, '0')}` });
+  }
+
+  /** ISO datastore paths by library item (an item's file does not move). */
+  private readonly isoPaths = new Map<string, string>();
+
+  async isoPath(itemID: string): Promise<string> {
+    const known = this.isoPaths.get(itemID);
+    if (known) return known;
+    const { conn } = await this.current();
+    const found = await hardware.isoPath(conn, itemID);
+    this.isoPaths.set(itemID, found);
+    return found;
+  }
+
+  async cdroms(vm: ObservedVM): Promise<CdromState[]> {
+    const { conn } = await this.current();
+    return (await hardware.cdroms(conn, vm)).map(({ isoPath, connected, allowGuestControl }) => ({
+      isoPath,
+      connected,
+      allowGuestControl,
+    }));
+  }
+
+  async setCdroms(vm: ObservedVM, cdroms: CdromState[]): Promise<void> {
+    const { conn } = await this.current();
+    await hardware.setCdroms(conn, vm, cdroms);
   }
 
   async guestInfo(vm: ObservedVM, keys: string[]): Promise<Record<string, string>> {

@@ -5,6 +5,7 @@ import { VirtualMachineSpec, VirtualMachineStatus, type VirtualMachine } from '.
 import { sameJSON } from '../../../api/json.js';
 import { isPlainObject } from '../../../api/schema.js';
 import { validateBootstrap } from './bootstrap.js';
+import { validateCdrom } from './cdrom.js';
 import { validateFinalizer } from './finalizer.js';
 import { validateHardware } from './hardware.js';
 import type { VMValidationContext } from './context.js';
@@ -40,6 +41,7 @@ const SPEC_RULES: ((ctx: VMValidationContext) => FieldError[])[] = [
   validateVolumes,
   validateReadinessProbe,
   validateHardware,
+  validateCdrom,
   validateUnsupported,
 ];
 

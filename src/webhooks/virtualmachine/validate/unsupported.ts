@@ -10,7 +10,6 @@ type Spec = NonNullable<VirtualMachine['spec']>;
 
 /** Each unsupported field: where it is, how to read it from a spec, and what it would do. */
 const UNSUPPORTED: { field: string; read: (spec: Spec) => unknown; what: string }[] = [
-  { field: 'spec.cdrom', read: (s) => s.cdrom, what: 'CD-ROM devices backed by ISO images' },
   { field: 'spec.crypto', read: (s) => s.crypto, what: 'VM encryption' },
   {
     field: 'spec.advanced.defaultVolumeProvisioningMode',
