@@ -284,6 +284,11 @@ export interface VMProvider {
    * its host cannot run is a UserInputError (reason HardwareUpgradeFailed).
    */
   upgradeHardware(vm: ObservedVM, version: number): Promise<void>;
+  /**
+   * Moves the VM to the cluster of `zone` (RelocateVM_Task; live when it runs), onto a connected host there;
+   * waits for the task. A zone not configured, or a move vSphere refuses, is a UserInputError.
+   */
+  relocateVM(vm: ObservedVM, zone: string): Promise<void>;
   /** Where the ISO file of a content library item is, as a CD-ROM's backing names it. Not an ISO: UserInputError. */
   isoPath(itemID: string): Promise<string>;
   /** The VM's CD-ROMs in device order (read now). */

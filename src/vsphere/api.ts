@@ -92,6 +92,11 @@ export class VSphereAPI {
     await this.task('ReconfigVM_Task', vm, { spec }, wait);
   }
 
+  /** RelocateVM_Task: moves the VM (live when it runs) to the pool, host or datastore the spec names. */
+  async relocate(vm: MoRef, spec: VimObject, wait?: WaitOptions): Promise<void> {
+    await this.task('RelocateVM_Task', vm, { spec }, wait);
+  }
+
   /** UpgradeVM_Task to a hardware version such as "vmx-21" (the VM must be powered off). */
   async upgradeVM(vm: MoRef, version: string, wait?: WaitOptions): Promise<void> {
     await this.task('UpgradeVM_Task', vm, { version }, wait);

@@ -218,6 +218,40 @@ describe('VM controller: create', () => {
     assert.match(String(obj.status?.host), /^DC0_C1_H\d$/);
   });
 
+  it('moves a running VM to the zone its changed label names, and says so when the zone is not configured', async () => {
+    const ns = await vmNamespace('vm-move');
+    const name = vmName('mover');
+    await c.create(vm(ns, name, {}, { 'topology.kubernetes.io/zone': 'zone-a' }));
+    const before = await waitForPower(c, ns, name, 'PoweredOn');
+    assert.equal(before.status?.zone, 'zone-a');
+    await patchVM(c, ns, name, { metadata: { labels: { 'topology.kubernetes.io/zone': 'zone-b' } } });
+    const moved = await eventually(
+      'in zone-b',
+      async () => {
+        const o = await getVM(c, ns, name);
+        return o.status?.zone === 'zone-b' && condition(o, 'VirtualMachineConditionPlacementReady')?.status === 'True'
+          ? o
+          : undefined;
+      },
+      60_000,
+    );
+    assert.match(String(moved.status?.host), /^DC0_C1_H\d$/);
+    assert.equal(moved.status?.powerState, 'PoweredOn');
+    const props = await govcCollect(`/DC0/vm/${ns}/${name}`, ['runtime.powerState']);
+    assert.equal(props['runtime.powerState'], 'poweredOn', 'moved live');
+    const reasons = (await eventsFor(c, ns, name)).map((e) => e.reason);
+    assert.ok(reasons.includes('Relocating') && reasons.includes('Relocated'), reasons.join(','));
+
+    await patchVM(c, ns, name, { metadata: { labels: { 'topology.kubernetes.io/zone': 'zone-x' } } });
+    const refused = await waitForCondition(c, ns, name, 'VirtualMachineConditionPlacementReady', 'False');
+    assert.equal(condition(refused, 'VirtualMachineConditionPlacementReady')?.reason, 'ZoneNotFound');
+    assert.match(
+      condition(refused, 'VirtualMachineConditionPlacementReady')!.message,
+      /"zone-x", which is not configured; the VM stays in zone zone-b/,
+    );
+    assert.equal((await getVM(c, ns, name)).status?.zone, 'zone-b');
+  });
+
   it('reports missing class, image and storage association as conditions and Events, then creates the VM once they exist', async () => {
     const ns = await vmNamespace('vm-deps', { cls: false, storage: false });
     const name = vmName('waiting');

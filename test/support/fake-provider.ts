@@ -109,6 +109,7 @@ export class InMemoryVMs implements VMProvider {
   }
   async growBootDisk() {}
   async upgradeHardware() {}
+  async relocateVM() {}
   async isoPath(): Promise<string> {
     throw new Error('no ISO images here');
   }

@@ -29,6 +29,7 @@ import { OrphanCollector } from './orphans.js';
 import { OwnershipCheck } from './ownership.js';
 import { PowerActions, type PowerEnd, type PowerOutcome } from './power-actions.js';
 import { ReadinessProber } from './readiness.js';
+import { PLACEMENT_READY, Relocation } from './relocation.js';
 import type { VM, VMStatus } from './types.js';
 import { VolumeAttacher } from './volume-attacher.js';
 import { VMWatches } from './watches.js';
@@ -72,6 +73,7 @@ export class VirtualMachineController implements Runnable {
   private readonly power: PowerActions;
   private readonly hardware: VMHardware;
   private readonly readiness: ReadinessProber;
+  private readonly relocation: Relocation;
   private readonly ownership: OwnershipCheck;
   private readonly status: StatusWriter<VMStatus, VM>;
   private readonly operations: Operations;
@@ -117,6 +119,7 @@ export class VirtualMachineController implements Runnable {
     });
     const bootstrap = new GuestBootstrap(client, provider, event);
     this.hardware = new VMHardware(provider, w.caches);
+    this.relocation = new Relocation({ provider, operations: this.operations, event });
     // Readiness probes run on timers of their own; an outcome that changes queues the VM.
     this.readiness = new ReadinessProber({
       provider,
@@ -222,6 +225,7 @@ export class VirtualMachineController implements Runnable {
   private forget(key: string): void {
     this.power.forget(key);
     this.readiness.forget(key);
+    this.relocation.forget(key);
     this.hardware.forget(key);
     this.creation.forget(key);
     this.status.forget(key);
@@ -377,10 +381,22 @@ export class VirtualMachineController implements Runnable {
       !!hardware.now &&
       !(ended?.kind === 'reconfigure' && ended.state === 'failed') &&
       this.operations.start(key, 'reconfigure', hardware.now.what, hardware.now.run);
+    // A zone label that names another zone moves the VM there (an operation of its own).
+    let relocateError: unknown;
+    if (ended?.kind === 'relocate') {
+      const end = this.relocation.finish(key, draft.obj, ended);
+      draft.condition(end.condition);
+      relocateError = end.error;
+    }
+    const relocating =
+      reconfiguring || relocateError ? undefined : await this.relocation.reconcile(key, draft.obj, observed);
+    if (relocating?.condition && !draft.conditions.some((c) => c.type === PLACEMENT_READY)) {
+      draft.condition(relocating.condition);
+    }
     // After a failed power task, this round shows the VM as it is, and the retry comes with backoff; while
     // volumes are attached or detached, the power change waits for that operation's end.
     const power: PowerOutcome =
-      powerFailed || volumes.started || reconfiguring
+      powerFailed || volumes.started || reconfiguring || relocating?.started
         ? { observed, justPoweredOn: false }
         : await this.power.reconcile(
             key,
@@ -404,8 +420,9 @@ export class VirtualMachineController implements Runnable {
     draft.condition(
       this.readiness.condition(key, draft.obj, power.observed) ?? readyCondition(draft.obj, power, volumes.pending),
     );
-    // A failed CD-ROM change is tried again with backoff (its condition is written first).
+    // A failed CD-ROM change or move is tried again with backoff (its condition is written first).
     if (ended?.kind === 'reconfigure' && ended.state === 'failed') throw ended.error;
+    if (relocateError) throw relocateError;
     if (powerFailed) {
       // (Unless the VM got where it should anyway; a failed restart is retried all the same.)
       if (!powerFailed.evenIfThere && power.observed.powerState === (spec.powerState ?? 'PoweredOn')) return undefined;

@@ -1,11 +1,11 @@
 // Long vSphere operations of VMs (deploy, hard power operations with the bootstrap writes before a power-on,
-// disk attaches and detaches, a running VM's CD-ROM connections, destroy) run beside the reconcile, never inside it: a reconcile starts one and
+// disk attaches and detaches, a running VM's CD-ROM connections, a move to another zone, destroy) run beside the reconcile, never inside it: a reconcile starts one and
 // returns; when it ends, its VM is queued again and the next reconcile takes the outcome. No worker waits on
 // a task, so slow deploys never hold up another VM's power-off. A VM has at most one operation at a time;
 // creates in flight are bounded (a real vCenter queues what it cannot run).
 import { Gauge, type Registry } from 'prom-client';
 
-const OPERATION_KINDS = ['create', 'power', 'volumes', 'reconfigure', 'destroy'] as const;
+const OPERATION_KINDS = ['create', 'power', 'volumes', 'reconfigure', 'relocate', 'destroy'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 interface OperationBase {
@@ -49,7 +49,7 @@ export class Operations {
       const ops = this.ops;
       new Gauge({
         name: 'vmop_vsphere_operations_in_flight',
-        help: 'Long vSphere operations (create, power, volumes, reconfigure, destroy) running beside the reconciles, by kind.',
+        help: 'Long vSphere operations (create, power, volumes, reconfigure, relocate, destroy) running beside the reconciles, by kind.',
         labelNames: ['kind'],
         registers: [opts.registry],
         collect() {

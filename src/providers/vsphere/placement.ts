@@ -127,6 +127,27 @@ export class Placement {
     return cluster;
   }
 
+  /** A host of the cluster a VM can move to: connected, not in maintenance mode (the first by name). */
+  async hostOf(cluster: RetrievedObject): Promise<MoRef> {
+    const pick = async (refresh: boolean) =>
+      (await this.inv(refresh)).hosts
+        .filter(
+          (h) =>
+            (h.props.parent as MoRef | undefined)?.value === cluster.obj.value &&
+            h.props['runtime.connectionState'] === 'connected' &&
+            h.props['runtime.inMaintenanceMode'] !== true,
+        )
+        .sort((a, b) => String(a.props.name).localeCompare(String(b.props.name)))[0]?.obj;
+    const host = (await pick(false)) ?? (await pick(true));
+    if (!host) {
+      throw new UserInputError(
+        `cluster ${String(cluster.props.name)} has no connected host out of maintenance mode`,
+        'NoHost',
+      );
+    }
+    return host;
+  }
+
   /**
    * The slowest clock (MHz) of the cluster's hosts: a class's CPU requests and limits, in vCPUs, become MHz at
    * this rate, so a reservation fits on any host of the cluster (read at most every 10 minutes).

@@ -423,6 +423,27 @@ export class VSphereVMProvider implements VMProvider {
     inventory.learn(vm.id, { 'config.version': `vmx-${String(version).padStart(2, '0')}` });
   }
 
+  async relocateVM(vm: ObservedVM, zone: string): Promise<void> {
+    const s = await this.current();
+    const cluster = await s.placement.cluster(zone);
+    const host = await s.placement.hostOf(cluster);
+    try {
+      await s.conn.api.relocate(
+        { type: 'VirtualMachine', value: vm.id },
+        { _typeName: 'VirtualMachineRelocateSpec', pool: cluster.props.resourcePool as MoRef, host },
+      );
+    } catch (err) {
+      // vSphere's reasons a VM cannot move there (storage the hosts do not see, CPU compatibility, …).
+      if (
+        err instanceof VimFault &&
+        (err.is('MigrationFault') || err.is('InvalidArgument') || err.is('NotSupported'))
+      ) {
+        throw new UserInputError(`vSphere cannot move the VM to zone ${zone}: ${err.message}`, 'RelocateFailed');
+      }
+      throw err;
+    }
+  }
+
   /** ISO datastore paths by library item (an item's file does not move). */
   private readonly isoPaths = new Map<string, string>();
 
