@@ -1,11 +1,14 @@
 // LinuxPrep and Sysprep through the test run's manager and vcsim: the customization spec the controller
 // hands to CustomizeVM_Task before the first power-on is what vcsim applies at that power-on — host name, IP
 // address and DNS search domains, read back with govc — the guest's customization status becomes the
-// GuestCustomization condition, and a later power cycle does not customize again.
+// GuestCustomization condition, and a later power cycle does not customize again. The whole spec handed over
+// (kept by vmop's vcsim) carries exactly what status.network.config shows.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, govcCollect, kubectl } from '../support/ground.js';
+import { readFile } from 'node:fs/promises';
+import https from 'node:https';
+import { client, govcCollect, ground, kubectl } from '../support/ground.js';
 import { patchVM } from '../support/vm.js';
 import { condition, eventsFor, eventually, getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
 
@@ -16,6 +19,92 @@ function guest(ns: string, name: string): Promise<Record<string, unknown>> {
     'guest.customizationInfo',
     'guest.net',
   ]);
+}
+
+/** The customization spec the operator handed to vSphere for the VM (vmop's vcsim keeps it; Go's JSON names). */
+async function handedCustomization(vmID: string): Promise<Spec> {
+  const base = new URL(ground().vcsimURL);
+  const ca = await readFile(ground().caCert);
+  return new Promise((resolve, reject) => {
+    https
+      .get(`${base.origin}/vmop/customization?vm=${encodeURIComponent(vmID)}`, { ca }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(body) as Spec) : reject(new Error(`${res.statusCode}: ${body}`)),
+        );
+      })
+      .on('error', reject);
+  });
+}
+
+interface Spec {
+  identity: {
+    hostName?: { name?: string };
+    domain?: string;
+    userData?: { computerName?: { name?: string } };
+  };
+  globalIPSettings: { dnsSuffixList?: string[]; dnsServerList?: string[] };
+  nicSettingMap?: {
+    adapter: {
+      ip: { ipAddress?: string };
+      subnetMask?: string;
+      gateway?: string[];
+      dnsServerList?: string[];
+      dnsDomain?: string;
+    };
+  }[];
+}
+
+interface Config {
+  dns: { hostName: string; domainName?: string; nameservers?: string[]; searchDomains?: string[] };
+  interfaces?: {
+    ip: { addresses?: string[]; gateway4?: string; dhcp?: { ip4?: { enabled?: boolean } } };
+    dns?: { nameservers?: string[] };
+  }[];
+}
+
+/**
+ * What the guest must be given, derived from status.network.config alone (the spec's source table and the
+ * customization fields each row maps to), in the shape of the handed spec's fields.
+ */
+function expectedFrom(config: Config, windows: boolean) {
+  const mask = (prefix: number) =>
+    [24, 16, 8, 0].map((s) => ((prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0) >>> s) & 0xff).join('.');
+  return {
+    hostName: config.dns.hostName,
+    domain: windows ? undefined : (config.dns.domainName ?? ''),
+    nameservers: config.dns.nameservers,
+    searchDomains: config.dns.searchDomains,
+    adapters: (config.interfaces ?? []).map((i) => {
+      const v4 = (i.ip.addresses ?? []).find((a) => !a.includes(':'));
+      const dhcp = i.ip.dhcp?.ip4?.enabled === true || !v4;
+      return {
+        ipAddress: dhcp ? undefined : v4!.split('/')[0],
+        subnetMask: dhcp ? undefined : mask(Number(v4!.split('/')[1])),
+        gateway: i.ip.gateway4 ? [i.ip.gateway4] : undefined,
+        dnsServerList: windows ? (i.dns?.nameservers ?? config.dns.nameservers) : undefined,
+        dnsDomain: windows ? config.dns.domainName : undefined,
+      };
+    }),
+  };
+}
+
+/** The same fields, read from the handed spec. */
+function givenIn(spec: Spec, windows: boolean) {
+  return {
+    hostName: windows ? spec.identity.userData?.computerName?.name : spec.identity.hostName?.name,
+    domain: windows ? undefined : spec.identity.domain,
+    nameservers: spec.globalIPSettings.dnsServerList,
+    searchDomains: spec.globalIPSettings.dnsSuffixList,
+    adapters: (spec.nicSettingMap ?? []).map(({ adapter: a }) => ({
+      ipAddress: a.ip.ipAddress,
+      subnetMask: a.subnetMask,
+      gateway: a.gateway,
+      dnsServerList: windows ? a.dnsServerList : undefined,
+      dnsDomain: windows ? a.dnsDomain : undefined,
+    })),
+  };
 }
 
 describe('VM controller: LinuxPrep and Sysprep', () => {
@@ -85,6 +174,9 @@ describe('VM controller: LinuxPrep and Sysprep', () => {
       JSON.stringify(observed),
     );
     assert.match(observed[0]!.ip!.macAddr ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    // The whole customization handed to vSphere carries exactly what status.network.config shows.
+    const config = (obj.status as { network?: { config?: Config } }).network!.config!;
+    assert.deepEqual(givenIn(await handedCustomization(obj.status!.uniqueID!), false), expectedFrom(config, false));
     const marked = (obj.metadata as { annotations?: Record<string, string> }).annotations?.[
       'vmop.dev/guest-customized'
     ];
@@ -113,12 +205,17 @@ describe('VM controller: LinuxPrep and Sysprep', () => {
         bootstrap: { sysprep: { sysprep: { userData: { fullName: 'Ops', orgName: 'Corp' } } } },
       }),
     );
-    await waitForPower(c, ns, name, 'PoweredOn', 60_000);
+    const on = await waitForPower(c, ns, name, 'PoweredOn', 60_000);
     const g = await eventually('customized guest', async () => {
       const props = await guest(ns, name);
       return props['guest.hostName'] === 'win-1' ? props : undefined;
     });
     assert.equal(g['guest.ipAddress'], '192.168.0.3');
+    // Windows reads DNS per adapter: the handed spec carries status.network.config's DNS there, too.
+    const config = (on.status as { network?: { config?: Config } }).network!.config!;
+    const given = givenIn(await handedCustomization(on.status!.uniqueID!), true);
+    assert.deepEqual(given, expectedFrom(config, true));
+    assert.deepEqual(given.adapters[0]?.dnsServerList, ['10.0.0.2']);
   });
 
   it('takes raw sysprep XML from a Secret', async () => {

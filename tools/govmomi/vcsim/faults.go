@@ -50,6 +50,8 @@ type chaos struct {
 	sessionTTL  time.Duration
 	// The VirtualDisk devices of attached First Class Disks (disks.go).
 	disks *diskDevices
+	// The last guest customization handed to each VM (customizations.go).
+	customizations *customizations
 
 	mu         sync.Mutex
 	rng        *rand.Rand
@@ -152,6 +154,7 @@ func (c *chaos) install(m *simulator.Registry) {
 		if kind := c.pick(false, method.Name); kind != "" {
 			return nil, vimFault(kind)
 		}
+		c.customizations.note(method)
 		return nil, nil
 	}
 	m.AddHandler(&taskFaults{c: c})
@@ -187,6 +190,10 @@ var soapMethod = regexp.MustCompile(`<(?:[A-Za-z0-9]+:)?Body[^>]*>\s*<(?:[A-Za-z
 // sessions.
 func (c *chaos) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/vmop/customization" && r.Method == http.MethodGet {
+			c.customizations.serve(w, r)
+			return
+		}
 		targets := []string{}
 		deploy := isDeploy(r)
 		switch {

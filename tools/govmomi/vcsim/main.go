@@ -93,13 +93,14 @@ func main() {
 		os.Exit(2)
 	}
 	c := &chaos{
-		rules:       rules,
-		deployDelay: *deployDelay,
-		jitter:      model.DelayConfig.DelayJitter,
-		sessionTTL:  *sessionTTL,
-		rng:         rand.New(rand.NewSource(time.Now().UnixNano())), //nolint:gosec // fault dice, not secrets
-		restLogins:  map[string]time.Time{},
-		disks:       newDiskDevices(),
+		rules:          rules,
+		deployDelay:    *deployDelay,
+		jitter:         model.DelayConfig.DelayJitter,
+		sessionTTL:     *sessionTTL,
+		rng:            rand.New(rand.NewSource(time.Now().UnixNano())), //nolint:gosec // fault dice, not secrets
+		restLogins:     map[string]time.Time{},
+		disks:          newDiskDevices(),
+		customizations: newCustomizations(),
 	}
 
 	model.ServiceContent.About.ApiVersion = *apiVersion
