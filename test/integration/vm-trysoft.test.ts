@@ -74,4 +74,35 @@ describe('VM controller: TrySoft fallback', () => {
     const obj = await getVM(c, ns, name);
     assert.equal(obj.status?.powerState, 'PoweredOn');
   });
+
+  it('restarts hard when a TrySoft restart cannot reboot the guest', async () => {
+    const name = vmName('noreboot');
+    await c.create(vm(ns, name, {}, { [OWN_MANAGER_LABEL]: ns }));
+    await waitForPower(c, ns, name, 'PoweredOn');
+    provider.ops.length = 0;
+    // The guest's tools refuse the reboot (as vSphere says ToolsUnavailable).
+    provider.beforePower = async (_vm, op) => {
+      if (op === 'rebootGuest') throw new Error('ToolsUnavailable: VM Tools are not running');
+    };
+    try {
+      const patched = (await patchVM(c, ns, name, { spec: { nextRestartTime: 'now' } })) as unknown as {
+        spec: { nextRestartTime: string };
+      };
+      await eventually('reset after the failed reboot', async () =>
+        provider.ops.some((o) => o.op === 'reset') ? true : undefined,
+      );
+      const obj = await eventually('lastRestartTime', async () => {
+        const o = await getVM(c, ns, name);
+        return o.status?.lastRestartTime === patched.spec.nextRestartTime ? o : undefined;
+      });
+      assert.equal(obj.status?.powerState, 'PoweredOn');
+      assert.deepEqual(
+        provider.ops.map((o) => o.op),
+        ['reset'],
+        'the refused reboot is not counted as done; one reset follows',
+      );
+    } finally {
+      provider.beforePower = undefined;
+    }
+  });
 });

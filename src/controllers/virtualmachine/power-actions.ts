@@ -278,9 +278,23 @@ export class PowerActions {
       this.opts.operations.start(key, 'power', op, () => this.opts.provider.power(observed, op).then(() => op), info);
       return next;
     }
+    const mode = spec.restartMode ?? 'TrySoft';
     try {
-      await this.opts.provider.power(observed, op);
+      // (A guest reboot that vSphere does not answer within the TrySoft timeout counts as failed.)
+      await withTimeout(this.opts.provider.power(observed, op), this.trySoftTimeoutMs);
     } catch (error) {
+      if (mode === 'TrySoft') {
+        // As VM Operator does: a soft restart that fails falls back to a hard one (Reset, as an operation).
+        this.opts.event(vm, 'Warning', 'SoftRestartFailed', `${op} failed: ${errorMessage(error)}; resetting the VM`);
+        this.opts.operations.start(
+          key,
+          'power',
+          'reset',
+          () => this.opts.provider.power(observed, 'reset').then(() => 'reset'),
+          info,
+        );
+        return next;
+      }
       // As a failed reset is taken, then retried with backoff.
       await this.restartFailed(vm, op, error, previous);
       throw error;
@@ -303,4 +317,22 @@ export class PowerActions {
       failed: { error, condition: conditionFalse(CONDITIONS.ready, 'RestartFailed', msg), evenIfThere: true },
     };
   }
+}
+
+/** `p`, or a rejection when it has not settled within `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
