@@ -84,11 +84,18 @@ export interface VMCreateRequest {
    * slowest host's cores), memory in bytes. The configSpec's own allocations win where it has them.
    */
   resources?: ResourcePolicy;
+  /** The class's spec.hardware.devices: vGPU profiles and dynamic DirectPath I/O devices (PCI passthrough). */
+  devices?: ClassDevices;
   /** Network interfaces to create, in order. */
   interfaces: string[];
   /** The vSphere network (port group name) of each interface; the provider's default network where missing. */
   interfaceNetworks?: (string | undefined)[];
   storagePolicyID?: string;
+}
+
+export interface ClassDevices {
+  vgpuProfiles: string[];
+  directPath: { vendorID: number; deviceID: number; customLabel?: string }[];
 }
 
 export interface ResourcePolicy {

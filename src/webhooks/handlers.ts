@@ -79,7 +79,7 @@ export function createHandlers(opts: HandlerOptions): Record<string, Handler> {
       return errors.length > 0 ? denyInvalid(req.uid, errors, target(req, 'VirtualMachine')) : allow(req.uid);
     }),
     [PATHS.validateVirtualMachineClass]: guarded('VirtualMachineClass', (req) => {
-      const errors = validateVirtualMachineClass(req.object);
+      const errors = validateVirtualMachineClass(req.object, req.oldObject);
       return errors.length > 0 ? denyInvalid(req.uid, errors, target(req, 'VirtualMachineClass')) : allow(req.uid);
     }),
   };

@@ -218,6 +218,40 @@ describe('VM controller: create', () => {
     assert.match(String(obj.status?.host), /^DC0_C1_H\d$/);
   });
 
+  it("gives a VM its class's vGPU and DirectPath I/O devices, with its memory reserved in full", async () => {
+    const ns = await vmNamespace('vm-pci', { cls: false });
+    await c.create({
+      ...exampleClass(ns, 'my-vm-class', { _typeName: 'VirtualMachineConfigSpec' }),
+      spec: {
+        hardware: {
+          cpus: 2,
+          memory: '4Gi',
+          devices: {
+            vgpuDevices: [{ profileName: 'grid_p40-8q' }],
+            dynamicDirectPathIODevices: [{ vendorID: 4318, deviceID: 7864, customLabel: 'gpu' }],
+          },
+        },
+      },
+    });
+    const name = vmName('pci');
+    await c.create(vm(ns, name));
+    await waitForPower(c, ns, name, 'PoweredOn');
+    const props = await govcCollect(`/DC0/vm/${ns}/${name}`, [
+      'config.hardware.device',
+      'config.memoryReservationLockedToMax',
+    ]);
+    const backings = (
+      props['config.hardware.device'] as { backing?: { vgpu?: string; allowedDevice?: { vendorId: number }[] } }[]
+    )
+      .map((d) => d.backing)
+      .filter((b) => b?.vgpu !== undefined || b?.allowedDevice !== undefined);
+    assert.deepEqual(
+      backings.map((b) => b?.vgpu ?? b?.allowedDevice?.[0]?.vendorId),
+      ['grid_p40-8q', 4318],
+    );
+    assert.equal(props['config.memoryReservationLockedToMax'], true);
+  });
+
   it('moves a running VM to the zone its changed label names, and says so when the zone is not configured', async () => {
     const ns = await vmNamespace('vm-move');
     const name = vmName('mover');

@@ -142,6 +142,12 @@ describe('VirtualMachineClass rules', () => {
       'spec.policies.resources.requests.memory',
       /request 4Gi \(4294967296 bytes\) must not exceed limit 2Gi \(2147483648 bytes\)/,
     ],
+    [
+      'instance storage (not implemented)',
+      { hardware: { instanceStorage: { storageClass: 'my-storage-class', volumes: [{ size: '100Gi' }] } } },
+      'spec.hardware.instanceStorage',
+      /vmop does not support instance storage yet, so this field would be ignored; remove it/,
+    ],
   ];
   denied.forEach(([what, spec, field, message], i) => {
     it(`denies ${what}`, async () => {

@@ -82,6 +82,37 @@ describe('VM config spec', () => {
     assert.deepEqual(own.memoryAllocation, { _typeName: 'ResourceAllocationInfo', reservation: 1024 });
   });
 
+  it("adds PCI passthrough for the class's vGPU profiles and DirectPath I/O devices, with memory reserved in full", () => {
+    const spec = buildConfigSpec(
+      {
+        ...req,
+        devices: {
+          vgpuProfiles: ['grid_p40-8q'],
+          directPath: [{ vendorID: 4318, deviceID: 7864, customLabel: 'gpu' }],
+        },
+      },
+      { network: 'VM Network' },
+    );
+    const pci = (spec.deviceChange as { device: { _typeName: string; backing: Record<string, unknown> } }[])
+      .map((c) => c.device)
+      .filter((d) => d._typeName === 'VirtualPCIPassthrough');
+    assert.deepEqual(
+      pci.map((d) => d.backing),
+      [
+        { _typeName: 'VirtualPCIPassthroughVmiopBackingInfo', vgpu: 'grid_p40-8q' },
+        {
+          _typeName: 'VirtualPCIPassthroughDynamicBackingInfo',
+          deviceName: '',
+          allowedDevice: [{ _typeName: 'VirtualPCIPassthroughAllowedDevice', vendorId: 4318, deviceId: 7864 }],
+          customLabel: 'gpu',
+        },
+      ],
+    );
+    assert.equal(spec.memoryReservationLockedToMax, true);
+    // It encodes as vim25 (the types and fields exist).
+    assert.match(encodeDocument(spec, 'VirtualMachineConfigSpec'), /VirtualPCIPassthroughVmiopBackingInfo/);
+  });
+
   it('lets the VM, not its class, say the UUIDs and name, and marks the VM with its object', () => {
     const spec = buildConfigSpec(
       { ...req, classConfigSpec: { _typeName: 'VirtualMachineConfigSpec', instanceUuid: 'x', uuid: 'y', name: 'z' } },

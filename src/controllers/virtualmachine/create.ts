@@ -100,6 +100,7 @@ export class VMCreation {
       memoryMiB: deps.cls.memoryMiB,
       classConfigSpec: deps.cls.configSpec,
       resources: deps.cls.resources,
+      devices: deps.cls.devices,
       interfaces: interfacesOf(spec.network).map((i) => i.name),
       interfaceNetworks: nets.interfaces.map((n) => n.portGroup),
       storagePolicyID: deps.storage.storagePolicyID,

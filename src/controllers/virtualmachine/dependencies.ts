@@ -2,7 +2,7 @@
 // then ClusterVirtualMachineImage) and its StorageClass — looked up in the informer caches. Each comes back
 // either resolved or as the condition that explains what is missing, for the VM's status.
 import { parseQuantity } from '../../api/quantity.js';
-import type { ResourcePolicy } from '../../providers/interface.js';
+import type { ClassDevices, ResourcePolicy } from '../../providers/interface.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
 import { conditionFalse, conditionTrue, type ConditionUpdate } from '../../runtime/status.js';
@@ -25,6 +25,8 @@ export interface ResolvedClass {
   configSpec?: Record<string, unknown>;
   /** spec.policies.resources: CPU in vCPUs, memory in bytes. */
   resources?: ResourcePolicy;
+  /** spec.hardware.devices. */
+  devices?: ClassDevices;
 }
 
 export interface ResolvedImage {
@@ -74,11 +76,22 @@ function resolveClass(vm: VM, c: DependencyCaches): ResolvedClass | ConditionUpd
     );
   }
   const spec = (cls.spec ?? {}) as {
-    hardware?: { cpus?: number; memory?: string | number };
+    hardware?: {
+      cpus?: number;
+      memory?: string | number;
+      devices?: {
+        vgpuDevices?: { profileName: string }[];
+        dynamicDirectPathIODevices?: { vendorID: number; deviceID: number; customLabel?: string }[];
+      };
+    };
     configSpec?: unknown;
     policies?: {
       resources?: Record<'requests' | 'limits', { cpu?: string | number; memory?: string | number } | undefined>;
     };
+  };
+  const devices: ClassDevices = {
+    vgpuProfiles: (spec.hardware?.devices?.vgpuDevices ?? []).map((d) => d.profileName),
+    directPath: spec.hardware?.devices?.dynamicDirectPathIODevices ?? [],
   };
   const res = spec.policies?.resources;
   const q = (v: string | number | undefined) => (v === undefined ? undefined : parseQuantity(v));
@@ -99,6 +112,7 @@ function resolveClass(vm: VM, c: DependencyCaches): ResolvedClass | ConditionUpd
     memoryMiB: memoryBytes !== undefined ? Math.ceil(memoryBytes / (1024 * 1024)) : undefined,
     configSpec,
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
+    ...(devices.vgpuProfiles.length + devices.directPath.length > 0 ? { devices } : {}),
   };
 }
 

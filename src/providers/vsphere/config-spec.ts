@@ -1,6 +1,7 @@
 // The VirtualMachineConfigSpec a new VM is deployed with: the class's configSpec as the base (allocations,
 // devices, extra config), the class hardware where the configSpec leaves CPUs or memory out, the class's
-// resource policy (requests and limits) where it leaves the allocations out, the identity the
+// resource policy (requests and limits) where it leaves the allocations out, PCI passthrough for its vGPU and
+// DirectPath I/O devices, the identity the
 // VM object asks for (instance and BIOS UUIDs, guest ID), one NIC per interface, and ExtraConfig keys that
 // lead from the vSphere VM back to its Kubernetes object. Pure: no vSphere calls.
 import { UserInputError } from '../../runtime/errors.js';
@@ -145,6 +146,28 @@ export function buildConfigSpec(req: VMCreateRequest, opts: ConfigSpecOptions): 
     (r?.memoryRequestBytes !== undefined || r?.memoryLimitBytes !== undefined)
   ) {
     spec.memoryAllocation = allocation(mb(r.memoryRequestBytes), mb(r.memoryLimitBytes));
+  }
+  // PCI passthrough from the class's devices: each vGPU profile and each dynamic DirectPath I/O device; such a
+  // VM's memory is reserved in full, as vSphere requires for passthrough.
+  const pci = [
+    ...(req.devices?.vgpuProfiles ?? []).map((vgpu) => ({
+      _typeName: 'VirtualPCIPassthroughVmiopBackingInfo',
+      vgpu,
+    })),
+    ...(req.devices?.directPath ?? []).map((d) => ({
+      _typeName: 'VirtualPCIPassthroughDynamicBackingInfo',
+      deviceName: '',
+      allowedDevice: [{ _typeName: 'VirtualPCIPassthroughAllowedDevice', vendorId: d.vendorID, deviceId: d.deviceID }],
+      ...(d.customLabel ? { customLabel: d.customLabel } : {}),
+    })),
+  ].map((backing, i) => ({
+    _typeName: 'VirtualDeviceConfigSpec',
+    operation: 'add',
+    device: { _typeName: 'VirtualPCIPassthrough', key: -500 - i, backing },
+  }));
+  if (pci.length > 0) {
+    spec.deviceChange = [...(spec.deviceChange as VimObject[]), ...pci];
+    spec.memoryReservationLockedToMax = true;
   }
   if (spec.numCPUs === undefined && req.cpus !== undefined) spec.numCPUs = req.cpus;
   if (spec.memoryMB === undefined && req.memoryMiB !== undefined) spec.memoryMB = req.memoryMiB;

@@ -52,7 +52,7 @@ function allocationErrors(configSpec: Record<string, unknown>): FieldError[] {
   return errors;
 }
 
-export function validateVirtualMachineClass(object: unknown): FieldError[] {
+export function validateVirtualMachineClass(object: unknown, oldObject?: unknown): FieldError[] {
   if (!isPlainObject(object))
     return [{ field: 'object', type: 'TypeInvalid', value: object, detail: 'must be a VirtualMachineClass object' }];
   const spec = object.spec ?? {};
@@ -61,6 +61,19 @@ export function validateVirtualMachineClass(object: unknown): FieldError[] {
   const s = spec as import('../../api/v1alpha3/virtualmachineclass.js').VirtualMachineClassSpec;
   const errors: FieldError[] = [];
   const hw = s.hardware;
+  // Instance storage (volumes on the host's local disks, placed with the VM) is not implemented: refused when
+  // set or changed, never stored and ignored. (A class stored with it before keeps it through other updates.)
+  const oldSpec = (isPlainObject(oldObject) && isPlainObject(oldObject.spec) ? oldObject.spec : {}) as typeof s;
+  if (
+    hw?.instanceStorage !== undefined &&
+    JSON.stringify(hw.instanceStorage) !== JSON.stringify(oldSpec.hardware?.instanceStorage)
+  ) {
+    errors.push({
+      field: 'spec.hardware.instanceStorage',
+      type: 'Forbidden',
+      detail: 'vmop does not support instance storage yet, so this field would be ignored; remove it',
+    });
+  }
   if (hw?.cpus !== undefined && hw.cpus < 1) {
     errors.push({
       field: 'spec.hardware.cpus',
