@@ -29,6 +29,61 @@ async function macs(ns: string, name: string): Promise<string[]> {
   return (await vmNICs(ns, name)).map((d) => d.macAddress!.toLowerCase());
 }
 
+interface IntendedConfig {
+  dns: { hostName: string; domainName?: string; nameservers?: string[]; searchDomains?: string[] };
+  interfaces?: {
+    name: string;
+    ip: { addresses?: string[]; gateway4?: string; gateway6?: string; dhcp?: { ip4?: unknown; ip6?: unknown } };
+    dns?: { nameservers?: string[]; searchDomains?: string[] };
+  }[];
+}
+
+/**
+ * The Cloud-Init metadata the guest is given carries exactly what status.network.config shows: host name and
+ * FQDN, and per interface (by its guest device name) addresses, gateways, DHCP families and DNS — the
+ * interface's own, else the VM's.
+ */
+function assertMatchesStatus(metadata: unknown, config: IntendedConfig, deviceNames: Record<string, string> = {}) {
+  const m = metadata as {
+    hostname: string;
+    'local-hostname': string;
+    network: { ethernets: Record<string, Record<string, unknown>> };
+  };
+  assert.equal(m['local-hostname'], config.dns.hostName);
+  assert.equal(
+    m.hostname,
+    config.dns.domainName ? `${config.dns.hostName}.${config.dns.domainName}` : config.dns.hostName,
+  );
+  const interfaces = config.interfaces ?? [];
+  assert.equal(Object.keys(m.network.ethernets).length, interfaces.length);
+  for (const i of interfaces) {
+    const e = m.network.ethernets[deviceNames[i.name] ?? i.name];
+    assert.ok(e, `no ethernet for ${i.name}`);
+    const servers = i.dns?.nameservers ?? config.dns.nameservers;
+    const search = i.dns?.searchDomains ?? config.dns.searchDomains;
+    assert.deepEqual(
+      {
+        dhcp4: e.dhcp4,
+        dhcp6: e.dhcp6,
+        addresses: e.addresses,
+        gateway4: e.gateway4,
+        gateway6: e.gateway6,
+        nameservers: e.nameservers,
+      },
+      {
+        dhcp4: i.ip.dhcp?.ip4 !== undefined,
+        dhcp6: i.ip.dhcp?.ip6 !== undefined,
+        addresses: i.ip.addresses,
+        gateway4: i.ip.gateway4,
+        gateway6: i.ip.gateway6,
+        nameservers:
+          servers || search ? { ...(servers ? { addresses: servers } : {}), ...(search ? { search } : {}) } : undefined,
+      },
+      `interface ${i.name}`,
+    );
+  }
+}
+
 describe('VM controller: Cloud-Init', () => {
   let c: KubeClient;
   let ns: string;
@@ -83,6 +138,9 @@ describe('VM controller: Cloud-Init', () => {
     const [mac] = await macs(ns, name);
     assert.ok(mac);
     const { metadata, userdata } = await guestinfo(ns, name);
+    assertMatchesStatus(metadata, (obj.status as { network: { config: IntendedConfig } }).network.config, {
+      eth0: 'ens192',
+    });
     assert.deepEqual(metadata, {
       'instance-id': obj.spec.biosUUID,
       'local-hostname': 'web-1',
@@ -187,6 +245,8 @@ describe('VM controller: Cloud-Init', () => {
       const dns = (obj.status as { network?: { config?: { dns?: Record<string, unknown> } } }).network?.config?.dns;
       assert.deepEqual([dns?.nameservers, dns?.searchDomains], [['10.1.1.1', '10.1.1.2'], ['example.org']]);
       const { metadata } = await guestinfo(ns, name);
+      // (eth0 by DHCP4, the default network stating no mode; eth1 with its own nameservers.)
+      assertMatchesStatus(metadata, (obj.status as { network: { config: IntendedConfig } }).network.config);
       const ethernets = (metadata as { network: { ethernets: Record<string, { nameservers?: unknown }> } }).network
         .ethernets;
       // An interface without DNS of its own gets the VM's; one with its own nameservers keeps them.
