@@ -122,7 +122,7 @@ async function reconcileDurations(port: number): Promise<{ total: number; upTo1s
   const bucket = (le: string) =>
     Number(
       new RegExp(
-        `^vmop_reconcile_duration_seconds_bucket\\{le="${le.replace('+', '\\+')}",controller="virtualmachine"\\} (\\S+)$`,
+        `^controller_runtime_reconcile_time_seconds_bucket\\{le="${le.replace('+', '\\+')}",controller="virtualmachine"\\} (\\S+)$`,
         'm',
       ).exec(text)?.[1] ?? 0,
     );

@@ -14,17 +14,17 @@ const RATE = '[5m]';
 export const PANELS: Panel[] = [
   {
     title: 'Reconciles per second',
-    expr: `sum by (controller, result) (rate(vmop_reconcile_total${RATE}))`,
+    expr: `sum by (controller, result) (rate(controller_runtime_reconcile_total${RATE}))`,
     legend: '{{controller}} {{result}}',
     unit: 'ops',
   },
   {
     title: 'Reconcile duration (p95)',
-    expr: `histogram_quantile(0.95, sum by (le, controller) (rate(vmop_reconcile_duration_seconds_bucket${RATE})))`,
+    expr: `histogram_quantile(0.95, sum by (le, controller) (rate(controller_runtime_reconcile_time_seconds_bucket${RATE})))`,
     legend: '{{controller}}',
     unit: 's',
   },
-  { title: 'Work queue depth', expr: 'sum by (controller) (vmop_workqueue_depth)', legend: '{{controller}}' },
+  { title: 'Work queue depth', expr: 'sum by (controller) (workqueue_depth)', legend: '{{controller}}' },
   {
     title: 'VirtualMachines by power state',
     expr: 'sum by (power_state) (vmop_virtualmachines)',
@@ -72,7 +72,7 @@ export const PANELS: Panel[] = [
     legend: '{{verb}} {{resource}} {{code}}',
     unit: 'ops',
   },
-  { title: 'Manager memory (RSS)', expr: 'vmop_process_resident_memory_bytes', legend: '{{pod}}', unit: 'bytes' },
+  { title: 'Manager memory (RSS)', expr: 'process_resident_memory_bytes', legend: '{{pod}}', unit: 'bytes' },
 ];
 
 /** The metric names a PromQL expression reads (vmop_… identifiers, histogram suffixes kept). */

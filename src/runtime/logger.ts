@@ -9,6 +9,8 @@ export function createLogger(opts: { level?: string; name?: string } = {}): Logg
     level: opts.level ?? process.env.VMOP_LOG_LEVEL ?? 'info',
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // The level as a word ("info"), as controller-runtime's zap logger writes it.
+    formatters: { level: (label) => ({ level: label }) },
     // Credentials never reach the logs, whatever a caller passes in.
     redact: {
       paths: ['password', '*.password', 'token', '*.token', 'authorization', '*.authorization'],

@@ -1,7 +1,7 @@
 // The operator's process: connects to Kubernetes, serves health and metrics, and runs the controllers and
 // webhooks that are registered with it until SIGTERM/SIGINT, then shuts down in order.
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { rbacAttributes } from './api-usage.js';
 import { hostname } from 'node:os';
 import { startHealthServer, type HealthServer } from './health.js';
@@ -55,6 +55,7 @@ export function loadKubeConfig(file?: string, context?: string): KubeConfig {
 export class Manager {
   readonly registry = new Registry();
   private kubeRequests?: Counter<'verb' | 'group' | 'resource' | 'code'>;
+  private restRequests?: Counter<'code' | 'method' | 'host'>;
 
   /**
    * Counts the client's requests as vmop_kube_api_requests_total by RBAC verb, group, resource and status
@@ -67,8 +68,24 @@ export class Manager {
       labelNames: ['verb', 'group', 'resource', 'code'],
       registers: [this.registry],
     });
+    // client-go's own name and labels, as controller-runtime exposes them.
+    this.restRequests ??= new Counter({
+      name: 'rest_client_requests_total',
+      help: 'Number of HTTP requests, partitioned by status code, method, and host.',
+      labelNames: ['code', 'method', 'host'],
+      registers: [this.registry],
+    });
     const counter = this.kubeRequests;
+    const rest = this.restRequests;
+    const host = (() => {
+      try {
+        return new URL(this.kubeConfig.getCurrentCluster()?.server ?? '').host;
+      } catch {
+        return '';
+      }
+    })();
     client.onRequest = ({ method, path, status, watch }) => {
+      rest.inc({ code: status ? String(status) : '<error>', method: method.toUpperCase(), host });
       const a = rbacAttributes(method, path, { watch, status });
       counter.inc({
         verb: a?.verb ?? method.toLowerCase(),
@@ -97,7 +114,8 @@ export class Manager {
 
   constructor(private readonly opts: ManagerOptions) {
     this.kubeConfig = loadKubeConfig(opts.kubeconfig, opts.context);
-    collectDefaultMetrics({ register: this.registry, prefix: 'vmop_' });
+    // Node's process metrics unprefixed (process_*, nodejs_*), as exporters name them.
+    collectDefaultMetrics({ register: this.registry });
     this.client = this.instrument(new KubeClient(this.kubeConfig));
     this.cache = new SharedCache(this.client, opts.logger);
   }
@@ -164,12 +182,24 @@ export class Manager {
       const client = this.instrument(new KubeClient(this.kubeConfig));
       const identity = le.identity ?? `${hostname()}_${process.pid}`;
       this.elector = new LeaderElector(client, { ...le, identity, logger: log });
+      // client-go's leader election gauge: 1 while this process holds the lease.
+      const leader = new Gauge({
+        name: 'leader_election_master_status',
+        help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master.',
+        labelNames: ['name'],
+        registers: [this.registry],
+      });
+      leader.set({ name: le.name }, 0);
       running.push(
         this.elector
           .run(
             this.abort.signal,
-            () => leading.push(...startAll(this.leaderRunnables)),
             () => {
+              leader.set({ name: le.name }, 1);
+              leading.push(...startAll(this.leaderRunnables));
+            },
+            () => {
+              leader.set({ name: le.name }, 0);
               this.lostLeadership = true;
               if (this.opts.onLostLeadership) this.opts.onLostLeadership();
               else {

@@ -12,6 +12,16 @@ export interface WorkQueueOptions {
 
 export type Handler = (key: string) => Promise<void>;
 
+/** What the queue reports for client-go's workqueue metrics (metrics.ts turns it into workqueue_*). */
+export interface WorkQueueObserver {
+  added(): void;
+  /** A key left the queue for a worker after waiting `waitedMs`. */
+  started(waitedMs: number): void;
+  /** A worker finished a key after `tookMs`. */
+  finished(tookMs: number): void;
+  retried(): void;
+}
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
@@ -26,6 +36,10 @@ export class WorkQueue {
   private stopped = false;
   private pumpTimer?: NodeJS.Timeout;
   private idleWaiters: (() => void)[] = [];
+  /** When each queued key was added, and when each key being handled started (for the metrics). */
+  private readonly addedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
+  observer?: WorkQueueObserver;
 
   constructor(
     private readonly handler: Handler,
@@ -40,6 +54,17 @@ export class WorkQueue {
 
   get inFlight(): number {
     return this.active;
+  }
+
+  /** How long the keys being handled now have run: in all, and the longest (ms). */
+  running(now = Date.now()): { totalMs: number; longestMs: number } {
+    let totalMs = 0;
+    let longestMs = 0;
+    for (const t of this.startedAt.values()) {
+      totalMs += now - t;
+      longestMs = Math.max(longestMs, now - t);
+    }
+    return { totalMs, longestMs };
   }
 
   /** Whether `key` is queued, being handled, or scheduled for later. */
@@ -61,6 +86,8 @@ export class WorkQueue {
     if (this.queued.has(key)) return;
     this.queued.add(key);
     this.queue.push(key);
+    this.addedAt.set(key, Date.now());
+    this.observer?.added();
     this.pump();
   }
 
@@ -89,6 +116,7 @@ export class WorkQueue {
     this.failures.set(key, n);
     const b = this.opts.backoff ?? { initialMs: 100, maxMs: 60_000 };
     const delay = Math.min(b.initialMs * 2 ** (n - 1), b.maxMs);
+    this.observer?.retried();
     this.addAfter(key, delay);
     return delay;
   }
@@ -109,6 +137,7 @@ export class WorkQueue {
     this.stop();
     this.queue.length = 0;
     this.queued.clear();
+    this.addedAt.clear();
     this.dirty.clear();
     return this.idle();
   }
@@ -146,11 +175,17 @@ export class WorkQueue {
       this.queued.delete(key);
       this.processing.add(key);
       this.active++;
+      const started = Date.now();
+      this.observer?.started(started - (this.addedAt.get(key) ?? started));
+      this.addedAt.delete(key);
+      this.startedAt.set(key, started);
       void this.handler(key)
         .catch(() => undefined)
         .finally(() => {
           this.active--;
           this.processing.delete(key);
+          this.startedAt.delete(key);
+          this.observer?.finished(Date.now() - started);
           if (this.dirty.delete(key)) this.add(key);
           this.pump();
           if (this.queue.length === 0 && this.active === 0) {

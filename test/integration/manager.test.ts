@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { freePorts } from '../../src/devenv/processes.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
-import { ground } from '../support/ground.js';
+import { ground, testNamespace } from '../support/ground.js';
 
 const vmop = path.join(repoRoot(), 'bin', 'vmop.js');
 
@@ -35,6 +35,7 @@ async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<voi
 describe('vmop manager', () => {
   it('serves /healthz, /readyz and Prometheus /metrics, logs JSON, and stops cleanly on SIGTERM', async () => {
     const [port] = (await freePorts(1)) as [number];
+    const leaseNS = await testNamespace('lease');
     const m = startManager([
       '--kubeconfig',
       ground().kubeconfig,
@@ -45,13 +46,50 @@ describe('vmop manager', () => {
       // The shared manager owns the run's VMs; this one reconciles none of them.
       '--vm-selector',
       'vmop.test/manager=none',
+      // Its lease in a namespace of its own: it leads at once.
+      '--leader-elect',
+      '--leader-election-namespace',
+      leaseNS,
     ]);
     const base = `http://127.0.0.1:${port}`;
     await waitUntil(async () => (await get(`${base}/readyz`)).status === 200, 20_000);
     assert.deepEqual(await get(`${base}/healthz`), { status: 200, body: 'ok' });
     const metrics = await get(`${base}/metrics`);
     assert.equal(metrics.status, 200);
-    assert.match(metrics.body, /^# HELP vmop_process_resident_memory_bytes/m);
+    assert.match(metrics.body, /^# HELP process_resident_memory_bytes/m);
+    assert.match(metrics.body, /^# HELP nodejs_heap_size_used_bytes/m);
+    // controller-runtime's and client-go's names, so stock dashboards and alerts work.
+    const scraped = async () => (await get(`${base}/metrics`)).body;
+    // (The VM controller registers its series when it starts, before any reconcile.)
+    await waitUntil(
+      async () => /^controller_runtime_reconcile_total\{controller="virtualmachine"/m.test(await scraped()),
+      30_000,
+    );
+    const body = await scraped();
+    for (const name of [
+      'controller_runtime_reconcile_total',
+      'controller_runtime_reconcile_errors_total',
+      'controller_runtime_reconcile_time_seconds',
+      'controller_runtime_active_workers',
+      'controller_runtime_max_concurrent_reconciles',
+      'workqueue_depth',
+      'workqueue_adds_total',
+      'workqueue_queue_duration_seconds',
+      'workqueue_work_duration_seconds',
+      'workqueue_retries_total',
+      'workqueue_unfinished_work_seconds',
+      'workqueue_longest_running_processor_seconds',
+      'rest_client_requests_total',
+      'leader_election_master_status',
+    ]) {
+      assert.match(body, new RegExp(`^# TYPE ${name} `, 'm'), name);
+    }
+    assert.match(body, /^workqueue_depth\{name="virtualmachine",controller="virtualmachine"\} \d+/m);
+    assert.match(body, /^rest_client_requests_total\{code="200",method="GET",host="127\.0\.0\.1:\d+"\} [1-9]/m);
+    await waitUntil(
+      async () => /^leader_election_master_status\{name="vmop-controller-manager"\} 1$/m.test(await scraped()),
+      30_000,
+    );
     // The image controller talks to vcsim at once; its SOAP calls show up by method.
     await waitUntil(
       async () =>
@@ -68,8 +106,8 @@ describe('vmop manager', () => {
       .output()
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { msg: string; level: number });
-    assert.ok(lines.some((l) => l.msg === 'manager started'));
+      .map((l) => JSON.parse(l) as { msg: string; level: string });
+    assert.ok(lines.some((l) => l.msg === 'manager started' && l.level === 'info'));
     assert.equal(lines.at(-1)?.msg, 'manager stopped');
   });
 

@@ -40,7 +40,7 @@ function rssSampler(): { stop(): Promise<number> } {
   const loop = (async () => {
     while (running) {
       const { samples } = await scrape(ground().managerHealthPort).catch(() => ({ samples: [] }));
-      const rss = samples.find((s) => s.name === 'vmop_process_resident_memory_bytes')?.value ?? 0;
+      const rss = samples.find((s) => s.name === 'process_resident_memory_bytes')?.value ?? 0;
       max = Math.max(max, rss);
       await new Promise((r) => setTimeout(r, 200));
     }

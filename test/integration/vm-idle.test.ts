@@ -22,7 +22,11 @@ async function counts(port: number): Promise<{ calls: Map<string, number>; recon
           ? 'REST'
           : undefined;
     if (method) calls.set(method, (calls.get(method) ?? 0) + s.value);
-    if (s.name === 'vmop_reconcile_total' && s.labels.controller === 'virtualmachine' && s.labels.result === 'success')
+    if (
+      s.name === 'controller_runtime_reconcile_total' &&
+      s.labels.controller === 'virtualmachine' &&
+      s.labels.result === 'success'
+    )
       reconciles = s.value;
   }
   return { calls, reconciles };

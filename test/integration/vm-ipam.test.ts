@@ -209,7 +209,7 @@ describe('VM controller: IPAM', () => {
       const running = provider.start(stop.signal);
       try {
         await eventually('the lagging provider reconciled the claim and the pool', async () => {
-          const m = await registry.getSingleMetric('vmop_reconcile_total')?.get();
+          const m = await registry.getSingleMetric('controller_runtime_reconcile_total')?.get();
           const done = (m?.values ?? []).reduce((n, v) => n + v.value, 0);
           return done >= 2 && stale.listedStale ? true : undefined;
         });
