@@ -7,7 +7,7 @@ import { GENERATED_HEADER, renderCRDs } from '../crd/render.js';
 import { repoRoot } from '../install/package-root.js';
 import { webhookConfigurations } from '../install/webhook-configuration.js';
 import { CLUSTER_RULES, NAMESPACE_RULES, rbacObjects, WEBHOOK_CERT_SECRET } from '../install/rbac.js';
-import { managerObjects } from '../install/deployment.js';
+import { managerObjects, type ChartSlots } from '../install/deployment.js';
 import { NETWORK_CONFIGMAP } from '../controllers/virtualmachine/network-config.js';
 import { dashboard } from '../install/dashboard.js';
 import { renderChart } from '../install/chart.js';
@@ -30,6 +30,7 @@ function installObjects(v: {
   namespace: string;
   image: string;
   replicas: number;
+  chart?: ChartSlots;
 }): { file: string; objects: KubeObject[] }[] {
   return [
     { file: 'rbac.yaml', objects: rbacObjects(v.namespace) },
@@ -41,6 +42,7 @@ function installObjects(v: {
         replicas: v.replicas,
         webhookService: IN_CLUSTER.webhookService,
         webhookServicePort: IN_CLUSTER.webhookServicePort,
+        chart: v.chart,
       }),
     },
     {
@@ -60,7 +62,7 @@ export function renderChartFiles(): Map<string, string> {
   return renderChart({
     objects: installObjects,
     crds: renderCRDs(),
-    defaults: { namespace: IN_CLUSTER.namespace, image: IN_CLUSTER.image, replicas: 2 },
+    image: IN_CLUSTER.image,
     version: '0.1.0',
   });
 }

@@ -245,7 +245,9 @@ export function customResourceDefinition(def: KindDefinition): CustomResourceDef
         plural: def.plural,
         singular: def.singular,
         shortNames: def.shortNames,
-        categories: def.categories ?? ['vmoperator'],
+        // VM Operator's category for its kinds, and `vmop` on every kind vmop serves: `kubectl get vmop -A`
+        // lists all of them.
+        categories: def.categories ?? ['vmoperator', 'vmop'],
       },
       scope: def.scope,
       versions: [

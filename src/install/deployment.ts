@@ -34,11 +34,44 @@ export interface ManagerOptions {
   replicas?: number;
   webhookService: string;
   webhookServicePort: number;
+  /**
+   * The Helm chart's stand-ins (chart.ts turns each into a template expression); absent for the plain
+   * manifests. Each value is a string the chart renderer finds in the YAML.
+   */
+  chart?: ChartSlots;
 }
+
+/** Where the chart's values go: strings placed in the objects and replaced by template expressions. */
+export interface ChartSlots {
+  pullPolicy: string;
+  resources: string;
+  nodeSelector: string;
+  tolerations: string;
+  affinity: string;
+  logLevel: string;
+  extraArgs: string;
+  extraEnv: string;
+}
+
+/** The manager's resource bounds: 1,000 VMs peak at about 170 MiB RSS (npm run bench -- vms --vms 1000). */
+export const DEFAULT_RESOURCES = { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '384Mi' } };
+
+/** The two replicas on different nodes where the cluster has them (preferred, so one node still runs both). */
+export const DEFAULT_AFFINITY = {
+  podAntiAffinity: {
+    preferredDuringSchedulingIgnoredDuringExecution: [
+      {
+        weight: 100,
+        podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: LABELS } },
+      },
+    ],
+  },
+};
 
 export function managerObjects(o: ManagerOptions): KubeObject[] {
   return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } },
+    // (The chart does not own the namespace: `helm install --create-namespace` makes it.)
+    ...(o.chart ? [] : [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: o.namespace } }]),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -51,10 +84,13 @@ export function managerObjects(o: ManagerOptions): KubeObject[] {
           spec: {
             serviceAccountName: MANAGER_NAME,
             securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+            ...(o.chart ? { nodeSelector: o.chart.nodeSelector, tolerations: o.chart.tolerations } : {}),
+            affinity: o.chart?.affinity ?? DEFAULT_AFFINITY,
             containers: [
               {
                 name: 'manager',
                 image: o.image,
+                imagePullPolicy: o.chart?.pullPolicy ?? 'IfNotPresent',
                 args: [
                   'manager',
                   '--leader-elect',
@@ -66,6 +102,9 @@ export function managerObjects(o: ManagerOptions): KubeObject[] {
                   WEBHOOK_CERT_SECRET,
                   '--webhook-service',
                   o.webhookService,
+                  '--log-level',
+                  o.chart?.logLevel ?? 'info',
+                  ...(o.chart ? [o.chart.extraArgs] : []),
                 ],
                 env: [
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -73,6 +112,7 @@ export function managerObjects(o: ManagerOptions): KubeObject[] {
                     name: 'VMOP_SERVICE_ACCOUNT',
                     value: `system:serviceaccount:${o.namespace}:${MANAGER_NAME}`,
                   },
+                  ...(o.chart ? [{ name: o.chart.extraEnv }] : []),
                 ],
                 ports: [
                   { name: 'webhook', containerPort: 9443 },
@@ -80,8 +120,7 @@ export function managerObjects(o: ManagerOptions): KubeObject[] {
                 ],
                 livenessProbe: { httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 10 },
                 readinessProbe: { httpGet: { path: '/readyz', port: 'health' }, periodSeconds: 5 },
-                // 1,000 VMs peak at about 170 MiB RSS (npm run bench -- vms --vms 1000).
-                resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '384Mi' } },
+                resources: o.chart?.resources ?? DEFAULT_RESOURCES,
                 securityContext: {
                   allowPrivilegeEscalation: false,
                   readOnlyRootFilesystem: true,

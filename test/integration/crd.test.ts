@@ -73,6 +73,10 @@ describe('CRDs on the real API server', () => {
       'AGE',
     ]);
     assert.match(wide.stdout, /my-vm\s+my-vm-class\s+vmi-0a0044d7c690bcbea/);
+    // Every kind vmop serves is in category vmop (VM Operator's kinds in vmoperator, too).
+    const all = await kubectl(['get', 'vmop,vmoperator', '-n', ns, '-o', 'name']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^virtualmachine\.vmoperator\.vmware\.com\/my-vm$/m);
   });
 
   it('the Table API gives vmclass CPU and MEMORY columns with their values', async () => {

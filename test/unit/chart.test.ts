@@ -1,5 +1,7 @@
-// The Helm chart renders, with its default values, exactly the generated install manifests: `helm template`
-// (helm v3.22 built from Go modules like the other tools) against config/.
+// The Helm chart renders, with its default values, exactly the generated install manifests but their
+// Namespace (the chart does not own it): `helm template` (helm v3.22 built from Go modules like the other
+// tools) against config/; `helm lint` passes; non-default values land where they should; the values schema
+// refuses a mistyped value.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -26,7 +28,7 @@ describe('Helm chart', () => {
 
   it('helm template with the default values equals the generated manifests', { timeout: 600_000 }, async () => {
     const helm = await ensureTool('helm', (line) => console.log(`helm: ${line}`));
-    const { stdout } = await run(helm, ['template', 'vmop', CHART_DIR(), '--include-crds'], {
+    const { stdout } = await run(helm, ['template', 'vmop', CHART_DIR(), '--include-crds', '-n', 'vmop-system'], {
       maxBuffer: 64 * 1024 * 1024,
     });
     const rendered = docs(stdout);
@@ -35,6 +37,9 @@ describe('Helm chart', () => {
       for (const f of (await readdir(path.join(CONFIG_DIR(), sub))).sort())
         expected.push(...docs(await readFile(path.join(CONFIG_DIR(), sub, f), 'utf8')));
     }
+    // helm uninstall must not delete the namespace (and the user's Secrets in it) with the release.
+    assert.ok(!rendered.some((d) => (d as { kind: string }).kind === 'Namespace'), 'the chart renders no Namespace');
+    expected.splice(0, expected.length, ...expected.filter((d) => (d as { kind: string }).kind !== 'Namespace'));
     const key = (d: unknown) => {
       const o = d as { kind: string; metadata: { name: string; namespace?: string } };
       return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -45,21 +50,70 @@ describe('Helm chart', () => {
     assert.deepEqual(differ, []);
   });
 
-  it('takes the namespace, image and replicas from values', async () => {
+  it('passes helm lint, and puts non-default values where they belong', { timeout: 600_000 }, async () => {
     const helm = await ensureTool('helm');
+    const lint = await run(helm, ['lint', CHART_DIR(), '--strict']);
+    assert.match(lint.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
     const { stdout } = await run(helm, [
       'template',
       'vmop',
       CHART_DIR(),
+      '-n',
+      'ops',
       '--set',
-      'namespace=ops,image=registry.example.com/vmop:1.2.3,replicas=3',
+      'image.repository=registry.example.com/vmop,image.tag=1.2.3,image.pullPolicy=Always,replicas=3,logLevel=debug',
+      '--set',
+      'nodeSelector.disk=ssd,extraArgs[0]=--vm-concurrency=16,extraEnv[0].name=HTTPS_PROXY,extraEnv[0].value=http://proxy:3128',
+      '--set-json',
+      'tolerations=[{"key":"infra","operator":"Exists"}]',
+      '--set-json',
+      'resources={"limits":{"memory":"1Gi"}}',
     ]);
     const deployment = docs(stdout).find((d) => (d as { kind: string }).kind === 'Deployment') as {
       metadata: { namespace: string };
-      spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
+      spec: {
+        replicas: number;
+        template: {
+          spec: {
+            nodeSelector?: Record<string, string>;
+            tolerations?: unknown[];
+            affinity?: unknown;
+            containers: {
+              image: string;
+              imagePullPolicy: string;
+              args: string[];
+              env: { name: string; value?: string }[];
+              resources: unknown;
+            }[];
+          };
+        };
+      };
     };
+    const pod = deployment.spec.template.spec;
+    const [c] = pod.containers;
     assert.equal(deployment.metadata.namespace, 'ops');
     assert.equal(deployment.spec.replicas, 3);
-    assert.equal(deployment.spec.template.spec.containers[0]!.image, 'registry.example.com/vmop:1.2.3');
+    assert.deepEqual([c!.image, c!.imagePullPolicy], ['registry.example.com/vmop:1.2.3', 'Always']);
+    assert.deepEqual(c!.args.slice(-3), ['--log-level', 'debug', '--vm-concurrency=16']);
+    assert.deepEqual(c!.env.at(-1), { name: 'HTTPS_PROXY', value: 'http://proxy:3128' });
+    // (Helm merges a map value into the default: the requests stay.)
+    assert.deepEqual(c!.resources, { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '1Gi' } });
+    assert.deepEqual(pod.nodeSelector, { disk: 'ssd' });
+    assert.deepEqual(pod.tolerations, [{ key: 'infra', operator: 'Exists' }]);
+    assert.ok(pod.affinity, 'the default spread stays');
+    // Everything namespaced goes into the release's namespace.
+    for (const d of docs(stdout) as { kind: string; metadata: { namespace?: string } }[]) {
+      if (d.metadata.namespace !== undefined) assert.equal(d.metadata.namespace, 'ops', d.kind);
+    }
+  });
+
+  it('refuses a value of the wrong type (values.schema.json)', async () => {
+    const helm = await ensureTool('helm');
+    const err = await run(helm, ['template', 'vmop', CHART_DIR(), '--set', 'replicas=many']).then(
+      () => undefined,
+      (e: unknown) => e as { stderr: string },
+    );
+    assert.ok(err, 'helm accepted replicas=many');
+    assert.match(err.stderr, /replicas/);
   });
 });

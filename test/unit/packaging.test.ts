@@ -2,7 +2,7 @@
 // container recipe is well formed and starts the same entry point that runs here.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
@@ -33,12 +33,30 @@ describe('packaging', () => {
       'config/crd/virtualmachines.vmoperator.vmware.com.yaml',
       'config/rbac/rbac.yaml',
       'config/manager/manager.yaml',
+      'LICENSE',
     ])
       assert.ok(files.has(f), `${f} is packed`);
     assert.deepEqual(
       [...files].filter((f) => f.startsWith('dist/test') || f.startsWith('test/') || f.startsWith('src/')),
       [],
     );
+  });
+
+  it('carries the license package.json names, and depends on nothing it does not import', async () => {
+    const pkg = JSON.parse(await readFile(path.join(repoRoot(), 'package.json'), 'utf8')) as {
+      license: string;
+      dependencies: Record<string, string>;
+    };
+    assert.equal(pkg.license, 'Apache-2.0');
+    assert.match(
+      await readFile(path.join(repoRoot(), 'LICENSE'), 'utf8'),
+      /^Apache License\s+Version 2\.0, January 2004/,
+    );
+    const sources = await readdirRecursive(path.join(repoRoot(), 'src'));
+    const text = (await Promise.all(sources.map((f) => readFile(f, 'utf8')))).join('\n');
+    for (const dep of Object.keys(pkg.dependencies)) {
+      assert.ok(text.includes(`from '${dep}`), `dependency ${dep} is imported by src/`);
+    }
   });
 
   it('the Dockerfile is well formed, runs as non-root, and its entry point starts here', async () => {
@@ -57,3 +75,13 @@ describe('packaging', () => {
     assert.match(stdout, /manager/);
   });
 });
+
+async function readdirRecursive(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await readdirRecursive(p)));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
