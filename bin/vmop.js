@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Entry point of the `vmop` command; the commands themselves live in dist/src/cli (built from src/cli).
-import { main } from '../dist/src/cli/main.js';
+import { loadBuilt } from './load-built.js';
 
+const { main } = await loadBuilt('cli/main.js', 'vmop');
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

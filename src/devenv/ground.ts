@@ -408,6 +408,8 @@ const KCM_CONTROLLERS = [
   'resourcequota-controller',
   'namespace-controller',
   'garbage-collector-controller',
+  // The built-in view/edit/admin roles take in the ClusterRoles labelled to aggregate into them.
+  'clusterrole-aggregation-controller',
 ];
 
 async function startControllerManager(state: GroundState, binary: string): Promise<void> {

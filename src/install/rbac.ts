@@ -246,9 +246,54 @@ function k8sRules(rules: Rule[]) {
 }
 
 /** ServiceAccount, ClusterRole(+Binding) and Role(+Binding) for a manager in `namespace`. */
+/**
+ * ClusterRoles that Kubernetes' role aggregation folds into the built-in `view`, `edit` and `admin`, so users
+ * bound to those get the VM kinds as they get Pods: `view` reads them, `edit` and `admin` also write
+ * VirtualMachines (classes and images stay the platform's).
+ */
+export function aggregatedRoles(): KubeObject[] {
+  const kinds = ['virtualmachines', 'virtualmachineclasses', 'virtualmachineimages', 'clustervirtualmachineimages'];
+  const read = ['get', 'list', 'watch'];
+  const role = (
+    name: string,
+    to: string[],
+    rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[],
+  ) => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: {
+      name,
+      labels: Object.fromEntries(to.map((r) => [`rbac.authorization.k8s.io/aggregate-to-${r}`, 'true'])),
+    },
+    rules,
+  });
+  return [
+    role(
+      'vmop-aggregate-to-view',
+      ['view', 'edit', 'admin'],
+      [
+        { apiGroups: ['vmoperator.vmware.com'], resources: [...kinds, 'virtualmachines/status'], verbs: read },
+        { apiGroups: ['vmop.dev'], resources: ['networks', 'ippools'], verbs: read },
+      ],
+    ),
+    role(
+      'vmop-aggregate-to-edit',
+      ['edit', 'admin'],
+      [
+        {
+          apiGroups: ['vmoperator.vmware.com'],
+          resources: ['virtualmachines'],
+          verbs: ['create', 'update', 'patch', 'delete', 'deletecollection'],
+        },
+      ],
+    ),
+  ];
+}
+
 export function rbacObjects(namespace: string): KubeObject[] {
   const subject = [{ kind: 'ServiceAccount', name: MANAGER_NAME, namespace }];
   return [
+    ...aggregatedRoles(),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: MANAGER_NAME, namespace } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -21,7 +21,7 @@ import {
 } from '../../src/install/rbac.js';
 import { webhookConfigurations, type WebhookConfigurationObject } from '../../src/install/webhook-configuration.js';
 import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
-import { client, ground } from '../support/ground.js';
+import { client, ground, kubectl } from '../support/ground.js';
 import { OWN_MANAGER_LABEL, startOwnManager, type OwnManager } from '../support/manager.js';
 import { apiUsage, scrape } from '../support/metrics.js';
 import { patchVM, vmPath, rawPath } from '../support/vm.js';
@@ -211,4 +211,34 @@ describe('least-privilege RBAC', () => {
       );
     },
   );
+
+  it('gives users of the built-in view, edit and admin roles the VM kinds, as for built-in kinds (aggregation)', async () => {
+    const manifest = await readFile(path.join(repoRoot(), 'config', 'rbac', 'rbac.yaml'), 'utf8');
+    for (const doc of YAML.parseAllDocuments(manifest)) await c.apply(doc.toJSON() as KubeObject);
+    const ns = await vmNamespace('aggregate');
+    for (const [user, role] of [
+      ['viewer', 'view'],
+      ['editor', 'edit'],
+    ] as const) {
+      await c.create({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: `${user}-${role}`, namespace: ns },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+      } as KubeObject);
+    }
+    const can = async (user: string, verb: string, resource: string) =>
+      (await kubectl(['auth', 'can-i', verb, resource, '-n', ns, '--as', user])).stdout.trim();
+    // kube-controller-manager folds the labelled roles into view/edit/admin (within moments).
+    await eventually('edit aggregated', async () =>
+      (await can('editor', 'create', 'virtualmachines.vmoperator.vmware.com')) === 'yes' ? true : undefined,
+    );
+    await eventually('view aggregated', async () =>
+      (await can('viewer', 'list', 'virtualmachines.vmoperator.vmware.com')) === 'yes' ? true : undefined,
+    );
+    assert.equal(await can('viewer', 'create', 'virtualmachines.vmoperator.vmware.com'), 'no');
+    assert.equal(await can('viewer', 'get', 'clustervirtualmachineimages.vmoperator.vmware.com'), 'yes');
+    assert.equal(await can('editor', 'create', 'virtualmachineclasses.vmoperator.vmware.com'), 'no');
+  });
 });

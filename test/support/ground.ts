@@ -1,6 +1,7 @@
 // Test access to the shared ground that test/run.ts started: clients as admin or as the non-privileged
 // user, kubectl and govc runners, and a fresh namespace per test.
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -52,16 +53,24 @@ async function exec(file: string, args: string[], env: NodeJS.ProcessEnv, input?
   }
 }
 
-/** Runs the pinned kubectl against the ground (as admin unless `context` says otherwise). */
+/**
+ * Runs the pinned kubectl against the ground (as admin unless `context` says otherwise); `path` is put first on
+ * PATH (where kubectl looks for plugins).
+ */
 export function kubectl(
   args: string[],
-  opts: { context?: 'admin' | 'user'; input?: string } = {},
+  opts: { context?: 'admin' | 'user'; input?: string; path?: string } = {},
 ): Promise<CommandResult> {
   const g = ground();
+  const context = ['--context', opts.context ?? 'admin'];
   return exec(
     g.tools.kubectl,
-    ['--context', opts.context ?? 'admin', ...args],
-    { KUBECONFIG: g.kubeconfig },
+    // (A plugin gets its flags after its name: kubectl refuses flags before it.)
+    opts.path ? [...args, ...context] : [...context, ...args],
+    {
+      KUBECONFIG: g.kubeconfig,
+      ...(opts.path ? { PATH: `${opts.path}${path.delimiter}${process.env.PATH ?? ''}` } : {}),
+    },
     opts.input,
   );
 }
