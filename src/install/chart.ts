@@ -5,6 +5,7 @@
 // generated manifests without their Namespace (a test renders it with helm and compares).
 import YAML from 'yaml';
 import type { KubeObject } from '../runtime/kube-client.js';
+import { ALERTS, dashboard } from './dashboard.js';
 import { DEFAULT_AFFINITY, DEFAULT_RESOURCES, type ChartSlots } from './deployment.js';
 
 const NAMESPACE = 'vmop-chart-namespace-value';
@@ -53,7 +54,67 @@ function values(image: string): string {
       extraArgs: [],
       extraEnv: [],
       logLevel: 'info',
+    }) +
+    "# The Grafana dashboard as a ConfigMap that Grafana's dashboard sidecar picks up by its label, and a\n" +
+    "# PrometheusRule with vmop's alerts (needs the Prometheus Operator's CRDs).\n" +
+    YAML.stringify({
+      grafanaDashboard: { enabled: false, labels: { grafana_dashboard: '1' } },
+      prometheusRule: { enabled: false, labels: {} },
     })
+  );
+}
+
+/** Text that Helm must pass through untouched ({{ }} in alert templates). */
+function literal(text: string): string {
+  return text.replace(/\{\{|\}\}/g, (m) => `{{ "${m}" }}`);
+}
+
+const DASHBOARD_TEMPLATE = `{{- if .Values.grafanaDashboard.enabled }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: vmop-dashboard
+  namespace: {{ .Release.Namespace }}
+  labels:
+    {{- toYaml .Values.grafanaDashboard.labels | nindent 4 }}
+data:
+  vmop-dashboard.json: |-
+{{ .Files.Get "dashboards/vmop-dashboard.json" | indent 4 }}
+{{- end }}
+`;
+
+function alertsTemplate(): string {
+  const rules = YAML.stringify(
+    ALERTS.map((a) => ({
+      alert: a.alert,
+      expr: a.expr,
+      for: a.for,
+      labels: { severity: a.severity },
+      annotations: { summary: a.summary },
+    })),
+    { lineWidth: 0 },
+  );
+  return (
+    '{{- if .Values.prometheusRule.enabled }}\n' +
+    'apiVersion: monitoring.coreos.com/v1\n' +
+    'kind: PrometheusRule\n' +
+    'metadata:\n' +
+    '  name: vmop\n' +
+    '  namespace: {{ .Release.Namespace }}\n' +
+    '  {{- with .Values.prometheusRule.labels }}\n' +
+    '  labels:\n' +
+    '    {{- toYaml . | nindent 4 }}\n' +
+    '  {{- end }}\n' +
+    'spec:\n' +
+    '  groups:\n' +
+    '    - name: vmop\n' +
+    '      rules:\n' +
+    literal(rules)
+      .trimEnd()
+      .split('\n')
+      .map((l) => `        ${l}`)
+      .join('\n') +
+    '\n{{- end }}\n'
   );
 }
 
@@ -84,6 +145,14 @@ function valuesSchema(): string {
           extraArgs: { type: 'array', items: { type: 'string' } },
           extraEnv: { type: 'array', items: object },
           logLevel: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },
+          grafanaDashboard: {
+            type: 'object',
+            properties: { enabled: { type: 'boolean' }, labels: { type: 'object' } },
+          },
+          prometheusRule: {
+            type: 'object',
+            properties: { enabled: { type: 'boolean' }, labels: { type: 'object' } },
+          },
         },
       },
       null,
@@ -155,6 +224,9 @@ export function renderChart(inputs: ChartInputs): Map<string, string> {
   files.set('values.yaml', values(inputs.image));
   files.set('values.schema.json', valuesSchema());
   files.set('templates/NOTES.txt', NOTES);
+  files.set('dashboards/vmop-dashboard.json', JSON.stringify(dashboard(), null, 2) + '\n');
+  files.set('templates/dashboard.yaml', HEADER + DASHBOARD_TEMPLATE);
+  files.set('templates/prometheusrule.yaml', HEADER + alertsTemplate());
   for (const [name, text] of inputs.crds) files.set(`crds/${name}`, text);
   for (const { file, objects } of inputs.objects({
     namespace: NAMESPACE,

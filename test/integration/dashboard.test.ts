@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../../src/devenv/toolchain.js';
-import { metricNames } from '../../src/install/dashboard.js';
+import { ALERTS, metricNames } from '../../src/install/dashboard.js';
 import { ground } from '../support/ground.js';
 import { scrape } from '../support/metrics.js';
 
@@ -30,5 +30,12 @@ describe('Grafana dashboard', () => {
     );
     assert.ok(json.panels.length >= 10);
     assert.deepEqual(missing, []);
+    // The alerts, too (the run's manager elects no leader, so the leader gauge is checked in manager.test).
+    const alertMissing = ALERTS.flatMap((a) =>
+      metricNames(a.expr)
+        .filter((m) => !exported.has(m) && m !== 'leader_election_master_status')
+        .map((m) => `${a.alert}: ${m}`),
+    );
+    assert.deepEqual(alertMissing, []);
   });
 });

@@ -32,8 +32,9 @@ describe('VM controller: boot disk capacity and minimum hardware version', () =>
     const name = vmName('hw');
     const path = `/DC0/vm/${ns}/${name}`;
     await c.create(vm(ns, name, { minHardwareVersion: 21, advanced: { bootDiskCapacity: '20Gi' } }));
-    const on = await waitForPower(c, ns, name, 'PoweredOn', 60_000);
-    assert.equal(condition(on, RECONFIGURED)?.status, 'True', JSON.stringify(on.status?.conditions));
+    await waitForPower(c, ns, name, 'PoweredOn', 60_000);
+    // (The change feed may report the new hardware version a moment after the power-on's end.)
+    const on = await waitForCondition(c, ns, name, RECONFIGURED, 'True');
     // The image's disk is 16 GiB, its hardware vmx-19.
     assert.equal(await bootDiskSummary(path), '20,971,520 KB');
     assert.equal((await govcCollect(path, ['config.version']))['config.version'], 'vmx-21');

@@ -107,6 +107,49 @@ describe('Helm chart', () => {
     }
   });
 
+  it('ships the Grafana dashboard and the alerts when asked to', async () => {
+    const helm = await ensureTool('helm');
+    const { stdout } = await run(helm, [
+      'template',
+      'vmop',
+      CHART_DIR(),
+      '-n',
+      'monitoring-test',
+      '--set',
+      'grafanaDashboard.enabled=true,prometheusRule.enabled=true,prometheusRule.labels.release=kube-prometheus',
+    ]);
+    const all = docs(stdout) as { kind: string; metadata: { name: string; labels?: Record<string, string> } }[];
+    const cm = all.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'vmop-dashboard') as
+      { metadata: { labels: Record<string, string> }; data: Record<string, string> } | undefined;
+    assert.equal(cm?.metadata.labels.grafana_dashboard, '1');
+    const board = JSON.parse(cm!.data['vmop-dashboard.json']!) as {
+      panels: unknown[];
+      templating: { list: { name: string }[] };
+    };
+    assert.ok(board.panels.length >= 10);
+    assert.deepEqual(
+      board.templating.list.map((v) => v.name),
+      ['datasource', 'namespace', 'pod'],
+    );
+    const rule = all.find((d) => d.kind === 'PrometheusRule') as
+      | {
+          metadata: { labels: Record<string, string> };
+          spec: { groups: { rules: { alert: string; annotations: { summary: string } }[] }[] };
+        }
+      | undefined;
+    assert.equal(rule?.metadata.labels.release, 'kube-prometheus');
+    const rules = rule!.spec.groups[0]!.rules;
+    assert.deepEqual(
+      rules.map((r) => r.alert),
+      ['VmopWebhookCertificateExpiring', 'VmopReconcileErrorsRising', 'VmopVCenterUnreachable', 'VmopNoLeader'],
+    );
+    // Prometheus' own templates reach it untouched by Helm.
+    assert.match(rules[1]!.annotations.summary, /\{\{ \$labels\.controller \}\}/);
+    // Off by default: the default render is the plain manifests.
+    const plain = docs((await run(helm, ['template', 'vmop', CHART_DIR()])).stdout) as { kind: string }[];
+    assert.ok(!plain.some((d) => d.kind === 'PrometheusRule'));
+  });
+
   it('refuses a value of the wrong type (values.schema.json)', async () => {
     const helm = await ensureTool('helm');
     const err = await run(helm, ['template', 'vmop', CHART_DIR(), '--set', 'replicas=many']).then(
