@@ -7,7 +7,16 @@ import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { client, govc, govcCollect } from '../support/ground.js';
 import { patchVM } from '../support/vm.js';
-import { condition, eventually, vm, vmName, vmNamespace, waitForCondition, waitForPower } from '../support/vms.js';
+import {
+  condition,
+  eventually,
+  getVM,
+  vm,
+  vmName,
+  vmNamespace,
+  waitForCondition,
+  waitForPower,
+} from '../support/vms.js';
 
 const RECONFIGURED = 'VirtualMachineHardwareReconfigured';
 
@@ -34,7 +43,10 @@ describe('VM controller: boot disk capacity and minimum hardware version', () =>
     await c.create(vm(ns, name, { minHardwareVersion: 21, advanced: { bootDiskCapacity: '20Gi' } }));
     await waitForPower(c, ns, name, 'PoweredOn', 60_000);
     // (The change feed may report the new hardware version a moment after the power-on's end.)
-    const on = await waitForCondition(c, ns, name, RECONFIGURED, 'True');
+    const on = await eventually('hardware reconfigured, status at version 21', async () => {
+      const o = await getVM(c, ns, name);
+      return condition(o, RECONFIGURED)?.status === 'True' && o.status?.hardwareVersion === 21 ? o : undefined;
+    });
     // The image's disk is 16 GiB, its hardware vmx-19.
     assert.equal(await bootDiskSummary(path), '20,971,520 KB');
     assert.equal((await govcCollect(path, ['config.version']))['config.version'], 'vmx-21');

@@ -112,8 +112,14 @@ export class VMHardware {
         }
       }
     }
-    const upgrade = minVersion !== undefined && (observed.hardwareVersion ?? 0) < minVersion;
-    if (upgrade) pending.push(`hardware version ${minVersion} (vSphere holds ${observed.hardwareVersion ?? 'none'})`);
+    let version = observed.hardwareVersion ?? 0;
+    // A running VM that seems older than asked may be the cache a moment behind the upgrade its power-on wrote:
+    // vSphere says (and the cache learns it), before the status says the change is pending.
+    if (minVersion !== undefined && version < minVersion && observed.powerState === 'PoweredOn') {
+      version = (await this.provider.refreshVM(observed)).hardwareVersion ?? 0;
+    }
+    const upgrade = minVersion !== undefined && version < minVersion;
+    if (upgrade) pending.push(`hardware version ${minVersion} (vSphere holds ${version || 'none'})`);
     let grow: number | undefined;
     if (capacity !== undefined) {
       const want = parseQuantity(capacity) ?? 0;
