@@ -1,43 +1,44 @@
-// A minimal flag parser for the vmop commands: `--name value`, `--name=value` and boolean `--flag`.
+// Flags of the vmop commands, parsed by node:util's parseArgs: `--name value`, `--name=value` and boolean
+// `--flag`; a flag the command does not know, or one without its value, is an error that names it.
+import { parseArgs as parseNodeArgs } from 'node:util';
+
 export interface ParsedArgs {
   positional: string[];
   flags: Map<string, string | true>;
 }
 
-export function parseArgs(argv: string[], booleans: readonly string[] = []): ParsedArgs {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    if (eq > 0) {
-      flags.set(arg.slice(2, eq), arg.slice(eq + 1));
-    } else if (booleans.includes(arg.slice(2))) {
-      flags.set(arg.slice(2), true);
-    } else {
-      const value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new Error(`flag ${arg} needs a value`);
-      flags.set(arg.slice(2), value);
-      i++;
-    }
+/** The command's arguments: `strings` take a value, `booleans` do not; anything else is refused. */
+export function parseArgs(
+  argv: string[],
+  spec: { strings?: readonly string[]; booleans?: readonly string[] },
+  command: string,
+): ParsedArgs {
+  const options = Object.fromEntries([
+    ...(spec.strings ?? []).map((name) => [name, { type: 'string' as const }]),
+    ...(spec.booleans ?? []).map((name) => [name, { type: 'boolean' as const }]),
+  ]);
+  let parsed;
+  try {
+    parsed = parseNodeArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(message);
+    if (unknown) throw new Error(`unknown flag ${unknown[1]} for \`vmop ${command}\` (see \`vmop ${command} --help\`)`);
+    const missing = /Option '(--[a-z-]+)[^']*' argument missing/.exec(message);
+    if (missing) throw new Error(`flag ${missing[1]} of \`vmop ${command}\` needs a value`);
+    throw new Error(`vmop ${command}: ${message}`);
   }
-  return { positional, flags };
+  const flags = new Map<string, string | true>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string') flags.set(name, value);
+    else if (value === true) flags.set(name, true);
+  }
+  return { positional: parsed.positionals, flags };
 }
 
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   const v = args.flags.get(name);
   return typeof v === 'string' ? v : undefined;
-}
-
-/** Rejects flags the command does not know, so a typo is an error rather than silently ignored. */
-export function checkFlags(args: ParsedArgs, known: readonly string[], command: string): void {
-  for (const name of args.flags.keys()) {
-    if (!known.includes(name)) throw new Error(`unknown flag --${name} for \`vmop ${command}\` (see \`vmop help\`)`);
-  }
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

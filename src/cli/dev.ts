@@ -24,7 +24,7 @@ import { kubeConfigFrom } from '../devenv/seed.js';
 import { DEV_NETWORK_DEFAULTS, provision } from '../devenv/provision.js';
 import { repoRoot } from '../devenv/toolchain.js';
 import { KubeClient } from '../runtime/kube-client.js';
-import { checkFlags, parseArgs, stringFlag } from './args.js';
+import { parseArgs, stringFlag } from './args.js';
 import { parseProfile, profileArgs } from '../devenv/vcenter-profile.js';
 
 const run = promisify(execFile);
@@ -84,8 +84,7 @@ export async function devCommand(argv: string[]): Promise<number> {
 }
 
 async function devUp(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['apply-examples']);
-  checkFlags(args, ['kubeconfig', 'apply-examples', 'vcenter'], 'dev up');
+  const args = parseArgs(argv, { strings: ['kubeconfig', 'vcenter'], booleans: ['apply-examples'] }, 'dev up');
   const profile = parseProfile(stringFlag(args, 'vcenter'));
   const started = Date.now();
   const dir = devDir();
@@ -190,8 +189,7 @@ async function applyExamples(ground: GroundState, kubeconfig: string): Promise<v
 }
 
 async function devDown(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['purge']);
-  checkFlags(args, ['purge'], 'dev down');
+  const args = parseArgs(argv, { booleans: ['purge'] }, 'dev down');
   const dir = devDir();
   const stopped: string[] = [];
   // Webhooks first: between stopping the manager and removing its webhook configurations, a cluster shared

@@ -18,17 +18,33 @@ const COMMANDS: Record<string, string> = {
   vmop dev status              show each local component, its address and health
   vmop dev down [--purge]      stop what \`dev up\` started (--purge also deletes its data)
 `,
-  manager: `  vmop manager [--kubeconfig FILE] [--context NAME] [--health-addr HOST:PORT]
-               [--webhook-addr HOST:PORT] [--webhook-cert-dir DIR | --webhook-cert-secret NAME
-               [--webhook-service NAME] [--webhook-cert-hosts a,b] [--webhook-cert-validity 2160h]
-               [--webhook-configuration-prefix vmop]] [--webhook-client-ca FILE] [--privileged-users a,b]
-               [--service-account NAME] [--leader-elect [--leader-election-namespace NS]]
-               [--controllers LIST] [--vm-concurrency N] [--max-concurrent-creates 32] [--trysoft-timeout 300s]
-               [--orphan-grace 300s|off] [--vm-selector SELECTOR]
-                               run the operator (health, readiness and metrics on --health-addr;
-                               admission webhooks with a certificate folder, or a certificate it
-                               issues, renews and injects itself from a Secret; controllers only on
-                               the replica that holds the Lease vmop-controller-manager)
+  manager: `  vmop manager [flags]         run the operator: health, readiness and metrics on --health-addr;
+                               admission webhooks with a certificate folder, or a certificate it issues,
+                               renews and injects itself from a Secret; controllers only on the replica
+                               that holds the Lease vmop-controller-manager
+      --kubeconfig FILE, --context NAME       the cluster (in-cluster config when none)
+      --namespace NS                          the operator's namespace (POD_NAMESPACE; vmop-system)
+      --health-addr HOST:PORT                 /healthz, /readyz, /metrics (0.0.0.0:8081)
+      --log-level LEVEL                       trace|debug|info|warn|error (VMOP_LOG_LEVEL; info)
+      --webhook-addr HOST:PORT                admission webhooks (with one of the next two)
+      --webhook-cert-dir DIR                  serving certificate from files (tls.crt, tls.key)
+      --webhook-cert-secret NAME              or one vmop issues and renews in this Secret, with
+        --webhook-service NAME                  the Service it is for (vmop-webhook-service),
+        --webhook-cert-hosts a,b                extra names, --webhook-cert-validity 2160h, and
+        --webhook-configuration-prefix vmop     the webhook configurations it injects the CA into
+      --webhook-client-ca FILE                serve only clients with a certificate from this CA
+      --privileged-users a,b                  users the webhooks treat as admins (PRIVILEGED_USERS)
+      --service-account NAME                  the manager's own user (VMOP_SERVICE_ACCOUNT)
+      --leader-elect                          run controllers only while holding the Lease
+        --leader-election-namespace NS, --leader-election-id ID
+      --controllers LIST                      virtualmachine,virtualmachineimage,volumeprovisioner,ipam
+      --vm-concurrency N                      VM reconciles at once (8)
+      --max-concurrent-creates N              deploys in flight (32)
+      --trysoft-timeout DURATION              soft power operations before the hard one (300s)
+      --orphan-grace DURATION|off             vSphere VMs without an object are destroyed after it
+                                              (VMOP_ORPHAN_GRACE; 300s)
+      --vm-selector SELECTOR                  reconcile only VMs with these labels (VMOP_VM_SELECTOR)
+      --image-sync-interval SECONDS           content library listing period (5)
 `,
   manifests: `  vmop manifests [--write] [--check]
                                print the CRDs (--write: to config/crd/, --check: fail if those are stale)

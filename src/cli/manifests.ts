@@ -12,7 +12,7 @@ import { NETWORK_CONFIGMAP } from '../controllers/virtualmachine/network-config.
 import { dashboard } from '../install/dashboard.js';
 import { renderChart } from '../install/chart.js';
 import type { KubeObject } from '../runtime/kube-client.js';
-import { checkFlags, parseArgs } from './args.js';
+import { parseArgs } from './args.js';
 
 /** Where the operator runs in a cluster; the install manifests refer to these names. */
 export const IN_CLUSTER = {
@@ -145,8 +145,7 @@ export async function writeManifests(dir: string, files = renderManifests()): Pr
 }
 
 export async function manifestsCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['write', 'check']);
-  checkFlags(args, ['write', 'check'], 'manifests');
+  const args = parseArgs(argv, { booleans: ['write', 'check'] }, 'manifests');
   if (args.flags.has('write')) {
     for (const file of [
       ...(await writeManifests(CONFIG_DIR())),

@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDuration } from '../../src/cli/args.js';
+import { parseArgs, parseDuration, stringFlag } from '../../src/cli/args.js';
 import { repoRoot } from '../../src/install/package-root.js';
-import { parseHostPort } from '../../src/cli/manager.js';
+import { MANAGER_FLAGS, parseHostPort } from '../../src/cli/manager.js';
 
 describe('manager flags', () => {
   it('reads durations with a unit, and bare numbers as seconds', () => {
@@ -63,5 +63,54 @@ describe('vmop help and version', () => {
     const r = vmop('--version');
     assert.equal(r.status, 0);
     assert.equal(r.stdout.trim(), `vmop ${pkg.version}`);
+  });
+});
+
+describe('command flags (node:util parseArgs)', () => {
+  const spec = { strings: ['kubeconfig', 'vm-concurrency'], booleans: ['leader-elect'] };
+  it('takes --name value, --name=value, boolean flags and positionals', () => {
+    const a = parseArgs(['up', '--kubeconfig', 'k.yaml', '--vm-concurrency=16', '--leader-elect'], spec, 'manager');
+    assert.deepEqual(a.positional, ['up']);
+    assert.equal(stringFlag(a, 'kubeconfig'), 'k.yaml');
+    assert.equal(stringFlag(a, 'vm-concurrency'), '16');
+    assert.equal(a.flags.get('leader-elect'), true);
+  });
+  it('refuses an unknown flag, a missing value and a value for a boolean, naming the flag', () => {
+    assert.throws(
+      () => parseArgs(['--kubeconfg', 'x'], spec, 'manager'),
+      /unknown flag --kubeconfg for `vmop manager`/,
+    );
+    assert.throws(
+      () => parseArgs(['--kubeconfig'], spec, 'manager'),
+      /flag --kubeconfig of `vmop manager` needs a value/,
+    );
+    assert.throws(
+      () => parseArgs(['--leader-elect=yes'], spec, 'manager'),
+      /--leader-elect' does not take an argument/,
+    );
+  });
+});
+
+describe('vmop manager documents every flag', () => {
+  it('in its --help and in the README', () => {
+    const help = spawnSync(process.execPath, [path.join(repoRoot(), 'bin', 'vmop.js'), 'manager', '--help'], {
+      encoding: 'utf8',
+    }).stdout;
+    const readme = readFileSync(path.join(repoRoot(), 'README.md'), 'utf8');
+    for (const flag of [...MANAGER_FLAGS.booleans, ...MANAGER_FLAGS.strings]) {
+      assert.ok(help.includes(`--${flag}`), `--${flag} is in vmop manager --help`);
+      assert.ok(readme.includes(`--${flag}`), `--${flag} is in the README`);
+    }
+    for (const env of [
+      'VMOP_LOG_LEVEL',
+      'POD_NAMESPACE',
+      'PRIVILEGED_USERS',
+      'VMOP_SERVICE_ACCOUNT',
+      'VMOP_ORPHAN_GRACE',
+      'VMOP_VM_SELECTOR',
+    ]) {
+      assert.ok(help.includes(env), `${env} is in vmop manager --help`);
+      assert.ok(readme.includes(env), `${env} is in the README`);
+    }
   });
 });
