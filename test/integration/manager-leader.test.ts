@@ -259,6 +259,11 @@ describe('manager: two replicas with the manifests settings', () => {
         assert.ok(served - before >= admitted, 'our replicas answered the admission requests');
         const current = new X509Certificate(Buffer.from((await secret())!['tls.crt']!, 'base64').toString());
         assert.ok(new Date(current.validTo).getTime() > Date.now(), 'the stored certificate is valid');
+        // The expiry the VmopWebhookCertificateExpiring alert reads, and the leader gauge VmopNoLeader reads.
+        const metrics = (await scrape(replicas.b.health)).samples;
+        const expiry = metrics.find((m) => m.name === 'vmop_webhook_certificate_expiry_timestamp_seconds');
+        assert.ok(expiry && expiry.value * 1000 > Date.now(), 'the certificate expiry is exported');
+        assert.ok(metrics.some((m) => m.name === 'leader_election_master_status'));
 
         // Fail-over: the leader goes (first out of the "Service", then killed without releasing the Lease).
         await c.create(vm(ns, `led-by-a-${suffix}`, {}, { [OWN_MANAGER_LABEL]: ns }));

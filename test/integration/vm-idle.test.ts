@@ -52,9 +52,16 @@ describe('VM controller: idle VMs', () => {
       const names = [0, 1, 2].map(() => vmName('idle'));
       for (const n of names) await c.create(vm(ns, n, {}, { [OWN_MANAGER_LABEL]: ns }));
       for (const n of names) await waitForPower(c, ns, n, 'PoweredOn', 60_000);
-      // Let the echoes of the status writes settle.
-      await new Promise((r) => setTimeout(r, 1500));
-      const before = await counts(mgr.healthPort);
+      // Let the echoes of the creates settle: the manager is idle once its vSphere calls stop moving for 2 s
+      // (on a loaded machine the change feed may report the new VMs a while after their deploys).
+      let before = await counts(mgr.healthPort);
+      for (let settled = 0; settled < 2;) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const now = await counts(mgr.healthPort);
+        const moved = [...now.calls].some(([m, n]) => m !== 'WaitForUpdatesEx' && n !== (before.calls.get(m) ?? 0));
+        settled = moved ? 0 : settled + 1;
+        before = now;
+      }
       for (const n of names) await patchVM(c, ns, n, { metadata: { labels: { poke: 'yes' } } });
       await eventually('three more reconciles', async () =>
         (await counts(mgr!.healthPort)).reconciles >= before.reconciles + names.length ? true : undefined,
