@@ -10,13 +10,13 @@ import { API, assertDenied, patchVM, rawPath } from '../support/vm.js';
 import {
   condition,
   eventually,
-  getVM,
   PHOTON_IMAGE,
   vm,
   vmName,
   vmNamespace,
   waitForCondition,
   waitForPower,
+  waitForReason,
 } from '../support/vms.js';
 
 interface Cdrom {
@@ -102,14 +102,7 @@ describe('VM controller: CD-ROMs', () => {
         cdrom: [{ name: 'cdrom1', image: { kind: 'ClusterVirtualMachineImage', name: PHOTON_IMAGE } }],
       }),
     );
-    const refused = await eventually(
-      'NotAnISO',
-      async () => {
-        const o = await getVM(c, ns, name);
-        return condition(o, 'VirtualMachineHardwareReconfigured')?.reason === 'NotAnISO' ? o : undefined;
-      },
-      60_000,
-    );
+    const refused = await waitForReason(c, ns, name, 'VirtualMachineHardwareReconfigured', 'NotAnISO', 60_000);
     assert.match(
       condition(refused, 'VirtualMachineHardwareReconfigured')!.message,
       /is of type OVF; a CD-ROM needs an ISO image/,

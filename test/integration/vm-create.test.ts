@@ -22,6 +22,7 @@ import {
   vmNamespace,
   waitForCondition,
   waitForPower,
+  waitForReason,
 } from '../support/vms.js';
 
 /** `govc device.ls` of the VM: name, type and summary of each device. */
@@ -361,14 +362,7 @@ describe('VM controller: create', () => {
     await patchVM(c, ns, name, { spec: { powerState: 'PoweredOff', powerOffMode: 'Hard' } });
     await waitForPower(c, ns, name, 'PoweredOff');
     await patchVM(c, ns, name, { spec: { guestID: 'ubuntu64Guest' } });
-    const pending = await eventually(
-      'GuestIDReconfigured pending',
-      async () => {
-        const obj = await getVM(c, ns, name);
-        return condition(obj, 'GuestIDReconfigured')?.reason === 'PendingPowerOn' ? obj : undefined;
-      },
-      30_000,
-    );
+    const pending = await waitForReason(c, ns, name, 'GuestIDReconfigured', 'PendingPowerOn');
     assert.match(
       condition(pending, 'GuestIDReconfigured')!.message ?? '',
       /ubuntu64Guest is applied at the next power-on/,

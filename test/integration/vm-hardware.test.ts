@@ -16,6 +16,7 @@ import {
   vmNamespace,
   waitForCondition,
   waitForPower,
+  waitForReason,
 } from '../support/vms.js';
 
 const RECONFIGURED = 'VirtualMachineHardwareReconfigured';
@@ -73,10 +74,7 @@ describe('VM controller: boot disk capacity and minimum hardware version', () =>
     const name = vmName('small');
     await c.create(vm(ns, name, { advanced: { bootDiskCapacity: '10Gi' } }));
     await waitForPower(c, ns, name, 'PoweredOn', 60_000);
-    const obj = await eventually('BootDiskLarger', async () => {
-      const o = await waitForCondition(c, ns, name, RECONFIGURED, 'False');
-      return condition(o, RECONFIGURED)?.reason === 'BootDiskLarger' ? o : undefined;
-    });
+    const obj = await waitForReason(c, ns, name, RECONFIGURED, 'BootDiskLarger');
     assert.match(
       condition(obj, RECONFIGURED)!.message,
       /spec.advanced.bootDiskCapacity 10Gi is smaller than the boot disk \(16Gi\), and vSphere cannot shrink a disk/,

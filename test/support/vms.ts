@@ -121,6 +121,25 @@ export function waitForCondition(
   );
 }
 
+/** Waits until the VM's condition has reason `reason` (and returns the VM). */
+export function waitForReason(
+  c: KubeClient,
+  namespace: string,
+  name: string,
+  type: string,
+  reason: string,
+  ms = 30_000,
+): Promise<VMObject> {
+  return eventually(
+    `${namespace}/${name} ${type} reason ${reason}`,
+    async () => {
+      const obj = await getVM(c, namespace, name);
+      return condition(obj, type)?.reason === reason ? obj : undefined;
+    },
+    ms,
+  );
+}
+
 /** Waits until status.powerState is `state` and Ready is True. */
 export function waitForPower(
   c: KubeClient,

@@ -17,6 +17,7 @@ import type { NetworkConfig } from './network-config.js';
 import type { EndedOperation, Operations } from './operations.js';
 import { decidePower, restartDue, restartOp } from './power.js';
 import type { VM, VMStatus } from './types.js';
+import { withTimeout } from '../../runtime/timeout.js';
 
 export const DEFAULT_TRYSOFT_TIMEOUT_MS = 5 * 60 * 1000;
 
@@ -281,7 +282,7 @@ export class PowerActions {
     const mode = spec.restartMode ?? 'TrySoft';
     try {
       // (A guest reboot that vSphere does not answer within the TrySoft timeout counts as failed.)
-      await withTimeout(this.opts.provider.power(observed, op), this.trySoftTimeoutMs);
+      await withTimeout(this.opts.provider.power(observed, op), this.trySoftTimeoutMs, op);
     } catch (error) {
       if (mode === 'TrySoft') {
         // As VM Operator does: a soft restart that fails falls back to a hard one (Reset, as an operation).
@@ -317,22 +318,4 @@ export class PowerActions {
       failed: { error, condition: conditionFalse(CONDITIONS.ready, 'RestartFailed', msg), evenIfThere: true },
     };
   }
-}
-
-/** `p`, or a rejection when it has not settled within `ms`. */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms / 1000)} s`)), ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

@@ -11,6 +11,7 @@ import type { EventRecorder } from '../../runtime/events.js';
 import { conditionFalse, conditionTrue, type ConditionUpdate } from '../../runtime/status.js';
 import { CONDITIONS } from './dependencies.js';
 import type { VM } from './types.js';
+import { withTimeout } from '../../runtime/timeout.js';
 
 const DEFAULT_PERIOD_S = 10;
 const DEFAULT_TIMEOUT_S = 10;
@@ -135,6 +136,7 @@ export class ReadinessProber {
         keys.map((k) => k.key),
       ),
       timeoutMs,
+      'reading the guestinfo keys from vSphere',
     );
     for (const { key, value } of keys) {
       const got = values[key];
@@ -172,22 +174,5 @@ function connect(host: string, port: number, timeoutMs: number): Promise<Outcome
     socket.setTimeout(timeoutMs, () => done(notReady(`dial tcp ${host}:${port}: i/o timeout`)));
     socket.once('connect', () => done(ready));
     socket.once('error', (err) => done(notReady(`dial tcp ${host}:${port}: ${err.message}`)));
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer from vSphere within ${ms / 1000} s`)), ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
   });
 }

@@ -1,0 +1,20 @@
+// A promise bounded in time: what an operation that may never answer (a guest's reboot call, a read of a
+// vCenter that hangs) is given before the caller treats it as failed.
+
+/** `p`, or a rejection saying `what` had no answer within `ms` when it has not settled by then. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what = 'the call'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${Math.round(ms / 1000)} s`)), ms);
+    timer.unref();
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
