@@ -45,6 +45,9 @@ const COMMANDS: Record<string, string> = {
                                               (VMOP_ORPHAN_GRACE; 300s)
       --vm-selector SELECTOR                  reconcile only VMs with these labels (VMOP_VM_SELECTOR)
       --image-sync-interval SECONDS           content library listing period (5)
+      --metrics-secure-addr HOST:PORT         also /metrics over HTTPS, for callers the cluster allows
+        --metrics-cert-dir DIR                  (TokenReview + SubjectAccessReview; its certificate from
+                                                tls.crt/tls.key here, else self-signed)
 `,
   manifests: `  vmop manifests [--write] [--check]
                                print the CRDs (--write: to config/crd/, --check: fail if those are stale)

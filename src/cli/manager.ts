@@ -2,6 +2,8 @@
 import { errorMessage } from '../runtime/errors.js';
 import { DEFAULT_MAX_CONCURRENT_CREATES } from '../controllers/virtualmachine/operations.js';
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
 import { Histogram } from 'prom-client';
 import { Manager } from '../runtime/manager.js';
 import { createLogger } from '../runtime/logger.js';
@@ -20,6 +22,8 @@ import { apiPath } from '../runtime/api-path.js';
 import { parseUserList } from '../webhooks/privileged.js';
 import { webhookRunnable } from '../webhooks/runnable.js';
 import { CertificateRotator } from '../webhooks/certificates/rotator.js';
+import { createCertificate, newKeyPair, privateKeyPEM } from '../webhooks/certificates/x509.js';
+import { startSecureMetricsServer } from '../runtime/secure-metrics.js';
 import type { CertificateSource } from '../webhooks/server.js';
 import { parseArgs, parseDuration, stringFlag } from './args.js';
 
@@ -36,6 +40,26 @@ function positiveNumber(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${flag} must be a positive number (got "${value}")`);
   return n;
+}
+
+/** The secure metrics endpoint's certificate: from a folder (tls.crt, tls.key), else made now, self-signed. */
+async function metricsServingPair(certDir: string | undefined): Promise<{ cert: string; key: string }> {
+  if (certDir) {
+    const [cert, key] = await Promise.all(['tls.crt', 'tls.key'].map((f) => readFile(path.join(certDir, f), 'utf8')));
+    return { cert: cert!, key: key! };
+  }
+  const pair = newKeyPair();
+  const now = Date.now();
+  const cert = createCertificate({
+    commonName: 'vmop-metrics',
+    publicKey: pair.publicKey,
+    selfKey: pair.privateKey,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 365 * 24 * 3600_000),
+    isCA: false,
+    hosts: [hostname(), 'localhost', '127.0.0.1'],
+  });
+  return { cert, key: privateKeyPEM(pair.privateKey) };
 }
 
 /** The flags of `vmop manager` (the help text and the README name each; a test checks). */
@@ -66,6 +90,8 @@ export const MANAGER_FLAGS = {
     'orphan-grace',
     'vm-selector',
     'controllers',
+    'metrics-secure-addr',
+    'metrics-cert-dir',
   ],
 } as const;
 
@@ -160,6 +186,31 @@ export async function managerCommand(argv: string[]): Promise<number> {
     });
   } else {
     logger.info('neither --webhook-cert-dir nor --webhook-cert-secret: admission webhooks are off');
+  }
+  const secureMetrics = stringFlag(args, 'metrics-secure-addr');
+  if (secureMetrics) {
+    // /metrics over HTTPS for callers the cluster allows (TokenReview + SubjectAccessReview), beside the plain
+    // one on --health-addr.
+    const addr = parseHostPort(secureMetrics, 'metrics-secure-addr');
+    const tls = await metricsServingPair(stringFlag(args, 'metrics-cert-dir'));
+    manager.add({
+      name: 'secure-metrics',
+      async start(signal: AbortSignal): Promise<void> {
+        const server = await startSecureMetricsServer({
+          ...addr,
+          registry: manager.registry,
+          client: kube,
+          tls,
+          logger,
+        });
+        logger.info({ port: server.port }, 'secure metrics serving');
+        await new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          else signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        await server.close();
+      },
+    });
   }
   const vsphereCalls = new Histogram({
     name: 'vmop_vsphere_call_duration_seconds',

@@ -7,8 +7,11 @@ import type { KubeObject } from '../runtime/kube-client.js';
 export const MANAGER_NAME = 'vmop-controller-manager';
 
 export type ControllerName = 'virtualmachine' | 'virtualmachineimage' | 'ipam';
-/** What a rule is for: a controller, or the webhooks' certificate rotation (every replica). */
-export type Component = ControllerName | 'webhooks';
+/**
+ * What a rule is for: a controller, the webhooks' certificate rotation (every replica), or the secure metrics
+ * endpoint (--metrics-secure-addr).
+ */
+export type Component = ControllerName | 'webhooks' | 'metrics';
 
 /** The Secret the manager keeps its webhook CA and serving certificate in, and the configurations it updates. */
 export const WEBHOOK_CERT_SECRET = 'vmop-webhook-server-cert';
@@ -37,6 +40,20 @@ const BOTH: ControllerName[] = ['virtualmachine', 'virtualmachineimage'];
 const VMOP = 'vmoperator.vmware.com';
 
 export const CLUSTER_RULES: Rule[] = [
+  {
+    apiGroups: ['authentication.k8s.io'],
+    resources: ['tokenreviews'],
+    verbs: ['create'],
+    why: 'secure metrics (--metrics-secure-addr): authenticates the bearer token of each caller of /metrics',
+    usedBy: ['metrics'],
+  },
+  {
+    apiGroups: ['authorization.k8s.io'],
+    resources: ['subjectaccessreviews'],
+    verbs: ['create'],
+    why: 'secure metrics (--metrics-secure-addr): asks whether the caller may get /metrics',
+    usedBy: ['metrics'],
+  },
   {
     apiGroups: ['authentication.k8s.io'],
     resources: ['selfsubjectreviews'],
@@ -247,7 +264,8 @@ function k8sRules(rules: Rule[]) {
 
 /** ServiceAccount, ClusterRole(+Binding) and Role(+Binding) for a manager in `namespace`. */
 /**
- * ClusterRoles that Kubernetes' role aggregation folds into the built-in `view`, `edit` and `admin`, so users
+ * ClusterRole vmop-metrics-reader (for scrapers of the secure metrics endpoint), and ClusterRoles that
+ * Kubernetes' role aggregation folds into the built-in `view`, `edit` and `admin`, so users
  * bound to those get the VM kinds as they get Pods: `view` reads them, `edit` and `admin` also write
  * VirtualMachines (classes and images stay the platform's).
  */
@@ -268,6 +286,13 @@ export function aggregatedRoles(): KubeObject[] {
     rules,
   });
   return [
+    // For Prometheus' ServiceAccount: the secure metrics endpoint lets in who may get /metrics.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'vmop-metrics-reader' },
+      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+    },
     role(
       'vmop-aggregate-to-view',
       ['view', 'edit', 'admin'],
