@@ -60,6 +60,12 @@ function values(image: string): string {
     YAML.stringify({
       grafanaDashboard: { enabled: false, labels: { grafana_dashboard: '1' } },
       prometheusRule: { enabled: false, labels: {} },
+    }) +
+    '# /metrics over HTTPS for callers allowed by RBAC (ClusterRole vmop-metrics-reader), and a ServiceMonitor\n' +
+    '# (Prometheus Operator) that scrapes it with its ServiceAccount token — or, without it, the plain endpoint.\n' +
+    YAML.stringify({
+      metrics: { secure: { enabled: false, port: 8443 } },
+      serviceMonitor: { enabled: false, labels: {}, interval: '30s' },
     })
   );
 }
@@ -68,6 +74,58 @@ function values(image: string): string {
 function literal(text: string): string {
   return text.replace(/\{\{|\}\}/g, (m) => `{{ "${m}" }}`);
 }
+
+/** The metrics Service and the ServiceMonitor that scrapes it (the secure endpoint when enabled). */
+const MONITOR_TEMPLATE = `{{- if .Values.serviceMonitor.enabled }}
+apiVersion: v1
+kind: Service
+metadata:
+  name: vmop-metrics
+  namespace: {{ .Release.Namespace }}
+  labels:
+    app.kubernetes.io/name: vmop
+    app.kubernetes.io/component: metrics
+spec:
+  selector:
+    app.kubernetes.io/name: vmop
+    app.kubernetes.io/component: controller-manager
+  ports:
+    {{- if .Values.metrics.secure.enabled }}
+    - name: metrics
+      port: {{ .Values.metrics.secure.port }}
+      targetPort: {{ .Values.metrics.secure.port }}
+    {{- else }}
+    - name: metrics
+      port: 8081
+      targetPort: health
+    {{- end }}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: vmop
+  namespace: {{ .Release.Namespace }}
+  {{- with .Values.serviceMonitor.labels }}
+  labels:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: vmop
+      app.kubernetes.io/component: metrics
+  endpoints:
+    - port: metrics
+      path: /metrics
+      interval: {{ .Values.serviceMonitor.interval }}
+      {{- if .Values.metrics.secure.enabled }}
+      scheme: https
+      bearerTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
+      tlsConfig:
+        insecureSkipVerify: true
+      {{- end }}
+{{- end }}
+`;
 
 const DASHBOARD_TEMPLATE = `{{- if .Values.grafanaDashboard.enabled }}
 apiVersion: v1
@@ -153,6 +211,19 @@ function valuesSchema(): string {
             type: 'object',
             properties: { enabled: { type: 'boolean' }, labels: { type: 'object' } },
           },
+          metrics: {
+            type: 'object',
+            properties: {
+              secure: {
+                type: 'object',
+                properties: { enabled: { type: 'boolean' }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+              },
+            },
+          },
+          serviceMonitor: {
+            type: 'object',
+            properties: { enabled: { type: 'boolean' }, labels: { type: 'object' }, interval: { type: 'string' } },
+          },
         },
       },
       null,
@@ -202,6 +273,13 @@ function template(yaml: string): string {
   out = block(out, SLOTS.tolerations, '.Values.tolerations', true);
   out = block(out, SLOTS.affinity, '.Values.affinity', true);
   out = items(out, SLOTS.extraArgs, '.Values.extraArgs', true);
+  // The secure metrics endpoint, when asked for (after the extra arguments).
+  out = out.replace(
+    /^( *)- \{\{ \. \| quote \}\}\n\1\{\{- end \}\}$/m,
+    (m, indent: string) =>
+      `${m}\n${indent}{{- if .Values.metrics.secure.enabled }}\n${indent}- --metrics-secure-addr\n` +
+      `${indent}- "0.0.0.0:{{ .Values.metrics.secure.port }}"\n${indent}{{- end }}`,
+  );
   out = items(out, `name: ${SLOTS.extraEnv}`, '.Values.extraEnv', false);
   return out;
 }
@@ -227,6 +305,7 @@ export function renderChart(inputs: ChartInputs): Map<string, string> {
   files.set('dashboards/vmop-dashboard.json', JSON.stringify(dashboard(), null, 2) + '\n');
   files.set('templates/dashboard.yaml', HEADER + DASHBOARD_TEMPLATE);
   files.set('templates/prometheusrule.yaml', HEADER + alertsTemplate());
+  files.set('templates/servicemonitor.yaml', HEADER + MONITOR_TEMPLATE);
   for (const [name, text] of inputs.crds) files.set(`crds/${name}`, text);
   for (const { file, objects } of inputs.objects({
     namespace: NAMESPACE,

@@ -150,6 +150,33 @@ describe('Helm chart', () => {
     assert.ok(!plain.some((d) => d.kind === 'PrometheusRule'));
   });
 
+  it('serves secure metrics and ships a ServiceMonitor for them when asked to', async () => {
+    const helm = await ensureTool('helm');
+    const { stdout } = await run(helm, [
+      'template',
+      'vmop',
+      CHART_DIR(),
+      '--set',
+      'metrics.secure.enabled=true,metrics.secure.port=9443,serviceMonitor.enabled=true,serviceMonitor.labels.release=kp',
+    ]);
+    const all = docs(stdout) as { kind: string; metadata: { name: string; labels?: Record<string, string> } }[];
+    const dep = all.find((d) => d.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    };
+    assert.deepEqual(dep.spec.template.spec.containers[0]!.args.slice(-2), ['--metrics-secure-addr', '0.0.0.0:9443']);
+    const svc = all.find((d) => d.kind === 'Service' && d.metadata.name === 'vmop-metrics') as unknown as {
+      spec: { ports: { port: number; targetPort: number }[] };
+    };
+    assert.deepEqual(svc.spec.ports[0], { name: 'metrics', port: 9443, targetPort: 9443 });
+    const monitor = all.find((d) => d.kind === 'ServiceMonitor') as unknown as {
+      metadata: { labels: Record<string, string> };
+      spec: { endpoints: { scheme?: string; bearerTokenFile?: string; interval: string }[] };
+    };
+    assert.equal(monitor.metadata.labels.release, 'kp');
+    assert.deepEqual([monitor.spec.endpoints[0]!.scheme, monitor.spec.endpoints[0]!.interval], ['https', '30s']);
+    assert.match(String(monitor.spec.endpoints[0]!.bearerTokenFile), /serviceaccount\/token$/);
+  });
+
   it('refuses a value of the wrong type (values.schema.json)', async () => {
     const helm = await ensureTool('helm');
     const err = await run(helm, ['template', 'vmop', CHART_DIR(), '--set', 'replicas=many']).then(
