@@ -66,7 +66,24 @@ function values(image: string): string {
     YAML.stringify({
       metrics: { secure: { enabled: false, port: 8443 } },
       serviceMonitor: { enabled: false, labels: {}, interval: '30s' },
-    })
+    }) +
+    '# The vCenter connection (ConfigMap vmop-provider-config; empty url: bring your own ConfigMap), its\n' +
+    '# credentials (a Secret the chart makes, or existingSecret), and the content libraries images come from.\n' +
+    YAML.stringify({
+      vcenter: {
+        url: '',
+        datacenter: 'DC0',
+        caBundle: '',
+        network: 'VM Network',
+        zones: {},
+        username: '',
+        password: '',
+        existingSecret: '',
+        contentLibraries: {},
+      },
+    }) +
+    '# A NetworkPolicy that admits only what the manager serves: webhooks, health/metrics, secure metrics.\n' +
+    YAML.stringify({ networkPolicy: { enabled: false } })
   );
 }
 
@@ -124,6 +141,74 @@ spec:
       tlsConfig:
         insecureSkipVerify: true
       {{- end }}
+{{- end }}
+`;
+
+/** The provider configuration from values (nothing when vcenter.url is empty). */
+const PROVIDER_TEMPLATE = `{{- with .Values.vcenter }}
+{{- if .url }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: vmop-provider-config
+  namespace: {{ $.Release.Namespace }}
+data:
+  vcenter: {{ .url | quote }}
+  datacenter: {{ .datacenter | quote }}
+  network: {{ .network | quote }}
+  credentialsSecret: {{ .existingSecret | default "vmop-vcenter-credentials" | quote }}
+  {{- with .caBundle }}
+  caBundle: {{ . | quote }}
+  {{- end }}
+  {{- with .zones }}
+  zones: |
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- if and (not .existingSecret) .username }}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: vmop-vcenter-credentials
+  namespace: {{ $.Release.Namespace }}
+type: Opaque
+stringData:
+  username: {{ .username | quote }}
+  password: {{ .password | quote }}
+{{- end }}
+{{- with .contentLibraries }}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: vmop-content-libraries
+  namespace: {{ $.Release.Namespace }}
+data:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- end }}
+`;
+
+const NETWORK_POLICY_TEMPLATE = `{{- if .Values.networkPolicy.enabled }}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: vmop-controller-manager
+  namespace: {{ .Release.Namespace }}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: vmop
+      app.kubernetes.io/component: controller-manager
+  policyTypes: [Ingress]
+  ingress:
+    - ports:
+        - port: 9443
+        - port: 8081
+        {{- if .Values.metrics.secure.enabled }}
+        - port: {{ .Values.metrics.secure.port }}
+        {{- end }}
 {{- end }}
 `;
 
@@ -220,6 +305,22 @@ function valuesSchema(): string {
               },
             },
           },
+          vcenter: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              url: { type: 'string', pattern: '^(https://.+)?$' },
+              datacenter: { type: 'string' },
+              caBundle: { type: 'string' },
+              network: { type: 'string' },
+              zones: { type: 'object', additionalProperties: { type: 'object', required: ['cluster'] } },
+              username: { type: 'string' },
+              password: { type: 'string' },
+              existingSecret: { type: 'string' },
+              contentLibraries: { type: 'object', additionalProperties: { type: 'string' } },
+            },
+          },
+          networkPolicy: { type: 'object', properties: { enabled: { type: 'boolean' } } },
           serviceMonitor: {
             type: 'object',
             properties: { enabled: { type: 'boolean' }, labels: { type: 'object' }, interval: { type: 'string' } },
@@ -306,6 +407,8 @@ export function renderChart(inputs: ChartInputs): Map<string, string> {
   files.set('templates/dashboard.yaml', HEADER + DASHBOARD_TEMPLATE);
   files.set('templates/prometheusrule.yaml', HEADER + alertsTemplate());
   files.set('templates/servicemonitor.yaml', HEADER + MONITOR_TEMPLATE);
+  files.set('templates/provider.yaml', HEADER + PROVIDER_TEMPLATE);
+  files.set('templates/networkpolicy.yaml', HEADER + NETWORK_POLICY_TEMPLATE);
   for (const [name, text] of inputs.crds) files.set(`crds/${name}`, text);
   for (const { file, objects } of inputs.objects({
     namespace: NAMESPACE,

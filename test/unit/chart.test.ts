@@ -177,6 +177,43 @@ describe('Helm chart', () => {
     assert.match(String(monitor.spec.endpoints[0]!.bearerTokenFile), /serviceaccount\/token$/);
   });
 
+  it('makes the provider configuration and credentials from values, and a NetworkPolicy when asked to', async () => {
+    const helm = await ensureTool('helm');
+    const { stdout } = await run(helm, [
+      'template',
+      'vmop',
+      CHART_DIR(),
+      '--set',
+      'vcenter.url=https://vc.example.com,vcenter.username=svc,vcenter.password=s3cret,vcenter.zones.zone-a.cluster=C0',
+      '--set',
+      'vcenter.contentLibraries.cluster=images,networkPolicy.enabled=true',
+    ]);
+    const all = docs(stdout) as { kind: string; metadata: { name: string }; data?: Record<string, string> }[];
+    const config = all.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'vmop-provider-config');
+    assert.equal(config?.data?.vcenter, 'https://vc.example.com');
+    assert.equal(config?.data?.credentialsSecret, 'vmop-vcenter-credentials');
+    assert.deepEqual(YAML.parse(config!.data!.zones!), { 'zone-a': { cluster: 'C0' } });
+    const secret = all.find((d) => d.kind === 'Secret' && d.metadata.name === 'vmop-vcenter-credentials') as
+      { stringData: Record<string, string> } | undefined;
+    assert.deepEqual(secret?.stringData, { username: 'svc', password: 's3cret' });
+    assert.deepEqual(all.find((d) => d.metadata.name === 'vmop-content-libraries')?.data, { cluster: 'images' });
+    assert.ok(all.some((d) => d.kind === 'NetworkPolicy'));
+    // With an existing Secret the chart makes none, and names it in the configuration.
+    const existing = docs(
+      (
+        await run(helm, [
+          'template',
+          'vmop',
+          CHART_DIR(),
+          '--set',
+          'vcenter.url=https://vc.example.com,vcenter.existingSecret=mine,vcenter.username=x',
+        ])
+      ).stdout,
+    ) as { kind: string; metadata: { name: string }; data?: Record<string, string> }[];
+    assert.ok(!existing.some((d) => d.kind === 'Secret' && d.metadata.name === 'vmop-vcenter-credentials'));
+    assert.equal(existing.find((d) => d.metadata.name === 'vmop-provider-config')?.data?.credentialsSecret, 'mine');
+  });
+
   it('refuses a value of the wrong type (values.schema.json)', async () => {
     const helm = await ensureTool('helm');
     const err = await run(helm, ['template', 'vmop', CHART_DIR(), '--set', 'replicas=many']).then(
