@@ -83,7 +83,10 @@ function values(image: string): string {
       },
     }) +
     '# A NetworkPolicy that admits only what the manager serves: webhooks, health/metrics, secure metrics.\n' +
-    YAML.stringify({ networkPolicy: { enabled: false } })
+    YAML.stringify({ networkPolicy: { enabled: false } }) +
+    "# The webhook certificate from cert-manager instead of the manager's own (a self-signed Issuer unless\n" +
+    '# issuerRef names one), its CA injected into the webhook configurations by cert-manager.\n' +
+    YAML.stringify({ certManager: { enabled: false, issuerRef: {} } })
   );
 }
 
@@ -321,6 +324,10 @@ function valuesSchema(): string {
             },
           },
           networkPolicy: { type: 'object', properties: { enabled: { type: 'boolean' } } },
+          certManager: {
+            type: 'object',
+            properties: { enabled: { type: 'boolean' }, issuerRef: { type: 'object' } },
+          },
           serviceMonitor: {
             type: 'object',
             properties: { enabled: { type: 'boolean' }, labels: { type: 'object' }, interval: { type: 'string' } },
@@ -361,6 +368,75 @@ function items(yaml: string, pattern: string, value: string, quote: boolean): st
       : `${indent}{{- with ${value} }}\n${indent}{{- toYaml . | nindent ${indent.length} }}\n${indent}{{- end }}`,
   );
 }
+
+/** Where cert-manager's Secret is mounted when it makes the webhook certificate. */
+const CERT_DIR = '/var/run/vmop/webhook-certs';
+
+/**
+ * With certManager.enabled, the webhook certificate comes from cert-manager: the manager reads it from the
+ * mounted Secret (--webhook-cert-dir) instead of issuing its own, and cert-manager's CA injector fills the
+ * webhook configurations' caBundle.
+ */
+function certManager(yaml: string): string {
+  let out = yaml.replace(
+    /^( *)- --webhook-cert-secret\n\1- (\S+)\n\1- --webhook-service\n\1- (\S+)$/m,
+    (m, indent: string) =>
+      `${indent}{{- if .Values.certManager.enabled }}\n${indent}- --webhook-cert-dir\n${indent}- ${CERT_DIR}\n` +
+      `${indent}{{- else }}\n${m}\n${indent}{{- end }}`,
+  );
+  out = out.replace(
+    /^( *)capabilities:\n\1 {2}drop:\n\1 {4}- ALL$/m,
+    (m, indent: string) =>
+      `${m}\n${indent.slice(2)}{{- if .Values.certManager.enabled }}\n${indent.slice(2)}volumeMounts:\n` +
+      `${indent.slice(2)}  - name: webhook-certs\n${indent.slice(2)}    mountPath: ${CERT_DIR}\n` +
+      `${indent.slice(2)}    readOnly: true\n${indent.slice(2)}{{- end }}`,
+  );
+  out = out.replace(
+    /^( *)containers:$/m,
+    (m, indent: string) =>
+      `${indent}{{- if .Values.certManager.enabled }}\n${indent}volumes:\n${indent}  - name: webhook-certs\n` +
+      `${indent}    secret:\n${indent}      secretName: vmop-webhook-cert-manager\n${indent}{{- end }}\n${m}`,
+  );
+  out = out.replace(
+    /^metadata:\n {2}name: (vmop-mutating|vmop-validating)$/gm,
+    (m) =>
+      `${m}\n  {{- if .Values.certManager.enabled }}\n  annotations:\n` +
+      `    cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/vmop-webhook-serving\n  {{- end }}`,
+  );
+  return out;
+}
+
+/** The Certificate (and, unless an issuer is named, a self-signed Issuer) cert-manager makes it from. */
+const CERT_MANAGER_TEMPLATE = `{{- if .Values.certManager.enabled }}
+{{- if not .Values.certManager.issuerRef.name }}
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata:
+  name: vmop-selfsigned
+  namespace: {{ .Release.Namespace }}
+spec:
+  selfSigned: {}
+---
+{{- end }}
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: vmop-webhook-serving
+  namespace: {{ .Release.Namespace }}
+spec:
+  secretName: vmop-webhook-cert-manager
+  dnsNames:
+    - vmop-webhook-service.{{ .Release.Namespace }}.svc
+    - vmop-webhook-service.{{ .Release.Namespace }}.svc.cluster.local
+  issuerRef:
+    {{- if .Values.certManager.issuerRef.name }}
+    {{- toYaml .Values.certManager.issuerRef | nindent 4 }}
+    {{- else }}
+    kind: Issuer
+    name: vmop-selfsigned
+    {{- end }}
+{{- end }}
+`;
 
 function template(yaml: string): string {
   let out = yaml
@@ -409,6 +485,7 @@ export function renderChart(inputs: ChartInputs): Map<string, string> {
   files.set('templates/servicemonitor.yaml', HEADER + MONITOR_TEMPLATE);
   files.set('templates/provider.yaml', HEADER + PROVIDER_TEMPLATE);
   files.set('templates/networkpolicy.yaml', HEADER + NETWORK_POLICY_TEMPLATE);
+  files.set('templates/certificate.yaml', HEADER + CERT_MANAGER_TEMPLATE);
   for (const [name, text] of inputs.crds) files.set(`crds/${name}`, text);
   for (const { file, objects } of inputs.objects({
     namespace: NAMESPACE,
@@ -417,7 +494,7 @@ export function renderChart(inputs: ChartInputs): Map<string, string> {
     chart: SLOTS,
   })) {
     const yaml = objects.map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
-    const rendered = template(yaml);
+    const rendered = certManager(template(yaml));
     const left = Object.values(SLOTS).find((slot) => rendered.includes(slot));
     if (left) throw new Error(`chart: stand-in ${left} was not turned into a template expression in ${file}`);
     files.set(`templates/${file}`, HEADER + rendered);

@@ -211,7 +211,14 @@ export class Controller implements Runnable {
     const [namespace, name] = key.includes('/') ? key.split('/', 2) : ['', key];
     // (Made only when something is logged: most reconciles log nothing.)
     const reconcileID = randomUUID();
-    const log = () => this.opts.logger.child({ controller: this.name, namespace, name, reconcileID });
+    const log = () =>
+      this.opts.logger.child({
+        // (Not twice when the controller's own logger names it already.)
+        ...('controller' in this.opts.logger.bindings() ? {} : { controller: this.name }),
+        namespace,
+        name,
+        reconcileID,
+      });
     const m = this.opts.registry ? metricsFor(this.opts.registry) : undefined;
     const end = m?.duration.startTimer({ controller: this.name });
     let result = 'success';

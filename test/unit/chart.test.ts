@@ -214,6 +214,47 @@ describe('Helm chart', () => {
     assert.equal(existing.find((d) => d.metadata.name === 'vmop-provider-config')?.data?.credentialsSecret, 'mine');
   });
 
+  it('takes the webhook certificate from cert-manager when asked to', async () => {
+    const helm = await ensureTool('helm');
+    const { stdout } = await run(helm, [
+      'template',
+      'vmop',
+      CHART_DIR(),
+      '-n',
+      'ops',
+      '--set',
+      'certManager.enabled=true',
+    ]);
+    const all = docs(stdout) as {
+      kind: string;
+      metadata: { name: string; annotations?: Record<string, string> };
+      spec?: Record<string, unknown>;
+    }[];
+    const pod = (
+      all.find((d) => d.kind === 'Deployment')!.spec as {
+        template: {
+          spec: {
+            volumes?: { secret?: { secretName: string } }[];
+            containers: { args: string[]; volumeMounts?: { mountPath: string }[] }[];
+          };
+        };
+      }
+    ).template.spec;
+    const [c] = pod.containers;
+    assert.ok(c!.args.includes('--webhook-cert-dir') && !c!.args.includes('--webhook-cert-secret'), c!.args.join(' '));
+    assert.equal(c!.volumeMounts?.[0]?.mountPath, c!.args[c!.args.indexOf('--webhook-cert-dir') + 1]);
+    assert.equal(pod.volumes?.[0]?.secret?.secretName, 'vmop-webhook-cert-manager');
+    const cert = all.find((d) => d.kind === 'Certificate') as
+      { spec: { secretName: string; dnsNames: string[] } } | undefined;
+    assert.equal(cert?.spec.secretName, 'vmop-webhook-cert-manager');
+    assert.ok(cert?.spec.dnsNames.includes('vmop-webhook-service.ops.svc'));
+    assert.ok(all.some((d) => d.kind === 'Issuer'));
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
+      const cfg = all.find((d) => d.kind === kind);
+      assert.equal(cfg?.metadata.annotations?.['cert-manager.io/inject-ca-from'], 'ops/vmop-webhook-serving', kind);
+    }
+  });
+
   it('refuses a value of the wrong type (values.schema.json)', async () => {
     const helm = await ensureTool('helm');
     const err = await run(helm, ['template', 'vmop', CHART_DIR(), '--set', 'replicas=many']).then(

@@ -19,6 +19,8 @@ export interface OrphanCollectorOptions {
   graceMs: number;
   /** Instance UUIDs of the VM objects this manager knows (those VMs are not orphans). */
   knownInstanceUUIDs: () => Set<string>;
+  /** Lookups per sweep (50 by default). */
+  maxLookupsPerSweep?: number;
   registry?: Registry;
 }
 
@@ -27,6 +29,8 @@ export interface OrphanCollectorOptions {
  * full of VMs this manager does not know costs a bounded amount each time.
  */
 const MAX_LOOKUPS_PER_SWEEP = 50;
+/** How long an object found to exist is not looked up again. */
+const EXISTS_RECHECK_MS = 60_000;
 
 export class OrphanCollector {
   /** Owner keys by VM ID (they never change); null for a VM without them, which is never vmop's. */
@@ -35,6 +39,10 @@ export class OrphanCollector {
   private readonly since = new Map<string, number>();
   private readonly destroyed?: Counter;
   private running = false;
+  /** Where the next sweep starts, so that a bounded sweep reaches every VM in turn, however many there are. */
+  private cursor = 0;
+  /** VM ID → until when its object is taken to exist (looked up again after that). */
+  private readonly existsUntil = new Map<string, number>();
 
   constructor(private readonly opts: OrphanCollectorOptions) {
     this.destroyed = opts.registry
@@ -63,13 +71,25 @@ export class OrphanCollector {
     const present = new Set(vms.map((v) => v.id));
     for (const id of this.since.keys()) if (!present.has(id)) this.since.delete(id);
     for (const id of this.owners.keys()) if (!present.has(id)) this.owners.delete(id);
+    for (const id of this.existsUntil.keys()) if (!present.has(id)) this.existsUntil.delete(id);
     let lookups = 0;
-    for (const vm of vms) {
+    // From where the last sweep stopped: VMs of objects this manager does not cache (another manager's) cost a
+    // lookup each, and the bound must not leave the VMs after the first fifty unvisited for ever.
+    const start = vms.length > 0 ? this.cursor % vms.length : 0;
+    const ordered = [...vms.slice(start), ...vms.slice(0, start)];
+    this.cursor = start;
+    for (const vm of ordered) {
       if (known.has(vm.instanceUUID.toLowerCase()) || this.owners.get(vm.id) === null) {
         this.since.delete(vm.id);
+        this.cursor++;
         continue;
       }
-      if (lookups >= MAX_LOOKUPS_PER_SWEEP) break;
+      if ((this.existsUntil.get(vm.id) ?? 0) > now) {
+        this.cursor++;
+        continue;
+      }
+      if (lookups >= (this.opts.maxLookupsPerSweep ?? MAX_LOOKUPS_PER_SWEEP)) break;
+      this.cursor++;
       let owner = this.owners.get(vm.id);
       if (owner === undefined) {
         lookups++;
@@ -85,6 +105,9 @@ export class OrphanCollector {
       lookups++;
       if (await this.objectExists(owner)) {
         this.since.delete(vm.id);
+        // Its object exists: looked at again after a while, not every sweep (a deletion is noticed within
+        // that while, well inside the grace period).
+        this.existsUntil.set(vm.id, now + Math.min(EXISTS_RECHECK_MS, this.opts.graceMs / 2));
         continue;
       }
       const first = this.since.get(vm.id) ?? now;
