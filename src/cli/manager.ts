@@ -26,6 +26,7 @@ import { createCertificate, newKeyPair, privateKeyPEM } from '../webhooks/certif
 import { startSecureMetricsServer } from '../runtime/secure-metrics.js';
 import type { CertificateSource } from '../webhooks/server.js';
 import { parseArgs, parseDuration, stringFlag } from './args.js';
+import { untilAborted } from '../runtime/timeout.js';
 
 export function parseHostPort(value: string, flag: string): { host: string; port: number } {
   const i = value.lastIndexOf(':');
@@ -204,10 +205,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
           logger,
         });
         logger.info({ port: server.port }, 'secure metrics serving');
-        await new Promise<void>((resolve) => {
-          if (signal.aborted) resolve();
-          else signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await untilAborted(signal);
         await server.close();
       },
     });

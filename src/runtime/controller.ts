@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import type { Runnable } from './manager.js';
 import { WorkQueue } from './workqueue.js';
 import { errorMessage, RetryAfterError, UserInputError } from './errors.js';
+import { untilAborted } from './timeout.js';
 
 export interface ReconcileResult {
   /** Reconcile this key again after this long (a long wait, e.g. for a task or TrySoft, without a worker). */
@@ -266,10 +267,7 @@ export class Controller implements Runnable {
 
   async start(signal: AbortSignal): Promise<void> {
     this.signal = signal;
-    const stopped = new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    const stopped = untilAborted(signal);
     for (const s of this.opts.sources) s.informer.start();
     // A stop must not wait for caches that cannot fill (the API server is unreachable).
     await Promise.race([Promise.all(this.opts.sources.map((s) => s.informer.waitForSync())), stopped]);

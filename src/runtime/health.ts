@@ -1,7 +1,7 @@
 // The manager's HTTP endpoint for probes and scraping: /healthz (the process works), /readyz (every
 // readiness check passes) and /metrics (Prometheus text format).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export type ReadinessCheck = () => Promise<void>;
@@ -29,9 +29,14 @@ export async function startHealthServer(opts: {
       },
     );
   });
+  return listen(server, opts.host, opts.port);
+}
+
+/** Starts `server` on host:port (0: any free port); resolves with the port it got and a close. */
+export async function listen(server: Server, host: string, port: number): Promise<HealthServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, resolve);
+    server.listen(port, host, resolve);
   });
   return {
     port: (server.address() as AddressInfo).port,

@@ -5,10 +5,10 @@
 // requests per interval, not per scrape. The caller gives the serving certificate.
 import { createHash } from 'node:crypto';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { apiPath } from './api-path.js';
 import { errorMessage } from './errors.js';
+import { listen, type HealthServer } from './health.js';
 import type { KubeClient } from './kube-client.js';
 import type { Logger } from './logger.js';
 
@@ -19,11 +19,6 @@ const MAX_VERDICTS = 1000;
 
 type Verdict = { status: 200 | 401 | 403; message: string };
 
-export interface SecureMetricsServer {
-  port: number;
-  close(): Promise<void>;
-}
-
 export async function startSecureMetricsServer(opts: {
   host: string;
   port: number;
@@ -32,7 +27,7 @@ export async function startSecureMetricsServer(opts: {
   /** The serving certificate and key (PEM). */
   tls: { cert: string; key: string };
   logger: Logger;
-}): Promise<SecureMetricsServer> {
+}): Promise<HealthServer> {
   const verdicts = new Map<string, { at: number; verdict: Verdict }>();
 
   const review = async (token: string): Promise<Verdict> => {
@@ -101,12 +96,5 @@ export async function startSecureMetricsServer(opts: {
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, resolve);
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return listen(server, opts.host, opts.port);
 }

@@ -1,5 +1,5 @@
-// A promise bounded in time: what an operation that may never answer (a guest's reboot call, a read of a
-// vCenter that hangs) is given before the caller treats it as failed.
+// Waiting, bounded: a promise given a time limit (an operation that may never answer — a guest's reboot
+// call, a read of a vCenter that hangs — before the caller treats it as failed), and a wait for a stop signal.
 
 /** `p`, or a rejection saying `what` had no answer within `ms` when it has not settled by then. */
 export function withTimeout<T>(p: Promise<T>, ms: number, what = 'the call'): Promise<T> {
@@ -16,5 +16,13 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what = 'the call'): Pr
         reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
+  });
+}
+
+/** Resolves when `signal` aborts (at once when it has already). */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
   });
 }

@@ -7,6 +7,7 @@ import { createHandlers } from './handlers.js';
 import type { PrivilegeConfig } from './privileged.js';
 import { CachedImageCatalog } from './virtualmachine/images.js';
 import { startWebhookServer, type CertificateSource, type WebhookServer } from './server.js';
+import { untilAborted } from '../runtime/timeout.js';
 
 export function webhookRunnable(opts: {
   host: string;
@@ -39,10 +40,7 @@ export function webhookRunnable(opts: {
       });
       opts.logger.info({ port: server.port }, 'admission webhooks serving');
       opts.onListening?.(server.port);
-      await new Promise<void>((resolve) => {
-        if (signal.aborted) resolve();
-        else signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await untilAborted(signal);
       await server.close();
       await images?.stop();
     },

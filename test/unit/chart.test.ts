@@ -21,17 +21,20 @@ function docs(text: string): unknown[] {
     .filter((d) => d !== null);
 }
 
+/** `helm template vmop charts/vmop ARGS`, parsed into its documents. */
+async function render(...args: string[]): Promise<unknown[]> {
+  const helm = await ensureTool('helm', (line) => console.log(`helm: ${line}`));
+  const { stdout } = await run(helm, ['template', 'vmop', CHART_DIR(), ...args], { maxBuffer: 64 * 1024 * 1024 });
+  return docs(stdout);
+}
+
 describe('Helm chart', () => {
   it('charts/vmop is up to date with src/ (run `npm run manifests` if this fails)', async () => {
     assert.deepEqual(await staleManifests(CHART_DIR(), renderChartFiles()), []);
   });
 
   it('helm template with the default values equals the generated manifests', { timeout: 600_000 }, async () => {
-    const helm = await ensureTool('helm', (line) => console.log(`helm: ${line}`));
-    const { stdout } = await run(helm, ['template', 'vmop', CHART_DIR(), '--include-crds', '-n', 'vmop-system'], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const rendered = docs(stdout);
+    const rendered = await render('--include-crds', '-n', 'vmop-system');
     const expected: unknown[] = [];
     for (const sub of ['crd', 'rbac', 'manager', 'webhook']) {
       for (const f of (await readdir(path.join(CONFIG_DIR(), sub))).sort())
@@ -54,10 +57,7 @@ describe('Helm chart', () => {
     const helm = await ensureTool('helm');
     const lint = await run(helm, ['lint', CHART_DIR(), '--strict']);
     assert.match(lint.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
-    const { stdout } = await run(helm, [
-      'template',
-      'vmop',
-      CHART_DIR(),
+    const rendered = await render(
       '-n',
       'ops',
       '--set',
@@ -68,8 +68,8 @@ describe('Helm chart', () => {
       'tolerations=[{"key":"infra","operator":"Exists"}]',
       '--set-json',
       'resources={"limits":{"memory":"1Gi"}}',
-    ]);
-    const deployment = docs(stdout).find((d) => (d as { kind: string }).kind === 'Deployment') as {
+    );
+    const deployment = rendered.find((d) => (d as { kind: string }).kind === 'Deployment') as {
       metadata: { namespace: string };
       spec: {
         replicas: number;
@@ -102,23 +102,19 @@ describe('Helm chart', () => {
     assert.deepEqual(pod.tolerations, [{ key: 'infra', operator: 'Exists' }]);
     assert.ok(pod.affinity, 'the default spread stays');
     // Everything namespaced goes into the release's namespace.
-    for (const d of docs(stdout) as { kind: string; metadata: { namespace?: string } }[]) {
+    for (const d of rendered as { kind: string; metadata: { namespace?: string } }[]) {
       if (d.metadata.namespace !== undefined) assert.equal(d.metadata.namespace, 'ops', d.kind);
     }
   });
 
   it('ships the Grafana dashboard and the alerts when asked to', async () => {
-    const helm = await ensureTool('helm');
-    const { stdout } = await run(helm, [
-      'template',
-      'vmop',
-      CHART_DIR(),
+    const rendered = await render(
       '-n',
       'monitoring-test',
       '--set',
       'grafanaDashboard.enabled=true,prometheusRule.enabled=true,prometheusRule.labels.release=kube-prometheus',
-    ]);
-    const all = docs(stdout) as { kind: string; metadata: { name: string; labels?: Record<string, string> } }[];
+    );
+    const all = rendered as { kind: string; metadata: { name: string; labels?: Record<string, string> } }[];
     const cm = all.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'vmop-dashboard') as
       { metadata: { labels: Record<string, string> }; data: Record<string, string> } | undefined;
     assert.equal(cm?.metadata.labels.grafana_dashboard, '1');
@@ -146,20 +142,16 @@ describe('Helm chart', () => {
     // Prometheus' own templates reach it untouched by Helm.
     assert.match(rules[1]!.annotations.summary, /\{\{ \$labels\.controller \}\}/);
     // Off by default: the default render is the plain manifests.
-    const plain = docs((await run(helm, ['template', 'vmop', CHART_DIR()])).stdout) as { kind: string }[];
+    const plain = (await render()) as { kind: string }[];
     assert.ok(!plain.some((d) => d.kind === 'PrometheusRule'));
   });
 
   it('serves secure metrics and ships a ServiceMonitor for them when asked to', async () => {
-    const helm = await ensureTool('helm');
-    const { stdout } = await run(helm, [
-      'template',
-      'vmop',
-      CHART_DIR(),
+    const rendered = await render(
       '--set',
       'metrics.secure.enabled=true,metrics.secure.port=9443,serviceMonitor.enabled=true,serviceMonitor.labels.release=kp',
-    ]);
-    const all = docs(stdout) as { kind: string; metadata: { name: string; labels?: Record<string, string> } }[];
+    );
+    const all = rendered as { kind: string; metadata: { name: string; labels?: Record<string, string> } }[];
     const dep = all.find((d) => d.kind === 'Deployment') as unknown as {
       spec: { template: { spec: { containers: { args: string[] }[] } } };
     };
@@ -178,17 +170,13 @@ describe('Helm chart', () => {
   });
 
   it('makes the provider configuration and credentials from values, and a NetworkPolicy when asked to', async () => {
-    const helm = await ensureTool('helm');
-    const { stdout } = await run(helm, [
-      'template',
-      'vmop',
-      CHART_DIR(),
+    const rendered = await render(
       '--set',
       'vcenter.url=https://vc.example.com,vcenter.username=svc,vcenter.password=s3cret,vcenter.zones.zone-a.cluster=C0',
       '--set',
       'vcenter.contentLibraries.cluster=images,networkPolicy.enabled=true',
-    ]);
-    const all = docs(stdout) as { kind: string; metadata: { name: string }; data?: Record<string, string> }[];
+    );
+    const all = rendered as { kind: string; metadata: { name: string }; data?: Record<string, string> }[];
     const config = all.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'vmop-provider-config');
     assert.equal(config?.data?.vcenter, 'https://vc.example.com');
     assert.equal(config?.data?.credentialsSecret, 'vmop-vcenter-credentials');
@@ -199,33 +187,17 @@ describe('Helm chart', () => {
     assert.deepEqual(all.find((d) => d.metadata.name === 'vmop-content-libraries')?.data, { cluster: 'images' });
     assert.ok(all.some((d) => d.kind === 'NetworkPolicy'));
     // With an existing Secret the chart makes none, and names it in the configuration.
-    const existing = docs(
-      (
-        await run(helm, [
-          'template',
-          'vmop',
-          CHART_DIR(),
-          '--set',
-          'vcenter.url=https://vc.example.com,vcenter.existingSecret=mine,vcenter.username=x',
-        ])
-      ).stdout,
-    ) as { kind: string; metadata: { name: string }; data?: Record<string, string> }[];
+    const existing = (await render(
+      '--set',
+      'vcenter.url=https://vc.example.com,vcenter.existingSecret=mine,vcenter.username=x',
+    )) as { kind: string; metadata: { name: string }; data?: Record<string, string> }[];
     assert.ok(!existing.some((d) => d.kind === 'Secret' && d.metadata.name === 'vmop-vcenter-credentials'));
     assert.equal(existing.find((d) => d.metadata.name === 'vmop-provider-config')?.data?.credentialsSecret, 'mine');
   });
 
   it('takes the webhook certificate from cert-manager when asked to', async () => {
-    const helm = await ensureTool('helm');
-    const { stdout } = await run(helm, [
-      'template',
-      'vmop',
-      CHART_DIR(),
-      '-n',
-      'ops',
-      '--set',
-      'certManager.enabled=true',
-    ]);
-    const all = docs(stdout) as {
+    const rendered = await render('-n', 'ops', '--set', 'certManager.enabled=true');
+    const all = rendered as {
       kind: string;
       metadata: { name: string; annotations?: Record<string, string> };
       spec?: Record<string, unknown>;

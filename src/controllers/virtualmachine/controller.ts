@@ -368,9 +368,12 @@ export class VirtualMachineController implements Runnable {
     );
     // Hardware the spec asks for and vSphere does not hold yet is written before the next power-on (an ended
     // power-on may have said how that went).
-    if (ended?.kind === 'reconfigure' && ended.state === 'failed') {
-      this.event(draft.obj, 'Warning', 'ReconfigureFailed', reconfigureFailed(ended.error).message);
-      draft.condition(reconfigureFailed(ended.error));
+    // A running VM's CD-ROM change that failed: said now, retried with backoff (thrown below).
+    const reconfigureError = ended?.kind === 'reconfigure' && ended.state === 'failed' ? ended : undefined;
+    if (reconfigureError) {
+      const failed = reconfigureFailed(reconfigureError.error);
+      this.event(draft.obj, 'Warning', 'ReconfigureFailed', failed.message);
+      draft.condition(failed);
     }
     const hardware = await this.hardware.assess(key, draft.obj, observed);
     if (hardware.condition && !draft.conditions.some((c) => c.type === HARDWARE_RECONFIGURED)) {
@@ -379,7 +382,7 @@ export class VirtualMachineController implements Runnable {
     // A running VM's CD-ROM connections change now, beside the reconcile (after a failure, with the retry's pause).
     const reconfiguring =
       !!hardware.now &&
-      !(ended?.kind === 'reconfigure' && ended.state === 'failed') &&
+      !reconfigureError &&
       this.operations.start(key, 'reconfigure', hardware.now.what, hardware.now.run);
     // A zone label that names another zone moves the VM there (an operation of its own).
     let relocateError: unknown;
@@ -421,7 +424,7 @@ export class VirtualMachineController implements Runnable {
       this.readiness.condition(key, draft.obj, power.observed) ?? readyCondition(draft.obj, power, volumes.pending),
     );
     // A failed CD-ROM change or move is tried again with backoff (its condition is written first).
-    if (ended?.kind === 'reconfigure' && ended.state === 'failed') throw ended.error;
+    if (reconfigureError) throw reconfigureError.error;
     if (relocateError) throw relocateError;
     if (powerFailed) {
       // (Unless the VM got where it should anyway; a failed restart is retried all the same.)

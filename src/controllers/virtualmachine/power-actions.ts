@@ -273,13 +273,21 @@ export class PowerActions {
     }
     // TrySoft's choice depends on VM Tools: ask vSphere, not the cache.
     const fresh = await this.opts.provider.refreshVM(observed);
-    const op = restartOp(spec.restartMode ?? 'TrySoft', fresh.toolsRunning);
-    const info: PowerOpInfo = { restart: { next, ...(previous ? { previous } : {}) } };
-    if (op === 'reset') {
-      this.opts.operations.start(key, 'power', op, () => this.opts.provider.power(observed, op).then(() => op), info);
-      return next;
-    }
     const mode = spec.restartMode ?? 'TrySoft';
+    const op = restartOp(mode, fresh.toolsRunning);
+    // A hard restart is a task: it runs as the VM's operation, whose end says how it went.
+    const reset = () => {
+      const info: PowerOpInfo = { restart: { next, ...(previous ? { previous } : {}) } };
+      this.opts.operations.start(
+        key,
+        'power',
+        'reset',
+        () => this.opts.provider.power(observed, 'reset').then(() => 'reset'),
+        info,
+      );
+      return next;
+    };
+    if (op === 'reset') return reset();
     try {
       // (A guest reboot that vSphere does not answer within the TrySoft timeout counts as failed.)
       await withTimeout(this.opts.provider.power(observed, op), this.trySoftTimeoutMs, op);
@@ -287,14 +295,7 @@ export class PowerActions {
       if (mode === 'TrySoft') {
         // As VM Operator does: a soft restart that fails falls back to a hard one (Reset, as an operation).
         this.opts.event(vm, 'Warning', 'SoftRestartFailed', `${op} failed: ${errorMessage(error)}; resetting the VM`);
-        this.opts.operations.start(
-          key,
-          'power',
-          'reset',
-          () => this.opts.provider.power(observed, 'reset').then(() => 'reset'),
-          info,
-        );
-        return next;
+        return reset();
       }
       // As a failed reset is taken, then retried with backoff.
       await this.restartFailed(vm, op, error, previous);

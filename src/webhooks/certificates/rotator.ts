@@ -13,6 +13,7 @@ import type { CertificateSource, ServingPair } from '../server.js';
 import { planCertificates, type CertificateData, type CertificatePolicy } from './plan.js';
 import { X509Certificate } from 'node:crypto';
 import { apiPath } from '../../runtime/api-path.js';
+import { untilAborted } from '../../runtime/timeout.js';
 
 interface Secret extends KubeObject {
   type?: string;
@@ -118,10 +119,7 @@ export class CertificateRotator implements Runnable, CertificateSource {
     for (const i of informers) i.start();
     await Promise.all(informers.map((i) => i.waitForSync()));
     this.kick();
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await Promise.all(informers.map((i) => i.stop()));
