@@ -337,18 +337,6 @@ export class VirtualMachineController implements Runnable {
       return this.creation.waitingForSlot.has(key) ? { requeueAfterMs: SLOT_RECHECK_MS } : undefined;
     }
     this.creation.waitingForSlot.delete(key);
-    // GuestIDReconfigured is True once vSphere holds the guest ID; one changed while the VM was off is applied
-    // at its next power-on (the ended power-on may have said how that went).
-    if (spec.guestID && !draft.conditions.some((c) => c.type === CONDITIONS.guestID)) {
-      if (observed.guestID === spec.guestID) draft.ok(CONDITIONS.guestID);
-      else if (observed.powerState !== 'PoweredOn') {
-        draft.fail(
-          CONDITIONS.guestID,
-          'PendingPowerOn',
-          `vSphere holds guest ID ${observed.guestID ?? '(none)'}; ${spec.guestID} is applied at the next power-on`,
-        );
-      }
-    }
     draft.ok(CONDITIONS.created);
 
     const volumes = await this.volumes.reconcile(
@@ -411,6 +399,19 @@ export class VirtualMachineController implements Runnable {
             hardware.write,
           );
     if (power.bootstrap) draft.condition(power.bootstrap);
+    // GuestIDReconfigured is True once vSphere holds the guest ID; one changed while the VM was off is applied
+    // at its next power-on (the ended power-on may have said how that went). Judged from the VM the power step
+    // saw: the cache can be a moment behind a power-on that just ended, and that step asked vSphere itself.
+    if (spec.guestID && !draft.conditions.some((c) => c.type === CONDITIONS.guestID)) {
+      if (power.observed.guestID === spec.guestID) draft.ok(CONDITIONS.guestID);
+      else if (power.observed.powerState !== 'PoweredOn') {
+        draft.fail(
+          CONDITIONS.guestID,
+          'PendingPowerOn',
+          `vSphere holds guest ID ${power.observed.guestID ?? '(none)'}; ${spec.guestID} is applied at the next power-on`,
+        );
+      }
+    }
     const customization = customizationCondition(draft.obj, power.observed.customization);
     if (customization) draft.condition(customization);
     draft.fields = {
