@@ -375,3 +375,10 @@ export const s = {
   freeValue: (o?: Options) => new FreeFormSchema(false, o),
   optional: <T>(inner: Schema<T>) => new Optional<T>(inner),
 };
+
+/** The properties of an object schema without `keys`: a newer API version that drops or moves a field. */
+export function omit<P extends Props, K extends keyof P>(props: P, keys: readonly K[]): Omit<P, K> {
+  const out: Record<string, unknown> = { ...props };
+  for (const k of keys) delete out[k as string];
+  return out as Omit<P, K>;
+}

@@ -109,6 +109,35 @@ export const ReadinessProbeSpec = s.object(
   { description: 'How to tell that the VM is ready; the actions are mutually exclusive.' },
 );
 
+export const SpecCrypto = s.object(
+  {
+    encryptionClassName: s.optional(s.string({ description: 'EncryptionClass used to encrypt the VM.' })),
+    useDefaultKeyProvider: s.optional(
+      s.boolean({ default: true, description: 'Use the default key provider when no class is given.' }),
+    ),
+  },
+  { description: 'Desired encryption of the VM.' },
+);
+
+export const StatusCrypto = s.object({
+  encrypted: s.optional(s.array(s.enum(['Config', 'Disks'] as const))),
+  providerID: s.optional(s.string()),
+  keyID: s.optional(s.string()),
+});
+
+export const AdvancedSpec = s.object(
+  {
+    bootDiskCapacity: s.optional(s.quantity({ description: 'Capacity of the boot disk.' })),
+    defaultVolumeProvisioningMode: s.optional(
+      s.enum(['Thin', 'Thick', 'ThickEagerZero'] as const, {
+        description: 'Default provisioning mode of the VM’s volumes.',
+      }),
+    ),
+    changeBlockTracking: s.optional(s.boolean({ description: 'Enable changed block tracking for backups.' })),
+  },
+  { description: 'Advanced options.' },
+);
+
 export const VirtualMachineSpec = s.object(
   {
     cdrom: s.optional(
@@ -139,17 +168,7 @@ export const VirtualMachineSpec = s.object(
     className: s.optional(
       s.string({ description: 'Name of the VirtualMachineClass that sizes the VM’s virtual hardware. Immutable.' }),
     ),
-    crypto: s.optional(
-      s.object(
-        {
-          encryptionClassName: s.optional(s.string({ description: 'EncryptionClass used to encrypt the VM.' })),
-          useDefaultKeyProvider: s.optional(
-            s.boolean({ default: true, description: 'Use the default key provider when no class is given.' }),
-          ),
-        },
-        { description: 'Desired encryption of the VM.' },
-      ),
-    ),
+    crypto: s.optional(SpecCrypto),
     storageClass: s.optional(
       s.string({ description: 'Name of the StorageClass whose storage policy places the VM’s disks.' }),
     ),
@@ -176,20 +195,7 @@ export const VirtualMachineSpec = s.object(
       s.array(VolumeSpec, { description: 'Volumes attached to the VM.', listType: 'map', listMapKeys: ['name'] }),
     ),
     readinessProbe: s.optional(ReadinessProbeSpec),
-    advanced: s.optional(
-      s.object(
-        {
-          bootDiskCapacity: s.optional(s.quantity({ description: 'Capacity of the boot disk.' })),
-          defaultVolumeProvisioningMode: s.optional(
-            s.enum(['Thin', 'Thick', 'ThickEagerZero'] as const, {
-              description: 'Default provisioning mode of the VM’s volumes.',
-            }),
-          ),
-          changeBlockTracking: s.optional(s.boolean({ description: 'Enable changed block tracking for backups.' })),
-        },
-        { description: 'Advanced options.' },
-      ),
-    ),
+    advanced: s.optional(AdvancedSpec),
     reserved: s.optional(
       s.object(
         { resourcePolicyName: s.optional(s.string({ description: 'VirtualMachineSetResourcePolicy name.' })) },
@@ -234,13 +240,7 @@ export const VirtualMachineStatus = s.object(
     host: s.optional(s.string({ description: 'ESXi host the VM runs on.' })),
     powerState: s.optional(s.enum(POWER_STATES, { description: 'Observed power state.' })),
     conditions: s.optional(Conditions),
-    crypto: s.optional(
-      s.object({
-        encrypted: s.optional(s.array(s.enum(['Config', 'Disks'] as const))),
-        providerID: s.optional(s.string()),
-        keyID: s.optional(s.string()),
-      }),
-    ),
+    crypto: s.optional(StatusCrypto),
     network: s.optional(NetworkStatus),
     uniqueID: s.optional(s.string({ description: 'Identifier in vSphere (the managed object ID).' })),
     biosUUID: s.optional(s.string({ description: 'Observed BIOS UUID.' })),
@@ -257,11 +257,18 @@ export const VirtualMachineStatus = s.object(
     lastRestartTime: s.optional(s.string({ format: 'date-time', description: 'When the operator last restarted it.' })),
     hardwareVersion: s.optional(s.int32({ description: 'Observed virtual hardware version.' })),
     storage: s.optional(
-      s.object({
-        committed: s.optional(s.quantity()),
-        uncommitted: s.optional(s.quantity()),
-        unshared: s.optional(s.quantity()),
-      }),
+      s.object(
+        {
+          usage: s.optional(
+            s.object({
+              total: s.optional(s.quantity({ description: 'Total storage the VM may use.' })),
+              disks: s.optional(s.quantity({ description: 'Storage its disks use.' })),
+              other: s.optional(s.quantity({ description: 'Storage its other files (swap, logs, snapshots) use.' })),
+            }),
+          ),
+        },
+        { description: 'Storage the VM uses.' },
+      ),
     ),
   },
   { description: 'Observed state of the VirtualMachine.' },
