@@ -80,3 +80,18 @@ export function converterFor(kind: VersionedKind): Converter {
 export function isVersionedKind(kind: unknown): kind is VersionedKind {
   return (VERSIONED_KINDS as readonly unknown[]).includes(kind);
 }
+
+/**
+ * A hub field path (`spec.hardware.cdrom[0].name`) as `version` names it (`spec.cdrom[0].name` before v1alpha5):
+ * admission works on the hub, and its errors speak the version of the request.
+ */
+export function fieldPathIn(kind: VersionedKind, version: string | undefined, field: string): string {
+  const shape = (KIND_VERSIONS[kind] as Partial<Record<string, KindVersion>>)[version ?? ''];
+  for (const m of shape?.moves ?? []) {
+    const hub = m.hub.join('.');
+    if (field === hub || field.startsWith(`${hub}.`) || field.startsWith(`${hub}[`)) {
+      return m.spoke.join('.') + field.slice(hub.length);
+    }
+  }
+  return field;
+}

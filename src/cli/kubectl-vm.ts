@@ -3,7 +3,7 @@
 // API server with the user's own kubeconfig and rights (KUBECONFIG, --kubeconfig, --context, -n), as kubectl
 // does, writes kubectl-like lines, and exits 0 on success, 1 on an error, 2 on wrong usage.
 import { parseArgs } from 'node:util';
-import { API_VERSION } from '../api/v1alpha3/common.js';
+import { API_VERSION } from '../api/v1alpha6/common.js';
 import { apiPath } from '../runtime/api-path.js';
 import { errorMessage } from '../runtime/errors.js';
 import { KubeAPIError, KubeClient, type KubeObject } from '../runtime/kube-client.js';
@@ -30,7 +30,7 @@ type VM = KubeObject & {
     lastRestartTime?: string;
     uniqueID?: string;
     zone?: string;
-    host?: string;
+    nodeName?: string;
     network?: { primaryIP4?: string; primaryIP6?: string };
     conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }[];
   };
@@ -198,7 +198,7 @@ class VMCommands {
       `Name:          ${this.name}`,
       `Namespace:     ${this.namespace}`,
       `Power State:   ${s.powerState ?? '(not reported)'} (desired ${String(spec.powerState ?? 'PoweredOn')})`,
-      `vSphere VM:    ${s.uniqueID ?? '(not created)'}${s.host ? ` on ${s.host}` : ''}${s.zone ? ` in zone ${s.zone}` : ''}`,
+      `vSphere VM:    ${s.uniqueID ?? '(not created)'}${s.nodeName ? ` on ${s.nodeName}` : ''}${s.zone ? ` in zone ${s.zone}` : ''}`,
       `IP:            ${s.network?.primaryIP4 || s.network?.primaryIP6 || '(none)'}`,
       '',
       'Conditions:',

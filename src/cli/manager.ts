@@ -1,4 +1,5 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
+import { CONVERTED_CRDS } from '../crd/definitions.js';
 import { errorMessage } from '../runtime/errors.js';
 import { DEFAULT_MAX_CONCURRENT_CREATES } from '../controllers/virtualmachine/operations.js';
 import { readFile } from 'node:fs/promises';
@@ -143,6 +144,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
       secretName: certSecret,
       mutatingConfiguration: `${prefix}-mutating`,
       validatingConfiguration: `${prefix}-validating`,
+      conversionCRDs: [...CONVERTED_CRDS],
       // The CA lives ten serving lifetimes, at least a year.
       policy: { hosts, validityMs, caValidityMs: Math.max(10 * validityMs, 365 * 86_400_000) },
       logger: logger.child({ component: 'webhook-certificates' }),

@@ -1,8 +1,11 @@
-// The CustomResourceDefinitions vmop serves, built from the v1alpha3 schemas: names, scope, short names,
-// printer columns and the status subresource. config/crd/ holds their YAML, generated from here.
+// The CustomResourceDefinitions vmop serves, built from the API schemas: names, scope, short names, printer
+// columns, the status subresource, and for VM Operator's kinds every served version (the hub stored) with the
+// conversion webhook between them. config/crd/ holds their YAML, generated from here.
 import { s, type JSONSchemaProps, type Schema } from '../api/schema.js';
-import { GROUP, VERSION } from '../api/v1alpha3/common.js';
-import { VirtualMachineSpec, VirtualMachineStatus } from '../api/v1alpha3/virtualmachine.js';
+import { GROUP } from '../api/v1alpha3/common.js';
+import { CONVERSION_PATH } from '../webhooks/conversion.js';
+import { HUB_VERSION, KIND_VERSIONS, SERVED_VERSIONS, isVersionedKind } from '../api/versions.js';
+import { VirtualMachineSpec, VirtualMachineStatus } from '../api/v1alpha6/virtualmachine.js';
 import { VirtualMachineClassSpec } from '../api/v1alpha3/virtualmachineclass.js';
 import { VirtualMachineImageSpec, VirtualMachineImageStatus } from '../api/v1alpha3/virtualmachineimage.js';
 import { NETWORK_GROUP, NETWORK_VERSION, NetworkSpec, NetworkStatus } from '../api/vmop/network.js';
@@ -34,7 +37,7 @@ export interface KindDefinition {
   spec: Schema<unknown>;
   status: Schema<unknown>;
   columns: PrinterColumn[];
-  /** API group and version, when not vmoperator.vmware.com/v1alpha3 (vmop's own kinds). */
+  /** API group and version of vmop's own kinds (VM Operator's are served in every version of api/versions). */
   group?: string;
   version?: string;
   categories?: string[];
@@ -68,6 +71,10 @@ export interface CustomResourceDefinition {
       subresources: { status: Record<string, never> };
       additionalPrinterColumns: PrinterColumn[];
     }[];
+    conversion?: {
+      strategy: 'Webhook';
+      webhook: { clientConfig: ConversionClientConfig; conversionReviewVersions: string[] };
+    };
   };
 }
 
@@ -218,7 +225,7 @@ export const KINDS: KindDefinition[] = [
   },
 ];
 
-function rootSchema(def: KindDefinition): JSONSchemaProps {
+function rootSchema(def: KindDefinition, spec: Schema<unknown>, status: Schema<unknown>): JSONSchemaProps {
   return {
     type: 'object',
     description: def.description,
@@ -226,13 +233,35 @@ function rootSchema(def: KindDefinition): JSONSchemaProps {
       apiVersion: { type: 'string', description: 'Versioned schema of this object.' },
       kind: { type: 'string', description: 'REST resource this object represents.' },
       metadata: { type: 'object' },
-      spec: def.spec.toOpenAPI(),
-      status: def.status.toOpenAPI(),
+      spec: spec.toOpenAPI(),
+      status: status.toOpenAPI(),
     },
   };
 }
 
-export function customResourceDefinition(def: KindDefinition): CustomResourceDefinition {
+/** Where the API server sends ConversionReviews (the manager's webhook server, path CONVERSION_PATH). */
+export type ConversionClientConfig =
+  | { url: string; caBundle?: string }
+  | { service: { namespace: string; name: string; port: number; path: string }; caBundle?: string };
+
+/** The in-cluster default: the manager's webhook Service in vmop-system (the manager corrects the namespace). */
+export const IN_CLUSTER_CONVERSION: ConversionClientConfig = {
+  service: { namespace: 'vmop-system', name: 'vmop-webhook-service', port: 443, path: CONVERSION_PATH },
+};
+
+export function customResourceDefinition(
+  def: KindDefinition,
+  conversion: ConversionClientConfig = IN_CLUSTER_CONVERSION,
+): CustomResourceDefinition {
+  const version = (name: string, storage: boolean, spec: Schema<unknown>, status: Schema<unknown>) => ({
+    name,
+    served: true,
+    storage,
+    schema: { openAPIV3Schema: rootSchema(def, spec, status) },
+    subresources: { status: {} as Record<string, never> },
+    additionalPrinterColumns: def.columns,
+  });
+  const versioned = !def.group && isVersionedKind(def.kind) ? KIND_VERSIONS[def.kind] : undefined;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -250,20 +279,25 @@ export function customResourceDefinition(def: KindDefinition): CustomResourceDef
         categories: def.categories ?? ['vmoperator', 'vmop'],
       },
       scope: def.scope,
-      versions: [
-        {
-          name: def.version ?? VERSION,
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: rootSchema(def) },
-          subresources: { status: {} },
-          additionalPrinterColumns: def.columns,
+      versions: versioned
+        ? SERVED_VERSIONS.map((v) => version(v, v === HUB_VERSION, versioned[v].spec, versioned[v].status))
+        : [version(def.version ?? HUB_VERSION, true, def.spec, def.status)],
+      ...(versioned && {
+        conversion: {
+          strategy: 'Webhook' as const,
+          webhook: { clientConfig: conversion, conversionReviewVersions: ['v1'] },
         },
-      ],
+      }),
     },
   };
 }
 
-export function customResourceDefinitions(): CustomResourceDefinition[] {
-  return KINDS.map(customResourceDefinition);
+/** The names of the CRDs that convert between versions through the manager's conversion webhook. */
+export const CONVERTED_CRDS: readonly string[] = KINDS.filter((k) => !k.group && isVersionedKind(k.kind)).map(
+  (k) => `${k.plural}.${GROUP}`,
+);
+
+/** Every CRD, the versioned ones converting through `conversion`. */
+export function customResourceDefinitions(conversion?: ConversionClientConfig): CustomResourceDefinition[] {
+  return KINDS.map((k) => customResourceDefinition(k, conversion));
 }

@@ -2,6 +2,10 @@
 // order that matters: the content library first (vcsim's seeded IDs give the items their usual names only
 // when nothing else has talked to a fresh vcsim), then CRDs, the manager, its webhooks, and the objects the
 // spec's examples and the provider need. `vmop dev up` and the throw-away sessions both use it.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CONVERSION_PATH } from '../webhooks/conversion.js';
+import { ensurePKI } from './pki.js';
 import { NETWORK_CONFIGMAP } from '../controllers/virtualmachine/network-config.js';
 import type { GroundState } from './ground.js';
 import { installWebhooks, startOperator, stopOperator } from './operator.js';
@@ -53,7 +57,12 @@ export async function provision(opts: ProvisionOptions): Promise<{ managerStarte
   const client = new KubeClient(kubeConfigFrom(opts.kubeconfig, opts.context));
   let managerStarted = false;
   try {
-    await installCRDs(client);
+    // The versioned kinds convert through the manager's webhook server, on loopback with the ground's CA.
+    const ca = await readFile((await ensurePKI(path.join(dir, 'pki'))).caCert);
+    await installCRDs(client, {
+      url: `https://127.0.0.1:${opts.webhookPort}${CONVERSION_PATH}`,
+      caBundle: ca.toString('base64'),
+    });
     say('installed CRDs');
     managerStarted = await startOperator({
       dir,

@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { API_VERSION } from '../api/v1alpha3/common.js';
-import { customResourceDefinitions } from '../crd/definitions.js';
+import { API_VERSION } from '../api/v1alpha6/common.js';
+import { customResourceDefinitions, type ConversionClientConfig } from '../crd/definitions.js';
 import { LIBRARIES_CONFIGMAP } from '../controllers/virtualmachineimage/library-bindings.js';
 import { PROVIDER_CONFIGMAP } from '../providers/vsphere/config.js';
 import { KubeClient, type KubeObject } from '../runtime/kube-client.js';
@@ -40,9 +40,16 @@ export async function applyObjects(client: KubeClient, objects: KubeObject[]): P
   for (const obj of objects) await client.apply(obj);
 }
 
-/** Applies the CRDs and waits until the API server serves each of them. */
-export async function installCRDs(client: KubeClient, timeoutMs = 60_000): Promise<void> {
-  const crds = customResourceDefinitions();
+/**
+ * Applies the CRDs (the versioned ones converting through `conversion`, the manager's webhook server) and waits
+ * until the API server serves each of them.
+ */
+export async function installCRDs(
+  client: KubeClient,
+  conversion?: ConversionClientConfig,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const crds = customResourceDefinitions(conversion);
   await applyObjects(client, crds as unknown as KubeObject[]);
   const deadline = Date.now() + timeoutMs;
   for (const crd of crds) {

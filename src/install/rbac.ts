@@ -3,6 +3,7 @@
 // configuration it reads and the Lease it elects a leader with. A test runs the manager with exactly these
 // and checks that each one is used.
 import type { KubeObject } from '../runtime/kube-client.js';
+import { CONVERTED_CRDS } from '../crd/definitions.js';
 
 export const MANAGER_NAME = 'vmop-controller-manager';
 
@@ -209,6 +210,14 @@ export const CLUSTER_RULES: Rule[] = [
     verbs: ['list', 'watch', 'patch'],
     resourceNames: WEBHOOK_CONFIGURATIONS,
     why: "webhook certificates (--webhook-cert-secret): watches vmop's two webhook configurations and patches their caBundle",
+    usedBy: ['webhooks'],
+  },
+  {
+    apiGroups: ['apiextensions.k8s.io'],
+    resources: ['customresourcedefinitions'],
+    verbs: ['list', 'watch', 'patch'],
+    resourceNames: [...CONVERTED_CRDS],
+    why: 'webhook certificates (--webhook-cert-secret): the caBundle (and Service namespace) of the conversion webhook of the CRDs served in several versions',
     usedBy: ['webhooks'],
   },
 ];

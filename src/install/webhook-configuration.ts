@@ -1,6 +1,6 @@
 // The MutatingWebhookConfiguration and ValidatingWebhookConfiguration that route VirtualMachine and
 // VirtualMachineClass writes to vmop: by URL (the local environment, on loopback) or by Service (in a cluster).
-import { GROUP, VERSION } from '../api/v1alpha3/common.js';
+import { GROUP, VERSION } from '../api/v1alpha6/common.js';
 import { PATHS } from '../webhooks/handlers.js';
 
 export type ClientConfig =

@@ -12,6 +12,8 @@ export interface UserInfo {
 export interface AdmissionRequest {
   uid: string;
   kind?: { group?: string; version?: string; kind?: string };
+  /** The kind as the client sent it, before the API server converted it to the version the webhook takes. */
+  requestKind?: { group?: string; version?: string; kind?: string };
   resource?: { group?: string; version?: string; resource?: string };
   subResource?: string;
   name?: string;
@@ -69,6 +71,7 @@ export function parseAdmissionReview(body: unknown): AdmissionRequest | string {
   return {
     uid: req.uid,
     kind: isPlainObject(req.kind) ? (req.kind as AdmissionRequest['kind']) : undefined,
+    requestKind: isPlainObject(req.requestKind) ? (req.requestKind as AdmissionRequest['requestKind']) : undefined,
     name: typeof req.name === 'string' ? req.name : undefined,
     namespace: typeof req.namespace === 'string' ? req.namespace : undefined,
     subResource: typeof req.subResource === 'string' ? req.subResource : undefined,

@@ -4,6 +4,7 @@ import type { SharedCache } from '../runtime/cache.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Runnable } from '../runtime/manager.js';
 import { createHandlers } from './handlers.js';
+import { conversionHandler, CONVERSION_PATH } from './conversion.js';
 import type { PrivilegeConfig } from './privileged.js';
 import { CachedImageCatalog } from './virtualmachine/images.js';
 import { startWebhookServer, type CertificateSource, type WebhookServer } from './server.js';
@@ -34,7 +35,7 @@ export function webhookRunnable(opts: {
         certDir: opts.certDir,
         certificates: opts.certificates,
         clientCA: opts.clientCA,
-        handlers: createHandlers({ ...opts.privileges, images }),
+        handlers: { ...createHandlers({ ...opts.privileges, images }), [CONVERSION_PATH]: conversionHandler },
         logger: opts.logger,
         registry: opts.registry,
       });

@@ -32,7 +32,7 @@ export interface WebhookServerOptions {
   certDir?: string;
   /** ... or another source of the serving pair. */
   certificates?: CertificateSource;
-  handlers: Record<string, Handler>;
+  handlers: Record<string, Handler | ReviewHandler>;
   logger: Logger;
   registry?: Registry;
   /** How often to look for a renewed certificate. */
@@ -95,23 +95,31 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-interface Reply {
+export interface Reply {
   status: number;
   body: string;
   verdict: string;
+}
+
+/** A handler of another review than AdmissionReview (the CRDs' ConversionReview): it reads the parsed body. */
+export interface ReviewHandler {
+  review: (body: unknown) => Reply;
+  /** Its own body limit (a conversion of a list carries every object of it). */
+  maxBodyBytes?: number;
 }
 
 function reply(status: number, message: string): Reply {
   return { status, body: JSON.stringify({ error: message }), verdict: 'error' };
 }
 
-export async function handleBody(raw: Buffer, handler: Handler): Promise<Reply> {
+export async function handleBody(raw: Buffer, handler: Handler | ReviewHandler): Promise<Reply> {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
   } catch {
     return reply(400, 'the body is not valid JSON: expected an admission.k8s.io/v1 AdmissionReview');
   }
+  if (typeof handler !== 'function') return handler.review(body);
   const req = parseAdmissionReview(body);
   if (typeof req === 'string') return reply(400, `${req}: expected an admission.k8s.io/v1 AdmissionReview`);
   const response = await handler(req);
@@ -173,14 +181,15 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       };
       if (!handler) return finish(reply(404, 'no webhook at this path'));
       if (req.method !== 'POST') return finish(reply(405, 'admission reviews are POSTed'));
-      const tooLarge = () => reply(413, `the body is larger than ${MAX_BODY_BYTES} bytes`);
+      const maxBody = (typeof handler === 'function' ? undefined : handler.maxBodyBytes) ?? MAX_BODY_BYTES;
+      const tooLarge = () => reply(413, `the body is larger than ${maxBody} bytes`);
       // Beyond a bound: 429, and the client may retry in a second.
       const busy = (why: string) => {
         res.setHeader('Retry-After', '1');
         return reply(429, `${why}; retry`);
       };
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > MAX_BODY_BYTES) {
+      if (declared > maxBody) {
         req.resume();
         return finish(tooLarge());
       }
@@ -208,7 +217,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       };
       req.on('data', (chunk: Buffer) => {
         if (done) return;
-        if (size + chunk.length > MAX_BODY_BYTES) return refuse(tooLarge());
+        if (size + chunk.length > maxBody) return refuse(tooLarge());
         if (buffered + chunk.length > maxBuffered) {
           return refuse(busy('the admission server is holding too many request bodies'));
         }

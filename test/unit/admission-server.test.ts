@@ -132,7 +132,7 @@ describe('admission server', () => {
     const text = await registry.metrics();
     assert.match(
       text,
-      /vmop_webhook_requests_total\{path="\/default-mutate-vmoperator-vmware-com-v1alpha3-virtualmachine",verdict="patched"\} \d+/,
+      /vmop_webhook_requests_total\{path="\/default-mutate-vmoperator-vmware-com-v1alpha6-virtualmachine",verdict="patched"\} \d+/,
     );
     assert.match(text, /vmop_webhook_request_duration_seconds_count/);
   });

@@ -36,7 +36,7 @@ describe('generated manifests', () => {
     }
   });
 
-  it('renders one CRD per kind, each version served and stored; the IPAM contract apart', () => {
+  it('renders one CRD per kind, each version served and the newest stored; the IPAM contract apart', () => {
     const crds = [...renderManifests().entries()].filter(([name]) => name.startsWith('crd'));
     assert.deepEqual(crds.map(([name]) => name).sort(), [
       path.join('crd-contract', 'ipaddressclaims.ipam.cluster.x-k8s.io.yaml'),
@@ -49,8 +49,31 @@ describe('generated manifests', () => {
       path.join('crd', 'virtualmachines.vmoperator.vmware.com.yaml'),
     ]);
     for (const [name, text] of crds) {
-      const version = name.includes('vmoperator') ? 'v1alpha3' : name.includes('vmop.dev') ? 'v1alpha1' : 'v1beta1';
-      assert.match(text, new RegExp(`- name: ${version}\\n\\s+served: true\\n\\s+storage: true`), name);
+      const crd = YAML.parse(text) as {
+        spec: {
+          versions: { name: string; served: boolean; storage: boolean }[];
+          conversion?: { strategy: string; webhook: { clientConfig: { service: { path: string } } } };
+        };
+      };
+      const versioned = name.includes('vmoperator');
+      const stored = versioned ? 'v1alpha6' : name.includes('vmop.dev') ? 'v1alpha1' : 'v1beta1';
+      assert.deepEqual(
+        crd.spec.versions.map((v) => [v.name, v.served, v.storage]),
+        versioned
+          ? [
+              ['v1alpha3', true, false],
+              ['v1alpha4', true, false],
+              ['v1alpha5', true, false],
+              ['v1alpha6', true, true],
+            ]
+          : [[stored, true, true]],
+        name,
+      );
+      // VM Operator's kinds convert through the manager's webhook Service.
+      if (versioned) {
+        assert.equal(crd.spec.conversion?.strategy, 'Webhook', name);
+        assert.equal(crd.spec.conversion?.webhook.clientConfig.service.path, '/convert', name);
+      } else assert.equal(crd.spec.conversion, undefined, name);
     }
   });
 
@@ -77,7 +100,7 @@ describe('generated manifests', () => {
       assert.equal(h.failurePolicy, 'Fail');
       assert.equal(h.sideEffects, 'None');
       assert.equal(h.clientConfig.service.name, 'vmop-webhook-service');
-      assert.match(h.clientConfig.service.path, /^\/default-(mutate|validate)-vmoperator-vmware-com-v1alpha3-/);
+      assert.match(h.clientConfig.service.path, /^\/default-(mutate|validate)-vmoperator-vmware-com-v1alpha6-/);
     }
   });
 

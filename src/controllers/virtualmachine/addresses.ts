@@ -1,7 +1,7 @@
 // Static addresses of a VM's interfaces through the Cluster API IPAM contract: one IPAddressClaim per interface
 // whose Network has an IP pool (owned by the VM, labelled with its name), and what the pool's provider answered
 // (the IPAddress), read from the controller's caches.
-import { API_VERSION } from '../../api/v1alpha3/common.js';
+import { API_VERSION } from '../../api/v1alpha6/common.js';
 import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import type { Informer } from '../../runtime/informer.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';

@@ -5,7 +5,7 @@
 // the VM before the finalizer goes. What is watched, and how events and vSphere changes find a VM's key, is
 // in watches.ts.
 import { Gauge, type Registry } from 'prom-client';
-import { VM_FINALIZER } from '../../api/v1alpha3/virtualmachine.js';
+import { VM_FINALIZER } from '../../api/v1alpha6/virtualmachine.js';
 import { VMGoneError, type ObservedVM, type VMProvider } from '../../providers/interface.js';
 import { SharedCache } from '../../runtime/cache.js';
 import { Controller, type ReconcileResult } from '../../runtime/controller.js';

@@ -3,8 +3,8 @@
 // one provider create, started beside the reconcile (operations.ts) and taken by a later one. Until everything
 // it needs is there, the VM waits with a condition per missing piece; input vSphere refuses is a
 // UserInputError the controller shows.
-import { API_VERSION } from '../../api/v1alpha3/common.js';
-import { ZONE_LABEL } from '../../api/v1alpha3/virtualmachine.js';
+import { API_VERSION } from '../../api/v1alpha6/common.js';
+import { ZONE_LABEL } from '../../api/v1alpha6/virtualmachine.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
 import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
@@ -134,7 +134,7 @@ export class VMCreation {
       !(b?.cloudInit || b?.linuxPrep || b?.sysprep || b?.vAppConfig) &&
       spec.minHardwareVersion === undefined &&
       spec.advanced?.bootDiskCapacity === undefined &&
-      !spec.cdrom?.length;
+      !spec.hardware?.cdrom?.length;
     const started = ops.start(key, 'create', `deploying ${image} in zone ${zone}`, async () => {
       let observed = await this.opts.provider.createVM(request);
       let powerError: unknown;

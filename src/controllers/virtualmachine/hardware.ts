@@ -46,13 +46,13 @@ export class VMHardware {
   private async wantedCdroms(vm: VM): Promise<CdromState[] | ConditionUpdate> {
     const ns = vm.metadata.namespace!;
     const out: CdromState[] = [];
-    for (const [i, c] of (vm.spec?.cdrom ?? []).entries()) {
+    for (const [i, c] of (vm.spec?.hardware?.cdrom ?? []).entries()) {
       const image = (
         c.image.kind === 'ClusterVirtualMachineImage'
           ? this.caches.clusterImages.get(c.image.name)
           : this.caches.images.get(`${ns}/${c.image.name}`)
       ) as ImageObject | undefined;
-      const field = `spec.cdrom[${i}].image`;
+      const field = `spec.hardware.cdrom[${i}].image`;
       const itemID = image?.status?.providerItemID;
       if (!image || !itemID) {
         return conditionFalse(
@@ -88,7 +88,7 @@ export class VMHardware {
     const capacity = spec.advanced?.bootDiskCapacity;
     if (capacity === undefined) this.bootDisks.delete(key);
     // (CD-ROMs are looked at while the spec has some, or had some this process made.)
-    const cdromsAsked = (spec.cdrom?.length ?? 0) > 0 || this.cdromsInPlace.has(key);
+    const cdromsAsked = (spec.hardware?.cdrom?.length ?? 0) > 0 || this.cdromsInPlace.has(key);
     if (minVersion === undefined && capacity === undefined && !cdromsAsked) return {};
     const pending: string[] = [];
     let cdroms: CdromState[] | undefined;
@@ -108,7 +108,7 @@ export class VMHardware {
           cdromsNow = wanted; // only connections differ: a running VM takes that now
         } else {
           cdroms = wanted;
-          pending.push(`${wanted.length} CD-ROM(s) as spec.cdrom says (the VM has ${have.length})`);
+          pending.push(`${wanted.length} CD-ROM(s) as spec.hardware.cdrom says (the VM has ${have.length})`);
         }
       }
     }

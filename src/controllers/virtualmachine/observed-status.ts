@@ -41,7 +41,7 @@ export async function observedFields(
     instanceUUID: powered.instanceUUID,
     biosUUID: powered.biosUUID,
     powerState: powered.powerState,
-    ...(powered.host ? { host: powered.host } : {}),
+    ...(powered.host ? { nodeName: powered.host } : {}),
     ...(powered.zone ? { zone: powered.zone } : {}),
     ...(powered.hardwareVersion ? { hardwareVersion: powered.hardwareVersion } : {}),
     ...(className ? { class: classRef(className) } : {}),

@@ -6,7 +6,7 @@
 import { errorMessage } from '../../runtime/errors.js';
 import { Counter, type Registry } from 'prom-client';
 import { VMGoneError, type ObservedVM, type VMOwner, type VMProvider } from '../../providers/interface.js';
-import { API_VERSION } from '../../api/v1alpha3/common.js';
+import { API_VERSION } from '../../api/v1alpha6/common.js';
 import { apiPath } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';

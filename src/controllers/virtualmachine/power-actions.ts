@@ -4,7 +4,7 @@
 // reconcile (operations.ts), and the reconcile after its end takes the outcome (finish); soft operations under
 // way are remembered here, by key: their end arrives through the change feed and the TrySoft timeout is a
 // requeue.
-import type { PowerState } from '../../api/v1alpha3/virtualmachine.js';
+import type { PowerState } from '../../api/v1alpha6/virtualmachine.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
 import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';

@@ -2,7 +2,7 @@
 // Pure functions: the controller calls the provider and remembers when a soft operation started, so a
 // TrySoft that does not finish within its timeout falls back to the hard operation on a later reconcile
 // (a requeue, never a worker asleep).
-import type { PowerOpMode, PowerState } from '../../api/v1alpha3/virtualmachine.js';
+import type { PowerOpMode, PowerState } from '../../api/v1alpha6/virtualmachine.js';
 import type { PowerOperation, VMPowerState } from '../../providers/interface.js';
 
 export type PowerDecision =

@@ -1,9 +1,9 @@
 // The zone label changed on a deployed VM (the spec's update table allows it): the VM moves to the new zone's
 // cluster — RelocateVM_Task onto a host there, live when it runs — as an operation beside the reconcile, with
-// status.zone and status.host following from the change feed and an Event. (VM Operator accepts the change and
+// status.zone and status.nodeName following from the change feed and an Event. (VM Operator accepts the change and
 // leaves the VM where it is.) Condition VirtualMachineConditionPlacementReady says a move is under way, done,
 // or why it cannot be made; VMs whose label never changed carry none.
-import { ZONE_LABEL } from '../../api/v1alpha3/virtualmachine.js';
+import { ZONE_LABEL } from '../../api/v1alpha6/virtualmachine.js';
 import type { ObservedVM, VMProvider } from '../../providers/interface.js';
 import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';

@@ -1,7 +1,7 @@
 // The VirtualMachine as the VM controller and its helpers read and write it: the API schema's own types
 // (src/api/v1alpha3), so the controller cannot drift from what the webhooks and the CRD accept.
-import type { ObjectMeta } from '../../api/v1alpha3/common.js';
-import type { VirtualMachine, VirtualMachineSpec, VirtualMachineStatus } from '../../api/v1alpha3/virtualmachine.js';
+import type { ObjectMeta } from '../../api/v1alpha6/common.js';
+import type { VirtualMachine, VirtualMachineSpec, VirtualMachineStatus } from '../../api/v1alpha6/virtualmachine.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
 
 export type VMStatus = VirtualMachineStatus;

@@ -2,7 +2,7 @@
 // the manager's shared cache, their indexes, the controller's watch sources (a dependency that appears wakes
 // the VMs waiting for it, a claim or volume wakes the VMs that name it), and the map from vSphere's IDs back
 // to keys for the provider's change feed.
-import { API_VERSION } from '../../api/v1alpha3/common.js';
+import { API_VERSION } from '../../api/v1alpha6/common.js';
 import { CAPI_IPAM_API_VERSION } from '../../api/vmop/ipam.js';
 import { NETWORK_API_VERSION } from '../../api/vmop/network.js';
 import type { SharedCache } from '../../runtime/cache.js';

@@ -1,7 +1,7 @@
 // Zone placement for a VM without the zone label: the configured zone that holds the fewest VMs, ties broken
 // by name, so creates spread evenly across zones. Only VMs that exist in vSphere count (their observed zone,
 // else their label): a label alone costs nothing, so objects that never deploy must not steer placement.
-import { ZONE_LABEL } from '../../api/v1alpha3/virtualmachine.js';
+import { ZONE_LABEL } from '../../api/v1alpha6/virtualmachine.js';
 import type { KubeObject } from '../../runtime/kube-client.js';
 
 export function chooseZone(

@@ -3,7 +3,7 @@
 // feed for content libraries, so this polls them and the bindings ConfigMap every few seconds (one listing per
 // library; an item's OVF is read again only when its content version changes).
 import { imageResourceName } from '../../api/v1alpha3/image-name.js';
-import { API_VERSION } from '../../api/v1alpha3/common.js';
+import { API_VERSION } from '../../api/v1alpha6/common.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';

@@ -144,7 +144,7 @@ export async function setCdroms(conn: Connection, vm: ObservedVM, wanted: CdromS
     }
     const slot = free.shift();
     if (!slot) {
-      throw new UserInputError(`spec.cdrom: the VM has no free IDE slot for CD-ROM ${i + 1}`, 'NoCdromSlot');
+      throw new UserInputError(`spec.hardware.cdrom: the VM has no free IDE slot for CD-ROM ${i + 1}`, 'NoCdromSlot');
     }
     changes.push({
       _typeName: 'VirtualDeviceConfigSpec',

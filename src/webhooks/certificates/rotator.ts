@@ -1,7 +1,7 @@
 // The admission server's certificate in a cluster without cert-manager. Every replica runs this: it watches
 // one Secret (type kubernetes.io/tls, with the CA beside the serving pair), creates or renews its contents
-// when planCertificates says so, and keeps the caBundle of vmop's two webhook configurations equal to the
-// Secret's CA bundle. Replicas coordinate through the API server's optimistic concurrency: a write made from
+// when planCertificates says so, and keeps the caBundle of vmop's two webhook configurations (and of the CRDs'
+// conversion webhook) equal to the Secret's CA bundle. Replicas coordinate through the API server's optimistic concurrency: a write made from
 // a stale copy gets 409 Conflict and the replica simply plans again from the newer Secret it then sees.
 // The serving pair is handed to the HTTPS server as soon as it changes (no wait for a kubelet volume sync).
 import { Gauge, type Registry } from 'prom-client';
@@ -22,6 +22,12 @@ interface Secret extends KubeObject {
 
 interface WebhookConfiguration extends KubeObject {
   webhooks?: { name: string; clientConfig?: { caBundle?: string } }[];
+  spec?: {
+    conversion?: {
+      strategy?: string;
+      webhook?: { clientConfig?: { caBundle?: string; service?: { namespace?: string } } };
+    };
+  };
 }
 
 export interface CertificateRotatorOptions {
@@ -31,12 +37,15 @@ export interface CertificateRotatorOptions {
   /** The webhook configurations whose caBundle follows the Secret (either may be omitted). */
   mutatingConfiguration?: string;
   validatingConfiguration?: string;
+  /** CRDs whose conversion webhook (when they use one) is served here: their caBundle follows too. */
+  conversionCRDs?: string[];
   policy: CertificatePolicy;
   logger: Logger;
   registry?: Registry;
 }
 
 const ADMISSION = 'admissionregistration.k8s.io/v1';
+const CRDS = 'apiextensions.k8s.io/v1';
 const KEYS = ['ca.crt', 'ca.key', 'tls.crt', 'tls.key'] as const;
 
 function decode(secret: Secret | undefined): Partial<CertificateData> | undefined {
@@ -50,10 +59,30 @@ function encode(data: CertificateData): Record<string, string> {
   return Object.fromEntries(KEYS.map((k) => [k, Buffer.from(data[k], 'utf8').toString('base64')]));
 }
 
+type Conversion = NonNullable<NonNullable<WebhookConfiguration['spec']>['conversion']>;
+
+/** A CRD's conversion webhook served here: its caBundle, and the Service in this replica's namespace. */
+function conversionOps(conversion: Conversion | undefined, caBundle: string, namespace: string) {
+  const config = conversion?.webhook?.clientConfig;
+  if (conversion?.strategy !== 'Webhook' || !config) return [];
+  const base = '/spec/conversion/webhook/clientConfig';
+  return [
+    ...(config.caBundle === caBundle ? [] : [{ op: 'add', path: `${base}/caBundle`, value: caBundle }]),
+    ...(config.service && config.service.namespace !== namespace
+      ? [{ op: 'add', path: `${base}/service/namespace`, value: namespace }]
+      : []),
+  ];
+}
+
 export class CertificateRotator implements Runnable, CertificateSource {
   readonly name = 'webhook-certificates';
   private readonly secrets: Informer<Secret>;
-  private readonly configurations: { informer: Informer<WebhookConfiguration>; name: string; resource: string }[] = [];
+  private readonly configurations: {
+    informer: Informer<WebhookConfiguration>;
+    name: string;
+    resource: string;
+    apiVersion: string;
+  }[] = [];
   private pair?: ServingPair;
   private readonly waiters: ((p: ServingPair) => void)[] = [];
   private readonly listeners: ((p: ServingPair) => void)[] = [];
@@ -86,7 +115,16 @@ export class CertificateRotator implements Runnable, CertificateSource {
         fieldSelector: byName(name),
         logger: opts.logger,
       });
-      this.configurations.push({ informer, name, resource: `${kind.toLowerCase()}s` });
+      this.configurations.push({ informer, name, resource: `${kind.toLowerCase()}s`, apiVersion: ADMISSION });
+    }
+    for (const name of opts.conversionCRDs ?? []) {
+      const informer = new Informer<WebhookConfiguration>(opts.client, {
+        apiVersion: CRDS,
+        kind: 'CustomResourceDefinition',
+        fieldSelector: byName(name),
+        logger: opts.logger,
+      });
+      this.configurations.push({ informer, name, resource: 'customresourcedefinitions', apiVersion: CRDS });
     }
     this.expiry = opts.registry
       ? new Gauge({
@@ -232,26 +270,26 @@ export class CertificateRotator implements Runnable, CertificateSource {
 
   /** Sets every webhook's clientConfig.caBundle in the configurations that differ. */
   private async injectCABundle(caBundle: string): Promise<void> {
-    for (const { informer, name, resource } of this.configurations) {
+    for (const { informer, name, resource, apiVersion } of this.configurations) {
       const cfg = informer.get(name);
       if (!cfg) continue; // not installed (yet): the watch calls again when it is
-      const ops = (cfg.webhooks ?? []).flatMap((w, i) =>
-        w.clientConfig?.caBundle === caBundle
-          ? []
-          : [{ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle }],
-      );
+      const conversion = cfg.spec?.conversion;
+      const ops =
+        apiVersion === CRDS
+          ? conversionOps(conversion, caBundle, this.opts.namespace)
+          : (cfg.webhooks ?? []).flatMap((w, i) =>
+              w.clientConfig?.caBundle === caBundle
+                ? []
+                : [{ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle }],
+            );
       if (ops.length === 0) continue;
       // The test makes the indexes safe: the patch applies only to the version they were computed from.
       const patch = [{ op: 'test', path: '/metadata/resourceVersion', value: cfg.metadata.resourceVersion }, ...ops];
       try {
-        await this.opts.client.request(
-          'PATCH',
-          apiPath({ apiVersion: 'admissionregistration.k8s.io/v1', resource, name }),
-          {
-            body: patch,
-            contentType: 'application/json-patch+json',
-          },
-        );
+        await this.opts.client.request('PATCH', apiPath({ apiVersion, resource, name }), {
+          body: patch,
+          contentType: 'application/json-patch+json',
+        });
         this.opts.logger.info({ configuration: name }, 'webhook caBundle updated');
       } catch (err) {
         // A newer version exists; its watch event triggers another round.

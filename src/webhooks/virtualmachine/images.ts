@@ -2,7 +2,7 @@
 // (vmi-…) or an image's display name (status.name) that is unique in the VM's scope — its namespace's
 // VirtualMachineImages and the ClusterVirtualMachineImages. The answer comes from the manager's shared cache
 // (informers over both kinds), so a create costs the API server nothing more.
-import { API_VERSION } from '../../api/v1alpha3/common.js';
+import { API_VERSION } from '../../api/v1alpha6/common.js';
 import type { SharedCache } from '../../runtime/cache.js';
 import type { Informer } from '../../runtime/informer.js';
 import type { KubeObject } from '../../runtime/kube-client.js';

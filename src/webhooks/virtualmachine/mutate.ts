@@ -6,7 +6,7 @@
 // nextRestartTime values other than "now".
 import { randomUUID } from 'node:crypto';
 import { isPlainObject, type FieldError } from '../../api/schema.js';
-import { VM_FINALIZER } from '../../api/v1alpha3/virtualmachine.js';
+import { VM_FINALIZER } from '../../api/v1alpha6/virtualmachine.js';
 import type { ImageCatalog } from './images.js';
 import { canonicalPowerOpMode, canonicalPowerState } from './spellings.js';
 

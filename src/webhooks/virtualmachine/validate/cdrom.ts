@@ -1,4 +1,4 @@
-// spec.cdrom, with VM Operator's rules and messages: a guest ID with any CD-ROM (the guest cannot be told
+// spec.hardware.cdrom (spec.cdrom before v1alpha5), with VM Operator's rules and messages: a guest ID with any CD-ROM (the guest cannot be told
 // from an ISO), images of the two image kinds, no image twice, and — while the VM is on and stays on — no
 // CD-ROM added, removed, renamed or given another image (connected and allowGuestControl may change).
 import type { FieldError } from '../../../api/schema.js';
@@ -8,9 +8,9 @@ const KINDS = ['VirtualMachineImage', 'ClusterVirtualMachineImage'];
 const WHEN_ON = 'updates to this field is not allowed when VM power is on';
 
 export function validateCdrom(ctx: VMValidationContext): FieldError[] {
-  const cdroms = ctx.vm.spec?.cdrom ?? [];
+  const cdroms = ctx.vm.spec?.hardware?.cdrom ?? [];
   const errors: FieldError[] = [];
-  if (cdroms.length === 0 && !ctx.old?.spec?.cdrom?.length) return errors;
+  if (cdroms.length === 0 && !ctx.old?.spec?.hardware?.cdrom?.length) return errors;
   if (cdroms.length > 0 && !ctx.vm.spec?.guestID) {
     errors.push({ field: 'spec.guestID', type: 'Required', detail: 'when deploying a VM with CD-ROMs' });
   }
@@ -18,30 +18,35 @@ export function validateCdrom(ctx: VMValidationContext): FieldError[] {
   for (const [i, c] of cdroms.entries()) {
     if (!KINDS.includes(c.image.kind)) {
       errors.push({
-        field: `spec.cdrom[${i}].image.kind`,
+        field: `spec.hardware.cdrom[${i}].image.kind`,
         type: 'NotSupported',
         value: c.image.kind,
         detail: `supported values: ${KINDS.map((k) => JSON.stringify(k)).join(', ')}`,
       });
     }
     if (images.has(c.image.name)) {
-      errors.push({ field: `spec.cdrom[${i}].image.name`, type: 'Duplicate', value: c.image.name, detail: '' });
+      errors.push({
+        field: `spec.hardware.cdrom[${i}].image.name`,
+        type: 'Duplicate',
+        value: c.image.name,
+        detail: '',
+      });
     }
     images.add(c.image.name);
   }
   const old = ctx.old?.spec;
   if (old && observedPowerState(ctx.old) === 'PoweredOn' && (ctx.vm.spec?.powerState ?? 'PoweredOn') === 'PoweredOn') {
-    const before = old.cdrom ?? [];
+    const before = old.hardware?.cdrom ?? [];
     if (before.length !== cdroms.length) {
-      errors.push({ field: 'spec.cdrom', type: 'Forbidden', detail: WHEN_ON });
+      errors.push({ field: 'spec.hardware.cdrom', type: 'Forbidden', detail: WHEN_ON });
       return errors;
     }
     const imageOf = new Map(before.map((c) => [c.name, c.image]));
     for (const [i, c] of cdroms.entries()) {
       const was = imageOf.get(c.name);
-      if (!was) errors.push({ field: `spec.cdrom[${i}].name`, type: 'Forbidden', detail: WHEN_ON });
+      if (!was) errors.push({ field: `spec.hardware.cdrom[${i}].name`, type: 'Forbidden', detail: WHEN_ON });
       else if (was.kind !== c.image.kind || was.name !== c.image.name) {
-        errors.push({ field: `spec.cdrom[${i}].image`, type: 'Forbidden', detail: WHEN_ON });
+        errors.push({ field: `spec.hardware.cdrom[${i}].image`, type: 'Forbidden', detail: WHEN_ON });
       }
     }
   }

@@ -1,6 +1,6 @@
 // What every VirtualMachine validation rule gets: the object (schema-checked), the previous object on
 // update, and whether the requester is privileged.
-import type { VirtualMachine } from '../../../api/v1alpha3/virtualmachine.js';
+import type { VirtualMachine } from '../../../api/v1alpha6/virtualmachine.js';
 
 export interface VMValidationContext {
   operation: 'CREATE' | 'UPDATE';

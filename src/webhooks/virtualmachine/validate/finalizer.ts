@@ -2,7 +2,7 @@
 // removes it from a deployed VM would leave that VM running outside every quota and view, and its IP address
 // handed to the next VM. Before the VM exists in vSphere (or once it is gone) removing it is harmless.
 import type { FieldError } from '../../../api/schema.js';
-import { VM_FINALIZER } from '../../../api/v1alpha3/virtualmachine.js';
+import { VM_FINALIZER } from '../../../api/v1alpha6/virtualmachine.js';
 import { isDeployed, type VMValidationContext } from './context.js';
 
 export function validateFinalizer(ctx: VMValidationContext): FieldError[] {

@@ -1,9 +1,10 @@
-// Fields of the v1alpha3 schema that vmop does not implement yet: refused when a create sets them or an update
-// changes them, with a message that says so, never stored and ignored. (An object stored with one before this
-// rule keeps it through updates that leave it alone.)
+// Fields of the API (in any served version) that vmop does not implement yet: refused when a create sets them or
+// an update changes them, with a message that says so, never stored and ignored. (An object stored with one
+// before this rule keeps it through updates that leave it alone.) Paths are the hub's; the handler names them
+// as the request's version does.
 import { sameJSON } from '../../../api/json.js';
 import type { FieldError } from '../../../api/schema.js';
-import type { VirtualMachine } from '../../../api/v1alpha3/virtualmachine.js';
+import type { VirtualMachine } from '../../../api/v1alpha6/virtualmachine.js';
 import type { VMValidationContext } from './context.js';
 
 type Spec = NonNullable<VirtualMachine['spec']>;
@@ -26,6 +27,88 @@ const UNSUPPORTED: { field: string; read: (spec: Spec) => unknown; what: string 
     read: (s) => s.reserved?.resourcePolicyName,
     what: 'VirtualMachineSetResourcePolicies',
   },
+  // Newer than v1alpha3:
+  { field: 'spec.class', read: (s) => s.class, what: 'VirtualMachineClassInstances' },
+  { field: 'spec.bootOptions', read: (s) => s.bootOptions, what: 'boot options' },
+  { field: 'spec.currentSnapshotName', read: (s) => s.currentSnapshotName, what: 'snapshots' },
+  { field: 'spec.groupName', read: (s) => s.groupName, what: 'VirtualMachineGroups' },
+  { field: 'spec.policies', read: (s) => s.policies, what: 'compute policies' },
+  {
+    field: 'spec.volumeAttributesClassName',
+    read: (s) => s.volumeAttributesClassName,
+    what: 'VolumeAttributesClasses',
+  },
+  { field: 'spec.resources', read: (s) => s.resources, what: 'per-VM CPU and memory sizes' },
+  { field: 'spec.cpuAdvanced', read: (s) => s.cpuAdvanced, what: 'advanced CPU options' },
+  { field: 'spec.memoryAdvanced', read: (s) => s.memoryAdvanced, what: 'advanced memory options' },
+  { field: 'spec.hardware.ideControllers', read: (s) => s.hardware?.ideControllers, what: 'disk controllers' },
+  { field: 'spec.hardware.nvmeControllers', read: (s) => s.hardware?.nvmeControllers, what: 'disk controllers' },
+  { field: 'spec.hardware.sataControllers', read: (s) => s.hardware?.sataControllers, what: 'disk controllers' },
+  { field: 'spec.hardware.scsiControllers', read: (s) => s.hardware?.scsiControllers, what: 'disk controllers' },
+  { field: 'spec.network.vlans', read: (s) => s.network?.vlans, what: 'VLAN devices' },
+  { field: 'spec.bootstrap.disabled', read: (s) => s.bootstrap?.disabled, what: 'bootstrap.disabled' },
+  {
+    field: 'spec.bootstrap.cloudInit.waitOnNetwork4',
+    read: (s) => s.bootstrap?.cloudInit?.waitOnNetwork4,
+    what: 'waiting on the network',
+  },
+  {
+    field: 'spec.bootstrap.cloudInit.waitOnNetwork6',
+    read: (s) => s.bootstrap?.cloudInit?.waitOnNetwork6,
+    what: 'waiting on the network',
+  },
+  ...(['expirePasswordAfterNextLogin', 'password', 'scriptText', 'customizeAtNextPowerOn'] as const).map((k) => ({
+    field: `spec.bootstrap.linuxPrep.${k}`,
+    read: (s: Spec) => s.bootstrap?.linuxPrep?.[k],
+    what: `LinuxPrep's ${k}`,
+  })),
+  {
+    field: 'spec.bootstrap.sysprep.customizeAtNextPowerOn',
+    read: (s) => s.bootstrap?.sysprep?.customizeAtNextPowerOn,
+    what: 'customizing again at the next power-on',
+  },
+  ...(
+    [
+      'preferHtEnabled',
+      'hugePages1GEnabled',
+      'timeTrackerLowLatencyEnabled',
+      'cpuAffinityExclusiveNoStatsEnabled',
+      'vmxSwapEnabled',
+      'pnumaNodeAffinity',
+      'extraConfig',
+    ] as const
+  ).map((k) => ({ field: `spec.advanced.${k}`, read: (s: Spec) => s.advanced?.[k], what: `advanced.${k}` })),
+];
+
+/** Fields of list items (by the item's name): volumes, interfaces and CD-ROMs placed or tuned beyond vmop. */
+const ITEM_FIELDS: {
+  list: string;
+  read: (spec: Spec) => readonly Record<string, unknown>[] | undefined;
+  keys: string[];
+}[] = [
+  {
+    list: 'spec.volumes',
+    read: (s) => s.volumes,
+    keys: [
+      'removable',
+      'applicationType',
+      'controllerBusNumber',
+      'controllerType',
+      'diskMode',
+      'sharingMode',
+      'unitNumber',
+    ],
+  },
+  {
+    list: 'spec.network.interfaces',
+    read: (s) => s.network?.interfaces,
+    keys: ['type', 'vnumaNodeID', 'vmxnet3', 'advancedProperties', 'ipamModes'],
+  },
+  {
+    list: 'spec.hardware.cdrom',
+    read: (s) => s.hardware?.cdrom,
+    keys: ['controllerBusNumber', 'controllerType', 'unitNumber'],
+  },
 ];
 
 export function validateUnsupported(ctx: VMValidationContext): FieldError[] {
@@ -41,6 +124,16 @@ export function validateUnsupported(ctx: VMValidationContext): FieldError[] {
   for (const u of UNSUPPORTED) {
     const value = u.read(spec);
     if (value !== undefined && !sameJSON(value, u.read(old))) refuse(u.field, u.what);
+  }
+  for (const { list, read, keys } of ITEM_FIELDS) {
+    const before = new Map((read(old) ?? []).map((item) => [item.name, item]));
+    for (const [i, item] of (read(spec) ?? []).entries()) {
+      for (const k of keys) {
+        if (item[k] !== undefined && !sameJSON(item[k], before.get(item.name)?.[k])) {
+          refuse(`${list}[${i}].${k}`, `${list.split('.').pop() ?? list} ${k}`);
+        }
+      }
+    }
   }
   const oldClaims = new Map((old.volumes ?? []).map((v) => [v.name, v.persistentVolumeClaim?.instanceVolumeClaim]));
   for (const [i, v] of (spec.volumes ?? []).entries()) {
