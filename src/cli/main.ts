@@ -1,10 +1,11 @@
-// `vmop` command dispatch: manager, manifests, dev. Wires the other modules together; nothing imports it.
+// `vmop` command dispatch: manager, manifests, dev, migrate-storage. Wires the other modules together; nothing imports it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../install/package-root.js';
 import { devCommand } from './dev.js';
 import { managerCommand } from './manager.js';
 import { manifestsCommand } from './manifests.js';
+import { migrateStorageCommand } from './migrate-storage.js';
 
 const HEADER = `vmop — VM Operator's VirtualMachine API for Kubernetes and vSphere\n\nUsage:\n`;
 
@@ -49,6 +50,10 @@ const COMMANDS: Record<string, string> = {
         --metrics-cert-dir DIR                  (TokenReview + SubjectAccessReview; its certificate from
                                                 tls.crt/tls.key here, else self-signed)
 `,
+  'migrate-storage': `  vmop migrate-storage [--kubeconfig FILE] [--context NAME]
+                               after an upgrade: rewrite every VirtualMachine, class and image in the
+                               storage version (v1alpha6) and set the CRDs' storedVersions to it
+`,
   manifests: `  vmop manifests [--write] [--check]
                                print the CRDs (--write: to config/crd/, --check: fail if those are stale)
 `,
@@ -81,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
       return managerCommand(rest);
     case 'manifests':
       return manifestsCommand(rest);
+    case 'migrate-storage':
+      return migrateStorageCommand(rest);
     case undefined:
     case 'help':
     case '--help':

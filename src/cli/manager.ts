@@ -145,6 +145,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
       mutatingConfiguration: `${prefix}-mutating`,
       validatingConfiguration: `${prefix}-validating`,
       conversionCRDs: [...CONVERTED_CRDS],
+      service,
       // The CA lives ten serving lifetimes, at least a year.
       policy: { hosts, validityMs, caValidityMs: Math.max(10 * validityMs, 365 * 86_400_000) },
       logger: logger.child({ component: 'webhook-certificates' }),

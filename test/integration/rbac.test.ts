@@ -198,8 +198,11 @@ describe('least-privilege RBAC', () => {
         (x) => x.name === 'vmop_webhook_requests_total' && x.value > 0,
       );
       assert.ok(admitted.length > 0, 'the VM went through the managers webhooks');
+      // (The ground's CRDs convert through the shared manager by URL, which a replica's rotator leaves alone; its
+      // patch of a CRD that converts through its Service is exercised in storage-migration.test.)
+      const elsewhere = new Set(['apiextensions.k8s.io/customresourcedefinitions:patch']);
       assert.deepEqual(
-        granted.filter((p) => !used.has(p)),
+        granted.filter((p) => !used.has(p) && !elsewhere.has(p)),
         [],
         'every permission granted to the VM controller and the webhook certificates is used',
       );

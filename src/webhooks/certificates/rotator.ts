@@ -25,7 +25,7 @@ interface WebhookConfiguration extends KubeObject {
   spec?: {
     conversion?: {
       strategy?: string;
-      webhook?: { clientConfig?: { caBundle?: string; service?: { namespace?: string } } };
+      webhook?: { clientConfig?: { caBundle?: string; service?: { namespace?: string; name?: string } } };
     };
   };
 }
@@ -37,8 +37,13 @@ export interface CertificateRotatorOptions {
   /** The webhook configurations whose caBundle follows the Secret (either may be omitted). */
   mutatingConfiguration?: string;
   validatingConfiguration?: string;
-  /** CRDs whose conversion webhook (when they use one) is served here: their caBundle follows too. */
+  /**
+   * CRDs whose conversion webhook may be served here: their caBundle follows too, when their conversion goes to
+   * `service` (a CRD that converts through another Service or a URL belongs to someone else).
+   */
   conversionCRDs?: string[];
+  /** The webhook Service (name) the certificate is for. */
+  service?: string;
   policy: CertificatePolicy;
   logger: Logger;
   registry?: Registry;
@@ -62,9 +67,9 @@ function encode(data: CertificateData): Record<string, string> {
 type Conversion = NonNullable<NonNullable<WebhookConfiguration['spec']>['conversion']>;
 
 /** A CRD's conversion webhook served here: its caBundle, and the Service in this replica's namespace. */
-function conversionOps(conversion: Conversion | undefined, caBundle: string, namespace: string) {
+function conversionOps(conversion: Conversion | undefined, caBundle: string, namespace: string, service?: string) {
   const config = conversion?.webhook?.clientConfig;
-  if (conversion?.strategy !== 'Webhook' || !config) return [];
+  if (conversion?.strategy !== 'Webhook' || !config?.service || config.service.name !== service) return [];
   const base = '/spec/conversion/webhook/clientConfig';
   return [
     ...(config.caBundle === caBundle ? [] : [{ op: 'add', path: `${base}/caBundle`, value: caBundle }]),
@@ -276,7 +281,7 @@ export class CertificateRotator implements Runnable, CertificateSource {
       const conversion = cfg.spec?.conversion;
       const ops =
         apiVersion === CRDS
-          ? conversionOps(conversion, caBundle, this.opts.namespace)
+          ? conversionOps(conversion, caBundle, this.opts.namespace, this.opts.service)
           : (cfg.webhooks ?? []).flatMap((w, i) =>
               w.clientConfig?.caBundle === caBundle
                 ? []
