@@ -1,5 +1,6 @@
 // `npm run bench [name…]`: runs the benchmarks and prints their figures beside their references.
 import { benchAdmissionHandler, benchApplyOverhead } from './admission.js';
+import { benchConversion } from './conversion.js';
 import { benchMemory } from './memory.js';
 import { benchRealistic } from './realistic.js';
 import { benchVMs } from './vms.js';
@@ -8,6 +9,7 @@ import { benchVSphereClient } from './vsphere.js';
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   'admission-handler': benchAdmissionHandler,
   'admission-apply': benchApplyOverhead,
+  conversion: benchConversion,
   'vsphere-client': benchVSphereClient,
   vms: benchVMs,
   memory: benchMemory,

@@ -1,5 +1,6 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
 import { CONVERTED_CRDS } from '../crd/definitions.js';
+import { ConversionCABundle } from '../webhooks/certificates/conversion-ca.js';
 import { errorMessage } from '../runtime/errors.js';
 import { DEFAULT_MAX_CONCURRENT_CREATES } from '../controllers/virtualmachine/operations.js';
 import { readFile } from 'node:fs/promises';
@@ -153,6 +154,20 @@ export async function managerCommand(argv: string[]): Promise<number> {
     });
     manager.add(rotator);
     certificates = rotator;
+  }
+  if (certDir) {
+    // A certificate folder with its CA (cert-manager's Secret): the CRDs' conversion webhook trusts that CA.
+    manager.add(
+      new ConversionCABundle({
+        client: kube,
+        crds: CONVERTED_CRDS,
+        caFile: path.join(certDir, 'ca.crt'),
+        namespace,
+        service: stringFlag(args, 'webhook-service') ?? 'vmop-webhook-service',
+        intervalMs: 60_000,
+        logger: logger.child({ component: 'conversion-ca-bundle' }),
+      }),
+    );
   }
   if (certDir || certificates) {
     const addr = parseHostPort(stringFlag(args, 'webhook-addr') ?? '0.0.0.0:9443', 'webhook-addr');

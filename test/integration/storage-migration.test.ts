@@ -3,7 +3,7 @@
 // conversion webhook, `vmop migrate-storage` rewrites them in v1alpha6 and leaves the CRDs storing only it,
 // and a replica's certificate rotator keeps the caBundle and namespace of a conversion Service current.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +23,7 @@ import { migrateStorage } from '../../src/install/storage-migration.js';
 import { apiPath } from '../../src/runtime/api-path.js';
 import { KubeClient, type KubeObject } from '../../src/runtime/kube-client.js';
 import { createLogger } from '../../src/runtime/logger.js';
+import { ConversionCABundle } from '../../src/webhooks/certificates/conversion-ca.js';
 import { CertificateRotator } from '../../src/webhooks/certificates/rotator.js';
 import { conversionHandler, CONVERSION_PATH } from '../../src/webhooks/conversion.js';
 import { startWebhookServer, type WebhookServer } from '../../src/webhooks/server.js';
@@ -280,6 +281,32 @@ describe('storage-version migration from v1alpha3', () => {
         stop.abort();
         await running;
       }
+    },
+  );
+
+  it(
+    'copies a certificate folder’s CA into the CRDs that convert through the manager’s Service',
+    { timeout: 60_000 },
+    async () => {
+      const service = { namespace: 'vmop-system', name: 'vmop-webhook-service', port: 443, path: CONVERSION_PATH };
+      const vmDef = defs.find((d) => d.kind === 'VirtualMachine')!;
+      await c.apply(customResourceDefinition(vmDef, { service }) as unknown as KubeObject);
+      const certs = await mkdtemp(path.join(dir, 'certs-'));
+      const pem = Buffer.from(conversion.caBundle ?? '', 'base64').toString('utf8');
+      await writeFile(path.join(certs, 'ca.crt'), pem);
+      const injector = new ConversionCABundle({
+        client: c,
+        crds: CONVERTED_CRDS,
+        caFile: path.join(certs, 'ca.crt'),
+        namespace: 'vmop-system',
+        service: 'vmop-webhook-service',
+        intervalMs: 60_000,
+        logger: createLogger({ level: 'warn' }),
+      });
+      await injector.once();
+      type Conv = KubeObject & { spec: { conversion: { webhook: { clientConfig: { caBundle?: string } } } } };
+      const crd = await c.get<Conv>(CRDS, 'CustomResourceDefinition', VM_CRD);
+      assert.equal(crd.spec.conversion.webhook.clientConfig.caBundle, Buffer.from(pem).toString('base64'));
     },
   );
 });

@@ -72,7 +72,12 @@ describe('VM controller: create', () => {
     assert.equal(s.biosUUID, obj.spec.biosUUID);
     assert.match(String(s.uniqueID), /^vm-\d+$/);
     assert.equal(s.hardwareVersion, 19);
-    assert.deepEqual(s.class, { apiVersion: API, kind: 'VirtualMachineClass', name: 'my-vm-class' });
+    // (The reference names the class in the storage version, whichever version the VM is read in.)
+    assert.deepEqual(s.class, {
+      apiVersion: 'vmoperator.vmware.com/v1alpha6',
+      kind: 'VirtualMachineClass',
+      name: 'my-vm-class',
+    });
     for (const type of [
       'VirtualMachineClassReady',
       'VirtualMachineImageReady',

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../src/runtime/kube-client.js';
 import { apiPath, type APIPath } from '../../src/runtime/api-path.js';
 
-export const API = 'vmoperator.vmware.com/v1alpha3';
+/** The version admission tests speak: v1alpha3, or the one VMOP_TEST_API_VERSION names (admission-v1alpha6.test). */
+export const API = `vmoperator.vmware.com/${process.env.VMOP_TEST_API_VERSION ?? 'v1alpha3'}`;
 
 export function vmObject(
   namespace: string,

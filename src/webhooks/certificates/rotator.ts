@@ -14,6 +14,7 @@ import { planCertificates, type CertificateData, type CertificatePolicy } from '
 import { X509Certificate } from 'node:crypto';
 import { apiPath } from '../../runtime/api-path.js';
 import { untilAborted } from '../../runtime/timeout.js';
+import { conversionOps, type CRDConversion } from './conversion-ca.js';
 
 interface Secret extends KubeObject {
   type?: string;
@@ -22,12 +23,7 @@ interface Secret extends KubeObject {
 
 interface WebhookConfiguration extends KubeObject {
   webhooks?: { name: string; clientConfig?: { caBundle?: string } }[];
-  spec?: {
-    conversion?: {
-      strategy?: string;
-      webhook?: { clientConfig?: { caBundle?: string; service?: { namespace?: string; name?: string } } };
-    };
-  };
+  spec?: { conversion?: CRDConversion };
 }
 
 export interface CertificateRotatorOptions {
@@ -62,21 +58,6 @@ function decode(secret: Secret | undefined): Partial<CertificateData> | undefine
 
 function encode(data: CertificateData): Record<string, string> {
   return Object.fromEntries(KEYS.map((k) => [k, Buffer.from(data[k], 'utf8').toString('base64')]));
-}
-
-type Conversion = NonNullable<NonNullable<WebhookConfiguration['spec']>['conversion']>;
-
-/** A CRD's conversion webhook served here: its caBundle, and the Service in this replica's namespace. */
-function conversionOps(conversion: Conversion | undefined, caBundle: string, namespace: string, service?: string) {
-  const config = conversion?.webhook?.clientConfig;
-  if (conversion?.strategy !== 'Webhook' || !config?.service || config.service.name !== service) return [];
-  const base = '/spec/conversion/webhook/clientConfig';
-  return [
-    ...(config.caBundle === caBundle ? [] : [{ op: 'add', path: `${base}/caBundle`, value: caBundle }]),
-    ...(config.service && config.service.namespace !== namespace
-      ? [{ op: 'add', path: `${base}/service/namespace`, value: namespace }]
-      : []),
-  ];
 }
 
 export class CertificateRotator implements Runnable, CertificateSource {
