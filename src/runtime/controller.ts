@@ -1,6 +1,7 @@
 // A controller: informers feed keys into a work queue; workers call the reconciler, whose result or typed
 // error (errors.ts) decides what happens next (requeue after a delay, back off, requeue at once on a conflict,
 // or wait for a change of input the user must fix). Reconcile counts, durations, errors and queue depth go to Prometheus.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Informer, InformerEvent } from './informer.js';
@@ -15,6 +16,16 @@ import { untilAborted } from './timeout.js';
 export interface ReconcileResult {
   /** Reconcile this key again after this long (a long wait, e.g. for a task or TrySoft, without a worker). */
   requeueAfterMs?: number;
+}
+
+const reconcileScope = new AsyncLocalStorage<{ log: () => Logger }>();
+
+/**
+ * The logger of the reconcile this code runs in (controller, namespace, name, reconcileID), or `fallback`
+ * outside one.
+ */
+export function reconcileLogger(fallback: Logger): Logger {
+  return reconcileScope.getStore()?.log() ?? fallback;
 }
 
 export interface Reconciler {
@@ -224,7 +235,8 @@ export class Controller implements Runnable {
     const end = m?.duration.startTimer({ controller: this.name });
     let result = 'success';
     try {
-      const r = await this.opts.reconciler.reconcile(key, this.signal);
+      // The reconciler's own log lines carry the same keys (reconcileLogger), as do operations it starts.
+      const r = await reconcileScope.run({ log }, () => this.opts.reconciler.reconcile(key, this.signal));
       this.queue.forget(key);
       if (r?.requeueAfterMs !== undefined) {
         result = 'requeue_after';

@@ -2,6 +2,7 @@
 // v1alpha6 example deploys and powers on, every version reads the same VM, an older client's update keeps what
 // only newer versions hold, and admission answers alike whichever version a request speaks.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONVERSION_ANNOTATION } from '../../src/api/conversion.js';
@@ -9,7 +10,8 @@ import { SERVED_VERSIONS } from '../../src/api/versions.js';
 import { repoRoot } from '../../src/install/package-root.js';
 import { apiPath } from '../../src/runtime/api-path.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../src/runtime/kube-client.js';
-import { client, kubectl } from '../support/ground.js';
+import { logFile } from '../../src/devenv/ground.js';
+import { client, ground, kubectl } from '../support/ground.js';
 import { vmObject } from '../support/vm.js';
 import { eventually, PHOTON_IMAGE, vmNamespace, waitForPower, type VMObject } from '../support/vms.js';
 
@@ -64,6 +66,23 @@ describe('API versions v1alpha3 to v1alpha6', () => {
       // v1alpha3 calls the host status.host; later versions status.nodeName.
       assert.equal(obj.status?.[version === 'v1alpha3' ? 'host' : 'nodeName'], hub.status?.nodeName, version);
     }
+    // The manager said so in its log, with the keys of the reconcile that started the deploy.
+    const log = await readFile(logFile(ground().dir, 'manager'), 'utf8');
+    const started = log
+      .split('\n')
+      .filter((l) => l.includes('vSphere operation started') && l.includes(ns))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(
+      started.some(
+        (l) =>
+          l.controller === 'virtualmachine' &&
+          l.namespace === ns &&
+          l.name === 'my-vm' &&
+          l.operation === 'create' &&
+          /^[0-9a-f-]{36}$/.test(String(l.reconcileID)),
+      ),
+      JSON.stringify(started),
+    );
     // kubectl reads the preferred (newest) version and prints VM Operator's columns.
     const table = await kubectl(['get', 'vm', '-n', ns, 'my-vm', '-o', 'wide']);
     assert.match(table.stdout, /my-vm\s+PoweredOn\s+my-vm-class\s+vmi-3044b59f15d847781/, JSON.stringify(hub.spec));

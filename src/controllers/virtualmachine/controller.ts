@@ -8,7 +8,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { VM_FINALIZER } from '../../api/v1alpha6/virtualmachine.js';
 import { VMGoneError, type ObservedVM, type VMProvider } from '../../providers/interface.js';
 import { SharedCache } from '../../runtime/cache.js';
-import { Controller, type ReconcileResult } from '../../runtime/controller.js';
+import { Controller, reconcileLogger, type ReconcileResult } from '../../runtime/controller.js';
 import { errorMessage, UserInputError } from '../../runtime/errors.js';
 import type { EventRecorder } from '../../runtime/events.js';
 import { finalized } from '../../runtime/finalizer.js';
@@ -94,6 +94,7 @@ export class VirtualMachineController implements Runnable {
     // Long vSphere operations run beside the reconciles; each one's end queues its VM again.
     this.operations = new Operations({
       wake: (key) => this.controller.queue.add(key),
+      logger: opts.logger,
       // A create that ends frees a slot: as many waiting VMs as there are free slots try again, first come
       // first served (waking them all would make every waiting VM look itself up in vSphere for each end).
       onCreateEnded: () => {
@@ -246,7 +247,10 @@ export class VirtualMachineController implements Runnable {
     } catch (err) {
       if (!(err instanceof UserInputError)) {
         await this.status.write(draft).catch((e: unknown) => {
-          this.opts.logger.debug({ key, err: errorMessage(e) }, 'status not written after a failed reconcile');
+          reconcileLogger(this.opts.logger).debug(
+            { err: errorMessage(e) },
+            'status not written after a failed reconcile',
+          );
         });
         throw err;
       }

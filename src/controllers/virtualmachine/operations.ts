@@ -3,6 +3,9 @@
 // returns; when it ends, its VM is queued again and the next reconcile takes the outcome. No worker waits on
 // a task, so slow deploys never hold up another VM's power-off. A VM has at most one operation at a time;
 // creates in flight are bounded (a real vCenter queues what it cannot run).
+import { reconcileLogger } from '../../runtime/controller.js';
+import { errorMessage } from '../../runtime/errors.js';
+import type { Logger } from '../../runtime/logger.js';
 import { Gauge, type Registry } from 'prom-client';
 
 const OPERATION_KINDS = ['create', 'power', 'volumes', 'reconfigure', 'relocate', 'destroy'] as const;
@@ -39,6 +42,8 @@ export class Operations {
     private readonly opts: {
       /** Queues the VM again (its operation ended). */
       wake: (key: string) => void;
+      /** Says when an operation starts and ends (with the keys of the reconcile that started it). */
+      logger?: Logger;
       /** A create ended, so a slot is free: the controller wakes VMs that wait for one. */
       onCreateEnded?: () => void;
       maxConcurrentCreates?: number;
@@ -88,7 +93,13 @@ export class Operations {
     const since = Date.now();
     const base: OperationBase = { kind, what, since, ...(info !== undefined ? { info } : {}) };
     this.ops.set(key, { ...base, state: 'running' });
+    const log = this.opts.logger && reconcileLogger(this.opts.logger);
+    log?.info({ operation: kind, what }, 'vSphere operation started');
     const end = (op: Operation) => {
+      const ms = Date.now() - since;
+      if (op.state === 'failed')
+        log?.warn({ operation: kind, what, ms, err: errorMessage(op.error) }, 'vSphere operation failed');
+      else log?.info({ operation: kind, what, ms }, 'vSphere operation ended');
       if (this.forgotten.delete(key)) this.ops.delete(key);
       else this.ops.set(key, op);
       this.opts.wake(key);
