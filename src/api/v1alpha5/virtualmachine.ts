@@ -71,14 +71,23 @@ export const HardwareSpec = s.object(
     ),
     ideControllers: s.optional(bus()),
     nvmeControllers: s.optional(
-      bus({ sharingMode: s.optional(s.enum(['None', 'Physical'] as const, { description: 'Bus sharing.' })) }),
+      bus({
+        sharingMode: s.optional(
+          s.enum(['None', 'Physical'] as const, { default: 'None', description: 'Bus sharing.' }),
+        ),
+      }),
     ),
     sataControllers: s.optional(bus()),
     scsiControllers: s.optional(
       bus({
-        sharingMode: s.optional(s.enum(['None', 'Physical', 'Virtual'] as const, { description: 'Bus sharing.' })),
+        sharingMode: s.optional(
+          s.enum(['None', 'Physical', 'Virtual'] as const, { default: 'None', description: 'Bus sharing.' }),
+        ),
         type: s.optional(
-          s.enum(['ParaVirtual', 'BusLogic', 'LsiLogic', 'LsiLogicSAS'] as const, { description: 'SCSI type.' }),
+          s.enum(['ParaVirtual', 'BusLogic', 'LsiLogic', 'LsiLogicSAS'] as const, {
+            default: 'ParaVirtual',
+            description: 'SCSI type.',
+          }),
         ),
       }),
     ),
@@ -115,10 +124,16 @@ export const BootOptions = s.object(
         { description: 'Devices to boot from, in order.' },
       ),
     ),
-    bootRetry: s.optional(s.enum(['Enabled', 'Disabled'] as const, { description: 'Retry a failed boot.' })),
+    bootRetry: s.optional(
+      s.enum(['Enabled', 'Disabled'] as const, { default: 'Disabled', description: 'Retry a failed boot.' }),
+    ),
     bootRetryDelay: s.optional(s.string({ description: 'Delay before a boot is retried.' })),
-    efiSecureBoot: s.optional(s.enum(['Enabled', 'Disabled'] as const, { description: 'EFI secure boot.' })),
-    networkBootProtocol: s.optional(s.enum(['IP4', 'IP6'] as const, { description: 'PXE boot protocol.' })),
+    efiSecureBoot: s.optional(
+      s.enum(['Enabled', 'Disabled'] as const, { default: 'Disabled', description: 'EFI secure boot.' }),
+    ),
+    networkBootProtocol: s.optional(
+      s.enum(['IP4', 'IP6'] as const, { default: 'IP4', description: 'PXE boot protocol.' }),
+    ),
   },
   { description: 'How the VM boots.' },
 );
@@ -169,7 +184,10 @@ export const VirtualMachineSpec = s.object(
         {
           ...SpecCrypto.props,
           vTPMMode: s.optional(
-            s.enum(['Clone', 'New'] as const, { description: 'Whether a vTPM is cloned from the image or new.' }),
+            s.enum(['Clone', 'New'] as const, {
+              default: 'New',
+              description: 'Whether a vTPM is cloned from the image or new.',
+            }),
           ),
         },
         SpecCrypto.oopts,
