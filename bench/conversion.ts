@@ -1,19 +1,10 @@
 // The conversion webhook's cost on a read: the same VM read as v1alpha6 (the storage version: no conversion)
 // and as v1alpha3 (the API server asks the webhook), alternately, on a private API server with the webhook
 // server on loopback. Target: under 5 ms added at p99.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { CONVERTED_CRDS, customResourceDefinitions } from '../src/crd/definitions.js';
-import { startGround, stopGround } from '../src/devenv/ground.js';
-import { ensureWebhookCertDir } from '../src/devenv/operator.js';
-import { freePorts } from '../src/devenv/processes.js';
-import { kubeConfigFrom } from '../src/devenv/seed.js';
 import { apiPath } from '../src/runtime/api-path.js';
-import { KubeClient, type KubeObject } from '../src/runtime/kube-client.js';
-import { createLogger } from '../src/runtime/logger.js';
-import { conversionHandler, CONVERSION_PATH } from '../src/webhooks/conversion.js';
-import { startWebhookServer } from '../src/webhooks/server.js';
+import type { KubeObject } from '../src/runtime/kube-client.js';
+import { startPrivateAPIServer } from '../src/devenv/private-apiserver.js';
 import { summarize, table } from './stats.js';
 
 const GROUP = 'vmoperator.vmware.com';
@@ -69,34 +60,11 @@ const STATUS = {
 
 export async function benchConversion(): Promise<void> {
   const N = Number(process.env.VMOP_BENCH_CONVERSION_READS ?? 2000);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-bench-conversion-'));
-  const [etcd, etcdPeer, apiserver, vcsim, webhookPort] = (await freePorts(5)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
   console.log('starting a private etcd and kube-apiserver …');
-  const g = await startGround({
-    dir,
-    ports: { etcd, etcdPeer, apiserver, vcsim },
-    components: ['etcd', 'kube-apiserver'],
-  });
-  const client = new KubeClient(kubeConfigFrom(g.kubeconfig, 'admin'));
-  const server = await startWebhookServer({
-    host: '127.0.0.1',
-    port: webhookPort,
-    certDir: await ensureWebhookCertDir(dir),
-    handlers: { [CONVERSION_PATH]: conversionHandler },
-    logger: createLogger({ level: 'warn' }),
-  });
+  const api = await startPrivateAPIServer('vmop-bench-conversion');
+  const client = api.client;
   try {
-    const conversion = {
-      url: `https://127.0.0.1:${webhookPort}${CONVERSION_PATH}`,
-      caBundle: (await readFile(g.caCert)).toString('base64'),
-    };
-    for (const crd of customResourceDefinitions(conversion)) {
+    for (const crd of customResourceDefinitions(api.conversion)) {
       if (CONVERTED_CRDS.includes(crd.metadata.name)) await client.apply(crd as unknown as KubeObject);
     }
     for (;;) {
@@ -152,9 +120,6 @@ export async function benchConversion(): Promise<void> {
       `ratio p99 converted/floor: ${(c.p99 / d.p99).toFixed(2)}; added p99 ${(c.p99 - d.p99).toFixed(2)} ms (target < 5 ms)`,
     );
   } finally {
-    client.close();
-    await server.close();
-    await stopGround(dir, { purge: true });
-    await rm(dir, { recursive: true, force: true });
+    await api.stop();
   }
 }

@@ -3,8 +3,7 @@
 // conversion webhook, `vmop migrate-storage` rewrites them in v1alpha6 and leaves the CRDs storing only it,
 // and a replica's certificate rotator keeps the caBundle and namespace of a conversion Service current.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SERVED_VERSIONS } from '../../src/api/versions.js';
@@ -12,21 +11,16 @@ import {
   CONVERTED_CRDS,
   customResourceDefinition,
   KINDS,
-  type ConversionClientConfig,
   type CustomResourceDefinition,
 } from '../../src/crd/definitions.js';
-import { startGround, stopGround } from '../../src/devenv/ground.js';
-import { ensureWebhookCertDir } from '../../src/devenv/operator.js';
-import { freePorts } from '../../src/devenv/processes.js';
-import { kubeConfigFrom } from '../../src/devenv/seed.js';
 import { migrateStorage } from '../../src/install/storage-migration.js';
 import { apiPath } from '../../src/runtime/api-path.js';
-import { KubeClient, type KubeObject } from '../../src/runtime/kube-client.js';
+import type { KubeClient, KubeObject } from '../../src/runtime/kube-client.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { ConversionCABundle } from '../../src/webhooks/certificates/conversion-ca.js';
 import { CertificateRotator } from '../../src/webhooks/certificates/rotator.js';
-import { conversionHandler, CONVERSION_PATH } from '../../src/webhooks/conversion.js';
-import { startWebhookServer, type WebhookServer } from '../../src/webhooks/server.js';
+import { CONVERSION_PATH } from '../../src/webhooks/conversion.js';
+import { startPrivateAPIServer, type PrivateAPIServer } from '../../src/devenv/private-apiserver.js';
 import { eventually } from '../support/vms.js';
 
 const GROUP = 'vmoperator.vmware.com';
@@ -50,8 +44,8 @@ function oldRelease(crd: CustomResourceDefinition): CustomResourceDefinition {
 describe('storage-version migration from v1alpha3', () => {
   let dir: string;
   let c: KubeClient;
-  let server: WebhookServer;
-  let conversion: ConversionClientConfig;
+  let api: PrivateAPIServer;
+  let conversion: PrivateAPIServer['conversion'];
   const defs = KINDS.filter((k) => CONVERTED_CRDS.includes(`${k.plural}.${GROUP}`));
 
   const established = (name: string, version: string) =>
@@ -75,39 +69,11 @@ describe('storage-version migration from v1alpha3', () => {
     );
 
   before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'vmop-migrate-'));
-    const [etcd, etcdPeer, apiserver, vcsim, webhookPort] = (await freePorts(5)) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    const g = await startGround({
-      dir,
-      ports: { etcd, etcdPeer, apiserver, vcsim },
-      components: ['etcd', 'kube-apiserver'],
-    });
-    c = new KubeClient(kubeConfigFrom(g.kubeconfig, 'admin'));
-    server = await startWebhookServer({
-      host: '127.0.0.1',
-      port: webhookPort,
-      certDir: await ensureWebhookCertDir(dir),
-      handlers: { [CONVERSION_PATH]: conversionHandler },
-      logger: createLogger({ level: 'warn' }),
-    });
-    conversion = {
-      url: `https://127.0.0.1:${webhookPort}${CONVERSION_PATH}`,
-      caBundle: (await readFile(g.caCert)).toString('base64'),
-    };
+    api = await startPrivateAPIServer('vmop-migrate');
+    ({ client: c, conversion, dir } = api);
   });
 
-  after(async () => {
-    c?.close();
-    await server?.close();
-    await stopGround(dir, { purge: true });
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => api?.stop());
 
   it(
     'reads and updates old objects in every version after the upgrade, then stores them as v1alpha6',

@@ -83,3 +83,12 @@ export interface ObjectMeta {
   finalizers?: string[];
   ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
 }
+
+/** An object of a kind: its type meta, metadata, spec and status. */
+export interface KindObject<K extends string, Spec, Status> {
+  apiVersion: string;
+  kind: K;
+  metadata: ObjectMeta;
+  spec?: Spec;
+  status?: Status;
+}

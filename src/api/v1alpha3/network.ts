@@ -1,6 +1,6 @@
 // VirtualMachine networking: the desired interfaces and guest network settings (spec.network) and the
 // intended and observed network state (status.network).
-import { s } from '../schema.js';
+import { type Schema, s } from '../schema.js';
 import { KeyValuePair, PartialObjectRef } from './common.js';
 
 const ipList = (description: string) => s.optional(s.array(s.string(), { description }));
@@ -56,6 +56,19 @@ export const NetworkInterfaceSpec = s.object(
   { description: 'A network interface of the VM and how the guest configures it.' },
 );
 
+/** spec.network.interfaces of any version: at most 10, keyed by name. */
+export const interfaceList = <T>(item: Schema<T>) =>
+  s.optional(
+    s.array(item, {
+      description:
+        'The VM’s network interfaces, at most 10. When empty and networking is not disabled, one interface ' +
+        'named eth0 is added.',
+      maxItems: 10,
+      listType: 'map',
+      listMapKeys: ['name'],
+    }),
+  );
+
 export const NetworkSpec = s.object(
   {
     hostName: s.optional(
@@ -73,16 +86,7 @@ export const NetworkSpec = s.object(
     searchDomains: s.optional(
       s.array(s.string(), { description: 'Global DNS search domains (LinuxPrep and Sysprep).' }),
     ),
-    interfaces: s.optional(
-      s.array(NetworkInterfaceSpec, {
-        description:
-          'The VM’s network interfaces, at most 10. When empty and networking is not disabled, one interface ' +
-          'named eth0 is added.',
-        maxItems: 10,
-        listType: 'map',
-        listMapKeys: ['name'],
-      }),
-    ),
+    interfaces: interfaceList(NetworkInterfaceSpec),
   },
   { description: 'Desired network configuration. Immutable once the VM is deployed.' },
 );

@@ -1,6 +1,6 @@
 // The VirtualMachine kind: spec (what the user asks for) and status (what the operator observed).
-import { type Infer, s } from '../schema.js';
-import { Conditions, LocalObjectRef, type ObjectMeta } from './common.js';
+import { type Infer, type Schema, s } from '../schema.js';
+import { Conditions, LocalObjectRef, type KindObject } from './common.js';
 import { BootstrapSpec } from './bootstrap.js';
 import { NetworkSpec, NetworkStatus } from './network.js';
 
@@ -70,6 +70,26 @@ export const VolumeStatus = s.object({
   error: s.optional(s.string({ description: 'Last attach or detach error; empty once attached.' })),
 });
 
+/** spec.volumes of any version, keyed by name. */
+export const volumeSpecList = <T>(item: Schema<T>) =>
+  s.optional(s.array(item, { description: 'Volumes attached to the VM.', listType: 'map', listMapKeys: ['name'] }));
+
+/** status.volumes of any version, keyed by name and type. */
+export const volumeStatusList = <T>(item: Schema<T>) =>
+  s.optional(
+    s.array(item, {
+      description: 'Observed state of the VM’s volumes.',
+      listType: 'map',
+      listMapKeys: ['name', 'type'],
+    }),
+  );
+
+/** The CD-ROMs of any version (spec.cdrom, later spec.hardware.cdrom), keyed by name. */
+export const cdromList = <T>(item: Schema<T>) =>
+  s.optional(
+    s.array(item, { description: 'CD-ROM devices backed by ISO images.', listType: 'map', listMapKeys: ['name'] }),
+  );
+
 export const ReadinessProbeSpec = s.object(
   {
     tcpSocket: s.optional(
@@ -138,21 +158,18 @@ export const AdvancedSpec = s.object(
   { description: 'Advanced options.' },
 );
 
+export const CdromSpec = s.object({
+  name: s.string({ pattern: '^[a-z0-9]{2,}$', description: 'Unique name of the CD-ROM device.' }),
+  image: ImageRef,
+  connected: s.optional(s.boolean({ default: true, description: 'The device is connected.' })),
+  allowGuestControl: s.optional(
+    s.boolean({ default: true, description: 'A web console may connect or disconnect it.' }),
+  ),
+});
+
 export const VirtualMachineSpec = s.object(
   {
-    cdrom: s.optional(
-      s.array(
-        s.object({
-          name: s.string({ pattern: '^[a-z0-9]{2,}$', description: 'Unique name of the CD-ROM device.' }),
-          image: ImageRef,
-          connected: s.optional(s.boolean({ default: true, description: 'The device is connected.' })),
-          allowGuestControl: s.optional(
-            s.boolean({ default: true, description: 'A web console may connect or disconnect it.' }),
-          ),
-        }),
-        { description: 'CD-ROM devices backed by ISO images.', listType: 'map', listMapKeys: ['name'] },
-      ),
-    ),
+    cdrom: cdromList(CdromSpec),
     image: s.optional(
       s.object(ImageRef.props, {
         description: 'Reference to the image the VM is deployed from; must agree with imageName.',
@@ -191,9 +208,7 @@ export const VirtualMachineSpec = s.object(
       }),
     ),
     restartMode: powerOpMode('restarted'),
-    volumes: s.optional(
-      s.array(VolumeSpec, { description: 'Volumes attached to the VM.', listType: 'map', listMapKeys: ['name'] }),
-    ),
+    volumes: volumeSpecList(VolumeSpec),
     readinessProbe: s.optional(ReadinessProbeSpec),
     advanced: s.optional(AdvancedSpec),
     reserved: s.optional(
@@ -245,13 +260,7 @@ export const VirtualMachineStatus = s.object(
     uniqueID: s.optional(s.string({ description: 'Identifier in vSphere (the managed object ID).' })),
     biosUUID: s.optional(s.string({ description: 'Observed BIOS UUID.' })),
     instanceUUID: s.optional(s.string({ description: 'Observed instance UUID.' })),
-    volumes: s.optional(
-      s.array(VolumeStatus, {
-        description: 'Observed state of the VM’s volumes.',
-        listType: 'map',
-        listMapKeys: ['name', 'type'],
-      }),
-    ),
+    volumes: volumeStatusList(VolumeStatus),
     changeBlockTracking: s.optional(s.boolean()),
     zone: s.optional(s.string({ description: 'Availability zone the VM was placed in.' })),
     lastRestartTime: s.optional(s.string({ format: 'date-time', description: 'When the operator last restarted it.' })),
@@ -277,10 +286,4 @@ export const VirtualMachineStatus = s.object(
 export type VirtualMachineSpec = Infer<typeof VirtualMachineSpec>;
 export type VirtualMachineStatus = Infer<typeof VirtualMachineStatus>;
 
-export interface VirtualMachine {
-  apiVersion: string;
-  kind: 'VirtualMachine';
-  metadata: ObjectMeta;
-  spec?: VirtualMachineSpec;
-  status?: VirtualMachineStatus;
-}
+export type VirtualMachine = KindObject<'VirtualMachine', VirtualMachineSpec, VirtualMachineStatus>;

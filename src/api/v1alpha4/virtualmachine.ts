@@ -2,6 +2,7 @@
 // status.class, and requested sizes in the storage and volume status. Everything else is v1alpha3's.
 import { s, omit } from '../schema.js';
 import {
+  volumeStatusList,
   VirtualMachineSpec as V3Spec,
   VirtualMachineStatus as V3Status,
   VolumeStatus as V3VolumeStatus,
@@ -43,13 +44,7 @@ export const VirtualMachineStatus = s.object(
   {
     ...omit(V3Status.props, ['class', 'host', 'volumes', 'storage']),
     nodeName: s.optional(s.string({ description: 'ESXi host the VM runs on.' })),
-    volumes: s.optional(
-      s.array(VolumeStatus, {
-        description: 'Observed state of the VM’s volumes.',
-        listType: 'map',
-        listMapKeys: ['name', 'type'],
-      }),
-    ),
+    volumes: volumeStatusList(VolumeStatus),
     storage: s.optional(StorageStatus),
   },
   V3Status.oopts,

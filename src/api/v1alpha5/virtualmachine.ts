@@ -9,7 +9,15 @@ import {
   SysprepSpec as V3Sysprep,
   BootstrapSpec as V3Bootstrap,
 } from '../v1alpha3/bootstrap.js';
-import { ImageRef, SpecCrypto, StatusCrypto, VolumeSpec as V3VolumeSpec } from '../v1alpha3/virtualmachine.js';
+import {
+  cdromList,
+  CdromSpec as V3Cdrom,
+  SpecCrypto,
+  StatusCrypto,
+  volumeSpecList,
+  volumeStatusList,
+  VolumeSpec as V3VolumeSpec,
+} from '../v1alpha3/virtualmachine.js';
 import {
   VirtualMachineSpec as V4Spec,
   VirtualMachineStatus as V4Status,
@@ -43,15 +51,10 @@ const scriptText = s.optional(
 );
 
 export const CdromSpec = s.object({
-  name: s.string({ pattern: '^[a-z0-9]{2,}$', description: 'Unique name of the CD-ROM device.' }),
-  image: ImageRef,
+  ...V3Cdrom.props,
   controllerBusNumber: busNumber,
   controllerType: s.optional(s.enum(['IDE', 'SATA'] as const, { description: 'Controller the CD-ROM is on.' })),
   unitNumber,
-  connected: s.optional(s.boolean({ default: true, description: 'The device is connected.' })),
-  allowGuestControl: s.optional(
-    s.boolean({ default: true, description: 'A web console may connect or disconnect it.' }),
-  ),
 });
 
 const bus = (extra: Parameters<typeof s.object>[0] = {}) =>
@@ -62,13 +65,7 @@ const bus = (extra: Parameters<typeof s.object>[0] = {}) =>
 
 export const HardwareSpec = s.object(
   {
-    cdrom: s.optional(
-      s.array(CdromSpec, {
-        description: 'CD-ROM devices backed by ISO images.',
-        listType: 'map',
-        listMapKeys: ['name'],
-      }),
-    ),
+    cdrom: cdromList(CdromSpec),
     ideControllers: s.optional(bus()),
     nvmeControllers: s.optional(
       bus({
@@ -194,9 +191,7 @@ export const VirtualMachineSpec = s.object(
       ),
     ),
     bootstrap: s.optional(BootstrapSpec),
-    volumes: s.optional(
-      s.array(VolumeSpec, { description: 'Volumes attached to the VM.', listType: 'map', listMapKeys: ['name'] }),
-    ),
+    volumes: volumeSpecList(VolumeSpec),
     bootOptions: s.optional(BootOptions),
     currentSnapshotName: s.optional(s.string({ description: 'Name of the snapshot the VM reverts to.' })),
     groupName: s.optional(s.string({ description: 'Name of the VirtualMachineGroup the VM belongs to.' })),
@@ -256,13 +251,7 @@ export const VirtualMachineStatus = s.object(
       s.object(LocalObjectRef.props, { description: 'The VirtualMachineClass the VM was built from.' }),
     ),
     crypto: s.optional(s.object({ ...StatusCrypto.props, hasVTPM: optBool('The VM has a vTPM.') })),
-    volumes: s.optional(
-      s.array(VolumeStatus, {
-        description: 'Observed state of the VM’s volumes.',
-        listType: 'map',
-        listMapKeys: ['name', 'type'],
-      }),
-    ),
+    volumes: volumeStatusList(VolumeStatus),
     storage: s.optional(
       s.object(
         {

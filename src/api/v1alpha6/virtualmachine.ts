@@ -2,8 +2,9 @@
 // CPU, memory and NUMA tuning, extra config, a volume attributes class and bootstrap.disabled. Webhooks and
 // controllers work on this type; the other versions convert to and from it (api/conversion).
 import { type Infer, s, omit } from '../schema.js';
-import { KeyValuePair, type ObjectMeta } from '../v1alpha3/common.js';
+import { KeyValuePair, type KindObject } from '../v1alpha3/common.js';
 import {
+  interfaceList,
   NetworkInterfaceSpec as V3Interface,
   NetworkInterfaceStatus as V3InterfaceStatus,
   NetworkSpec as V3Network,
@@ -63,16 +64,7 @@ export const NetworkInterfaceSpec = s.object(
 export const NetworkSpec = s.object(
   {
     ...V3Network.props,
-    interfaces: s.optional(
-      s.array(NetworkInterfaceSpec, {
-        description:
-          'The VM’s network interfaces, at most 10. When empty and networking is not disabled, one interface ' +
-          'named eth0 is added.',
-        maxItems: 10,
-        listType: 'map',
-        listMapKeys: ['name'],
-      }),
-    ),
+    interfaces: interfaceList(NetworkInterfaceSpec),
     vlans: s.optional(
       s.array(
         s.object({
@@ -214,10 +206,4 @@ export const VirtualMachineStatus = s.object(
 export type VirtualMachineSpec = Infer<typeof VirtualMachineSpec>;
 export type VirtualMachineStatus = Infer<typeof VirtualMachineStatus>;
 
-export interface VirtualMachine {
-  apiVersion: string;
-  kind: 'VirtualMachine';
-  metadata: ObjectMeta;
-  spec?: VirtualMachineSpec;
-  status?: VirtualMachineStatus;
-}
+export type VirtualMachine = KindObject<'VirtualMachine', VirtualMachineSpec, VirtualMachineStatus>;
