@@ -32,6 +32,20 @@ async function counts(port: number): Promise<{ calls: Map<string, number>; recon
   return { calls, reconciles };
 }
 
+/** The manager's counts once its vSphere calls have not moved for 2 s in a row (at most a minute). */
+async function quiet(port: number): Promise<Awaited<ReturnType<typeof counts>>> {
+  let last = await counts(port);
+  const deadline = Date.now() + 60_000;
+  for (let still = 0; still < 2 && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await counts(port);
+    const moved = [...now.calls].some(([m, n]) => m !== 'WaitForUpdatesEx' && n !== (last.calls.get(m) ?? 0));
+    still = moved ? 0 : still + 1;
+    last = now;
+  }
+  return last;
+}
+
 describe('VM controller: idle VMs', () => {
   let c: KubeClient;
   let mgr: OwnManager | undefined;
@@ -52,16 +66,9 @@ describe('VM controller: idle VMs', () => {
       const names = [0, 1, 2].map(() => vmName('idle'));
       for (const n of names) await c.create(vm(ns, n, {}, { [OWN_MANAGER_LABEL]: ns }));
       for (const n of names) await waitForPower(c, ns, n, 'PoweredOn', 60_000);
-      // Let the echoes of the creates settle: the manager is idle once its vSphere calls stop moving for 2 s
-      // (on a loaded machine the change feed may report the new VMs a while after their deploys).
-      let before = await counts(mgr.healthPort);
-      for (let settled = 0; settled < 2;) {
-        await new Promise((r) => setTimeout(r, 1000));
-        const now = await counts(mgr.healthPort);
-        const moved = [...now.calls].some(([m, n]) => m !== 'WaitForUpdatesEx' && n !== (before.calls.get(m) ?? 0));
-        settled = moved ? 0 : settled + 1;
-        before = now;
-      }
+      // Let the echoes of the creates settle (on a loaded machine the change feed may report the new VMs a
+      // while after their deploys).
+      const before = await quiet(mgr.healthPort);
       for (const n of names) await patchVM(c, ns, n, { metadata: { labels: { poke: 'yes' } } });
       await eventually('three more reconciles', async () =>
         (await counts(mgr!.healthPort)).reconciles >= before.reconciles + names.length ? true : undefined,
@@ -106,8 +113,8 @@ describe('VM controller: idle VMs', () => {
           ),
         );
         await waitForPower(c, ns, name, 'PoweredOn', 150_000);
-        await new Promise((r) => setTimeout(r, 1500));
-        const before = await counts(own.healthPort);
+        // (The volumes' attach operations and their echoes first.)
+        const before = await quiet(own.healthPort);
         await patchVM(c, ns, name, { metadata: { labels: { poke: 'yes' } } });
         await eventually('one more reconcile', async () =>
           (await counts(own.healthPort)).reconciles > before.reconciles ? true : undefined,
