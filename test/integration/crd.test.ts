@@ -121,7 +121,14 @@ describe('CRDs on the real API server', () => {
     assert.equal(spec.powerOffMode, 'TrySoft');
     assert.equal(spec.suspendMode, 'TrySoft');
     assert.equal(spec.restartMode, 'TrySoft');
-    assert.deepEqual(spec.bootstrap, { cloudInit: { cloudConfig: {}, instanceID: spec.biosUUID } });
+    assert.deepEqual(spec.bootstrap, {
+      cloudInit: {
+        cloudConfig: {},
+        instanceID: spec.biosUUID,
+        useGlobalNameserversAsDefault: true,
+        useGlobalSearchDomainsAsDefault: true,
+      },
+    });
   });
 
   it('keeps a class configSpec verbatim, including nested _typeName objects', async () => {

@@ -1,10 +1,10 @@
-// Fields the v1alpha3 schema has and vmop does not implement yet are refused through the real API server, with
+// Fields the API has and vmop does not implement yet are refused through the real API server, with
 // a message that names the field and says so — never stored and then ignored.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { client, testNamespace } from '../support/ground.js';
-import { assertAllowed, assertDenied, patchVM, vmObject } from '../support/vm.js';
+import { API, assertAllowed, assertDenied, patchVM, vmObject } from '../support/vm.js';
 import { getVM } from '../support/vms.js';
 
 const UNSUPPORTED: [string, Record<string, unknown>, string][] = [
@@ -16,6 +16,12 @@ const UNSUPPORTED: [string, Record<string, unknown>, string][] = [
   ],
   ['changed block tracking', { advanced: { changeBlockTracking: true } }, 'spec.advanced.changeBlockTracking'],
   ['a resource policy', { reserved: { resourcePolicyName: 'my-policy' } }, 'spec.reserved.resourcePolicyName'],
+  [
+    'VM affinity',
+    { affinity: { vmAffinity: { requiredDuringSchedulingPreferredDuringExecution: [{ topologyKey: 'zone' }] } } },
+    'spec.affinity',
+  ],
+  ['a VM group', { groupName: 'my-group' }, 'spec.groupName'],
   [
     'an instance storage volume',
     {
@@ -32,6 +38,20 @@ const UNSUPPORTED: [string, Record<string, unknown>, string][] = [
     'spec.volumes[0].persistentVolumeClaim.instanceVolumeClaim',
   ],
 ];
+
+// Only v1alpha6 has these (a v1alpha3 request loses them to the API server's pruning before admission).
+if (API.endsWith('/v1alpha6')) {
+  UNSUPPORTED.push(
+    ['advanced CPU options', { cpuAdvanced: { hotAddEnabled: true } }, 'spec.cpuAdvanced'],
+    ['a disk controller', { hardware: { scsiControllers: [{ busNumber: 1 }] } }, 'spec.hardware.scsiControllers'],
+    ['a NIC type', { network: { interfaces: [{ name: 'eth0', type: 'E1000' }] } }, 'spec.network.interfaces[0].type'],
+    [
+      'a volume disk mode',
+      { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'd' }, diskMode: 'Persistent' }] },
+      'spec.volumes[0].diskMode',
+    ],
+  );
+}
 
 describe('fields vmop does not implement', () => {
   let c: KubeClient;

@@ -4,6 +4,7 @@ import { UserInputError } from '../../src/runtime/errors.js';
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
+import { withGlobalDNS } from '../../src/controllers/virtualmachine/bootstrap.js';
 import YAML from 'yaml';
 import {
   bootstrapDataError,
@@ -115,5 +116,27 @@ describe('Cloud-Init data', () => {
         err.message.includes(`limit of ${MAX_GUESTINFO_VALUE_BYTES} bytes`),
     );
     assert.ok(guestInfo('instance-id: x\n', '#cloud-config\n')['guestinfo.userdata']);
+  });
+});
+
+describe('global DNS for interfaces without their own', () => {
+  const dns = { hostName: 'vm', nameservers: ['10.0.0.2'], searchDomains: ['example.com'] };
+  const bare = { name: 'eth0', ip: { dhcp: { ip4: { enabled: true } } } };
+  const own = { ...bare, dns: { nameservers: ['1.1.1.1'] } };
+
+  it('gives an interface the global nameservers and search domains by default', () => {
+    assert.deepEqual(withGlobalDNS(bare, dns).dns, { nameservers: ['10.0.0.2'], searchDomains: ['example.com'] });
+  });
+
+  it('keeps an interface’s own nameservers and still adds the global search domains', () => {
+    assert.deepEqual(withGlobalDNS(own, dns).dns, { nameservers: ['1.1.1.1'], searchDomains: ['example.com'] });
+  });
+
+  it('gives none when useGlobalNameserversAsDefault and useGlobalSearchDomainsAsDefault are false', () => {
+    assert.equal(withGlobalDNS(bare, dns, { nameservers: false, searchDomains: false }).dns, undefined);
+    assert.deepEqual(withGlobalDNS(bare, dns, { nameservers: false, searchDomains: true }).dns, {
+      searchDomains: ['example.com'],
+    });
+    assert.deepEqual(withGlobalDNS(own, dns, { nameservers: false, searchDomains: false }).dns, own.dns);
   });
 });

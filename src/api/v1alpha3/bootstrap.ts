@@ -73,6 +73,18 @@ export const CloudInitSpec = s.object(
     sshAuthorizedKeys: s.optional(
       s.array(s.string(), { description: 'SSH public keys for the guest’s default user.' }),
     ),
+    useGlobalNameserversAsDefault: s.optional(
+      s.boolean({
+        default: true,
+        description: 'Interfaces without nameservers of their own get the global ones (spec.network.nameservers).',
+      }),
+    ),
+    useGlobalSearchDomainsAsDefault: s.optional(
+      s.boolean({
+        default: true,
+        description: 'Interfaces without search domains of their own get the global ones.',
+      }),
+    ),
   },
   { description: 'Bootstrap with Cloud-Init (or Cloudbase-Init); excludes the other providers.' },
 );

@@ -167,8 +167,50 @@ export const CdromSpec = s.object({
   ),
 });
 
+const affinityTerms = (description: string) =>
+  s.optional(
+    s.array(
+      s.object({
+        labelSelector: s.optional(
+          s.object({
+            matchLabels: s.optional(s.map(s.string())),
+            matchExpressions: s.optional(
+              s.array(
+                s.object({
+                  key: s.string(),
+                  operator: s.string({ description: 'In, NotIn, Exists or DoesNotExist.' }),
+                  values: s.optional(s.array(s.string())),
+                }),
+              ),
+            ),
+          }),
+        ),
+        topologyKey: s.string({ description: 'Label key of the topology domain, e.g. topology.kubernetes.io/zone.' }),
+      }),
+      { description },
+    ),
+  );
+
+const vmAffinity = (what: string) =>
+  s.optional(
+    s.object(
+      {
+        requiredDuringSchedulingPreferredDuringExecution: affinityTerms(`VMs this VM must be placed ${what}.`),
+        preferredDuringSchedulingPreferredDuringExecution: affinityTerms(`VMs this VM should be placed ${what}.`),
+      },
+      { description: `Placement ${what} other VMs.` },
+    ),
+  );
+
+export const AffinitySpec = s.object(
+  { vmAffinity: vmAffinity('with'), vmAntiAffinity: vmAffinity('apart from') },
+  { description: 'Placement rules relative to other VMs.' },
+);
+
 export const VirtualMachineSpec = s.object(
   {
+    affinity: s.optional(AffinitySpec),
+    groupName: s.optional(s.string({ description: 'Name of the VirtualMachineGroup the VM belongs to.' })),
     cdrom: cdromList(CdromSpec),
     image: s.optional(
       s.object(ImageRef.props, {

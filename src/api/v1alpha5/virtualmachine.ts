@@ -194,7 +194,6 @@ export const VirtualMachineSpec = s.object(
     volumes: volumeSpecList(VolumeSpec),
     bootOptions: s.optional(BootOptions),
     currentSnapshotName: s.optional(s.string({ description: 'Name of the snapshot the VM reverts to.' })),
-    groupName: s.optional(s.string({ description: 'Name of the VirtualMachineGroup the VM belongs to.' })),
     hardware: s.optional(HardwareSpec),
     policies: s.optional(s.array(LocalObjectRef, { description: 'Compute policies applied to the VM.' })),
   },

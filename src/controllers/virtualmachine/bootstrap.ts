@@ -64,7 +64,10 @@ export class GuestBootstrap {
       guestDeviceName: i.guestDeviceName,
       mtu: i.mtu,
       routes: i.routes,
-      config: withGlobalDNS(networkConfig.interfaces?.[n] ?? { name: i.name }, networkConfig.dns),
+      config: withGlobalDNS(networkConfig.interfaces?.[n] ?? { name: i.name }, networkConfig.dns, {
+        nameservers: ci.useGlobalNameserversAsDefault !== false,
+        searchDomains: ci.useGlobalSearchDomainsAsDefault !== false,
+      }),
       mac: macs[n],
     }));
     const metadata = cloudInitMetadata({
@@ -273,11 +276,20 @@ function sysprepAnswers(raw: unknown): {
 /**
  * An interface's config as the guest gets it: Cloud-Init's network config (netplan) has DNS only per interface,
  * so the VM's nameservers and search domains (the spec's, or the operator ConfigMap's) go to every interface
- * that has none of its own — what status.network.config.dns shows reaches the guest.
+ * that has none of its own — what status.network.config.dns shows reaches the guest — unless the spec's
+ * cloudInit.useGlobalNameserversAsDefault / useGlobalSearchDomainsAsDefault say false (`use`).
  */
-export function withGlobalDNS(iface: ConfigInterface, dns: NetworkConfig['dns']): ConfigInterface {
-  const nameservers = iface.dns?.nameservers?.length ? iface.dns.nameservers : dns.nameservers;
-  const searchDomains = iface.dns?.searchDomains?.length ? iface.dns.searchDomains : dns.searchDomains;
+export function withGlobalDNS(
+  iface: ConfigInterface,
+  dns: NetworkConfig['dns'],
+  use: { nameservers: boolean; searchDomains: boolean } = { nameservers: true, searchDomains: true },
+): ConfigInterface {
+  const nameservers = iface.dns?.nameservers?.length ? iface.dns.nameservers : use.nameservers ? dns.nameservers : [];
+  const searchDomains = iface.dns?.searchDomains?.length
+    ? iface.dns.searchDomains
+    : use.searchDomains
+      ? dns.searchDomains
+      : [];
   if (!nameservers?.length && !searchDomains?.length) return iface;
   return {
     ...iface,

@@ -27,11 +27,12 @@ const UNSUPPORTED: { field: string; read: (spec: Spec) => unknown; what: string 
     read: (s) => s.reserved?.resourcePolicyName,
     what: 'VirtualMachineSetResourcePolicies',
   },
+  { field: 'spec.affinity', read: (s) => s.affinity, what: 'VM affinity' },
+  { field: 'spec.groupName', read: (s) => s.groupName, what: 'VirtualMachineGroups' },
   // Newer than v1alpha3:
   { field: 'spec.class', read: (s) => s.class, what: 'VirtualMachineClassInstances' },
   { field: 'spec.bootOptions', read: (s) => s.bootOptions, what: 'boot options' },
   { field: 'spec.currentSnapshotName', read: (s) => s.currentSnapshotName, what: 'snapshots' },
-  { field: 'spec.groupName', read: (s) => s.groupName, what: 'VirtualMachineGroups' },
   { field: 'spec.policies', read: (s) => s.policies, what: 'compute policies' },
   {
     field: 'spec.volumeAttributesClassName',
