@@ -16,7 +16,8 @@ import { PbmClient } from '../src/vsphere/pbm.js';
 import { encodeDocument, type MoRef } from '../src/vsphere/vim25/codec.js';
 import { benchNamespace, pool, spawnManager, type BenchSession } from './processes.js';
 
-export const API = 'vmoperator.vmware.com/v1alpha3';
+export { API } from './api-version.js';
+import { API } from './api-version.js';
 export const PHOTON = 'vmi-3044b59f15d847781';
 
 /** The Photon image's library item, once the session's image controller has mirrored it. */

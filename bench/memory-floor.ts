@@ -1,6 +1,7 @@
 // The memory benchmark's floor, run as a process of its own: a bare Node process that holds what any operator
 // of these VMs must hold — one informer's cache of the VirtualMachines — and prints its resident memory once
 // the cache is full. `node dist/bench/memory-floor.js <kubeconfig> <label selector> <count>`.
+import { API } from './api-version.js';
 import { kubeConfigFrom } from '../src/devenv/seed.js';
 import { Informer } from '../src/runtime/informer.js';
 import { KubeClient } from '../src/runtime/kube-client.js';
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   const [kubeconfig, selector, count] = process.argv.slice(2);
   const client = new KubeClient(kubeConfigFrom(kubeconfig!, 'admin'));
   const vms = new Informer(client, {
-    apiVersion: 'vmoperator.vmware.com/v1alpha3',
+    apiVersion: API,
     kind: 'VirtualMachine',
     labelSelector: selector,
     logger: createLogger({ level: 'silent' }),

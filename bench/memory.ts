@@ -22,7 +22,7 @@ import type { MoRef } from '../src/vsphere/vim25/codec.js';
 import { benchNamespace, flag, inBenchSession, peakRSSMiB, pool, rssMiB, spawnManager } from './processes.js';
 import { table } from './stats.js';
 
-const API = 'vmoperator.vmware.com/v1alpha3';
+import { API } from './api-version.js';
 const PHOTON = 'vmi-3044b59f15d847781';
 const LABEL = 'vmop.bench/memory';
 const TARGET_MIB = 250;
