@@ -8,11 +8,16 @@ import { isPlainObject } from './schema.js';
 /** Holds what a version could not represent of the hub object (JSON: a list of path and value). */
 export const CONVERSION_ANNOTATION = 'vmop.dev/conversion-data';
 
-/** A field at `hub` in the hub version and at `spoke` in another (object property names, no lists). */
+/**
+ * A field at `hub` in the hub version and at `spoke` in another: object property names, where `[]` stands for
+ * every item of a list (a field renamed inside list items; both paths then share the part before `[]`).
+ */
 export interface Move {
   hub: readonly string[];
   spoke: readonly string[];
 }
+
+export const EACH = '[]';
 
 export interface VersionShape {
   /** The version's openAPIV3Schema of the whole object (what the API server prunes to). */
@@ -86,11 +91,24 @@ function put(obj: JsonObject, path: readonly string[], value: Json): void {
   cur[path[path.length - 1]!] = value;
 }
 
-function move(body: JsonObject, moves: readonly Move[], toHub: boolean): void {
-  for (const m of moves) {
-    const value = take(body, toHub ? m.spoke : m.hub);
-    if (value !== undefined) put(body, toHub ? m.hub : m.spoke, value);
+function moveOne(obj: JsonObject, from: readonly string[], to: readonly string[]): void {
+  const each = from.indexOf(EACH);
+  if (each < 0) {
+    const value = take(obj, from);
+    if (value !== undefined) put(obj, to, value);
+    return;
   }
+  // Inside every item of the list at the shared prefix.
+  let list: Json = obj;
+  for (const key of from.slice(0, each)) list = isPlainObject(list) ? list[key] : undefined;
+  if (!Array.isArray(list)) return;
+  for (const item of list) {
+    if (isPlainObject(item)) moveOne(item, from.slice(each + 1), to.slice(to.indexOf(EACH) + 1));
+  }
+}
+
+function move(body: JsonObject, moves: readonly Move[], toHub: boolean): void {
+  for (const m of moves) moveOne(body, toHub ? m.spoke : m.hub, toHub ? m.hub : m.spoke);
 }
 
 function bodyOf(obj: JsonObject): JsonObject {

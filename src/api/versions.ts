@@ -1,6 +1,6 @@
 // The versions vmop serves of each vmoperator.vmware.com kind, oldest first; the last is the hub and the
 // storage version. Each names its schemas and the fields it holds elsewhere than the hub (its moves).
-import { converter, type Converter, type Move, type VersionShape } from './conversion.js';
+import { converter, EACH, type Converter, type Move, type VersionShape } from './conversion.js';
 import { s, type JSONSchemaProps, type Schema } from './schema.js';
 import { GROUP } from './v1alpha3/common.js';
 import * as v3 from './v1alpha3/virtualmachine.js';
@@ -8,7 +8,8 @@ import * as v4 from './v1alpha4/virtualmachine.js';
 import * as v5 from './v1alpha5/virtualmachine.js';
 import * as v6 from './v1alpha6/virtualmachine.js';
 import { VirtualMachineClassSpec } from './v1alpha3/virtualmachineclass.js';
-import { VirtualMachineImageSpec, VirtualMachineImageStatus } from './v1alpha3/virtualmachineimage.js';
+import { VirtualMachineImageSpec, VirtualMachineImageStatus as V3ImageStatus } from './v1alpha3/virtualmachineimage.js';
+import { VirtualMachineImageStatus as V5ImageStatus } from './v1alpha5/virtualmachineimage.js';
 
 export const SERVED_VERSIONS = ['v1alpha3', 'v1alpha4', 'v1alpha5', 'v1alpha6'] as const;
 export type ServedVersion = (typeof SERVED_VERSIONS)[number];
@@ -32,6 +33,12 @@ const CDROM: Move = { hub: ['spec', 'hardware', 'cdrom'], spoke: ['spec', 'cdrom
 const NODE_NAME: Move = { hub: ['status', 'nodeName'], spoke: ['status', 'host'] };
 const STORAGE_TOTAL: Move = { hub: ['status', 'storage', 'total'], spoke: ['status', 'storage', 'usage', 'total'] };
 
+const DISK_LIMIT: Move = { hub: ['status', 'disks', EACH, 'limit'], spoke: ['status', 'disks', EACH, 'capacity'] };
+const DISK_REQUESTED: Move = {
+  hub: ['status', 'disks', EACH, 'requested'],
+  spoke: ['status', 'disks', EACH, 'size'],
+};
+
 const freeStatus = s.freeObject({ description: 'Observed state.' });
 const same = (spec: Schema<unknown>, status: Schema<unknown>): Record<ServedVersion, KindVersion> => ({
   v1alpha3: { spec, status, moves: [] },
@@ -40,7 +47,15 @@ const same = (spec: Schema<unknown>, status: Schema<unknown>): Record<ServedVers
   v1alpha6: { spec, status, moves: [] },
 });
 
-/** Each kind's shape in each served version. (Classes and images did not change in ways vmop models.) */
+/** Images: v1alpha5 names each disk's capacity and size `limit` and `requested`. */
+const images: Record<ServedVersion, KindVersion> = {
+  v1alpha3: { spec: VirtualMachineImageSpec, status: V3ImageStatus, moves: [DISK_LIMIT, DISK_REQUESTED] },
+  v1alpha4: { spec: VirtualMachineImageSpec, status: V3ImageStatus, moves: [DISK_LIMIT, DISK_REQUESTED] },
+  v1alpha5: { spec: VirtualMachineImageSpec, status: V5ImageStatus, moves: [] },
+  v1alpha6: { spec: VirtualMachineImageSpec, status: V5ImageStatus, moves: [] },
+};
+
+/** Each kind's shape in each served version. (Classes did not change.) */
 export const KIND_VERSIONS: Record<VersionedKind, Record<ServedVersion, KindVersion>> = {
   VirtualMachine: {
     v1alpha3: {
@@ -53,8 +68,8 @@ export const KIND_VERSIONS: Record<VersionedKind, Record<ServedVersion, KindVers
     v1alpha6: { spec: v6.VirtualMachineSpec, status: v6.VirtualMachineStatus, moves: [] },
   },
   VirtualMachineClass: same(VirtualMachineClassSpec, freeStatus),
-  VirtualMachineImage: same(VirtualMachineImageSpec, VirtualMachineImageStatus),
-  ClusterVirtualMachineImage: same(VirtualMachineImageSpec, VirtualMachineImageStatus),
+  VirtualMachineImage: images,
+  ClusterVirtualMachineImage: images,
 };
 
 function bodySchema(v: KindVersion): JSONSchemaProps {

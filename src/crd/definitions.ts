@@ -7,7 +7,8 @@ import { CONVERSION_PATH } from '../webhooks/conversion.js';
 import { HUB_VERSION, KIND_VERSIONS, SERVED_VERSIONS, isVersionedKind } from '../api/versions.js';
 import { VirtualMachineSpec, VirtualMachineStatus } from '../api/v1alpha6/virtualmachine.js';
 import { VirtualMachineClassSpec } from '../api/v1alpha3/virtualmachineclass.js';
-import { VirtualMachineImageSpec, VirtualMachineImageStatus } from '../api/v1alpha3/virtualmachineimage.js';
+import { VirtualMachineImageSpec } from '../api/v1alpha3/virtualmachineimage.js';
+import { VirtualMachineImageStatus } from '../api/v1alpha5/virtualmachineimage.js';
 import { NETWORK_GROUP, NETWORK_VERSION, NetworkSpec, NetworkStatus } from '../api/vmop/network.js';
 import {
   CAPI_IPAM_GROUP,

@@ -23,6 +23,11 @@ const UNSUPPORTED: [string, Record<string, unknown>, string][] = [
   ],
   ['a VM group', { groupName: 'my-group' }, 'spec.groupName'],
   [
+    'a MAC address',
+    { network: { interfaces: [{ name: 'eth0', macAddr: '00:50:56:aa:bb:cc' }] } },
+    'spec.network.interfaces[0].macAddr',
+  ],
+  [
     'an instance storage volume',
     {
       volumes: [

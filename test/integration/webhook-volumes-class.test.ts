@@ -148,6 +148,12 @@ describe('VirtualMachineClass rules', () => {
       'spec.hardware.instanceStorage',
       /vmop does not support instance storage yet, so this field would be ignored; remove it/,
     ],
+    [
+      'a reserved profile (not implemented)',
+      { reservedProfileID: 'profile-1', reservedSlots: 2 },
+      'spec.reservedProfileID',
+      /vmop does not support reserved profiles yet/,
+    ],
   ];
   denied.forEach(([what, spec, field, message], i) => {
     it(`denies ${what}`, async () => {

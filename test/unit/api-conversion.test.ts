@@ -137,6 +137,19 @@ describe('API version conversion', () => {
     assert.equal(back.metadata.annotations, undefined);
   });
 
+  it('renames each image disk’s limit and requested to v1alpha3’s capacity and size, keeping the rest', () => {
+    const c = converterFor('ClusterVirtualMachineImage');
+    const hub = {
+      apiVersion: `${GROUP}/v1alpha6`,
+      kind: 'ClusterVirtualMachineImage',
+      metadata: { name: 'vmi-1' },
+      status: { disks: [{ name: 'disk-0', limit: '16Gi', requested: '2Gi', unitNumber: 0 }, { limit: '1Gi' }] },
+    };
+    const v3 = c.convert(hub, `${GROUP}/v1alpha3`) as { status: unknown };
+    assert.deepEqual(v3.status, { disks: [{ capacity: '16Gi', size: '2Gi' }, { capacity: '1Gi' }] });
+    assert.deepEqual(c.convert(v3 as Record<string, unknown>, `${GROUP}/v1alpha6`), hub);
+  });
+
   it('ignores an annotation it did not write, and never touches Object.prototype', () => {
     const c = converterFor('VirtualMachine');
     const hostile = [

@@ -30,6 +30,12 @@ export const NetworkInterfaceSpec = s.object(
     guestDeviceName: s.optional(
       s.string({ pattern: '^\\w\\w+$', description: 'Device name in the guest (Cloud-Init only).' }),
     ),
+    macAddr: s.optional(
+      s.string({
+        pattern: '^([0-9A-Fa-f]{2}:){5}([0-9A-Fa-f]{2})$',
+        description: 'MAC address of the interface; vSphere or the network provider chooses one when omitted.',
+      }),
+    ),
     addresses: ipList(
       'Static IP4/IP6 addresses with prefix length, e.g. 192.168.0.10/24 or 2001:db8::a/64. Needs a network ' +
         'that allows manual allocation; no IP4 addresses with dhcp4, no IP6 addresses with dhcp6.',

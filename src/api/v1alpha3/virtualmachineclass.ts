@@ -48,6 +48,10 @@ export const VirtualMachineClassSpec = s.object(
       ),
     ),
     description: s.optional(s.string({ description: 'Free text about the class.' })),
+    reservedProfileID: s.optional(s.string({ description: 'Reservation profile of the namespace’s class.' })),
+    reservedSlots: s.optional(
+      s.int32({ minimum: 0, description: 'Slots reserved for VMs of the class (with reservedProfileID).' }),
+    ),
     configSpec: s.optional(
       s.freeObject({
         description:

@@ -52,11 +52,14 @@ export const VirtualMachineImageStatus = s.object(
         { description: 'Product information of the image.' },
       ),
     ),
-    diskInfo: s.optional(
-      s.object({
-        capacity: s.optional(s.quantity({ description: 'Virtual disk capacity.' })),
-        size: s.optional(s.quantity({ description: 'Estimated populated size.' })),
-      }),
+    disks: s.optional(
+      s.array(
+        s.object({
+          capacity: s.optional(s.quantity({ description: 'Virtual disk capacity.' })),
+          size: s.optional(s.quantity({ description: 'Estimated populated size.' })),
+        }),
+        { description: 'The image’s disks.' },
+      ),
     ),
     providerContentVersion: s.optional(s.string({ description: 'Content version of the library item.' })),
     providerItemID: s.optional(s.string({ description: 'ID of the content library item.' })),

@@ -59,7 +59,7 @@ export function imageStatus(image: LibraryImage, previous?: ImageObject['status'
                 .map((p) => ({ key: p.key, type: p.type, ...(p.default ? { default: p.default } : {}) })),
             }
           : {}),
-        ...(d.diskCapacityBytes ? { diskInfo: { capacity: String(d.diskCapacityBytes) } } : {}),
+        ...(d.diskCapacityBytes ? { disks: [{ limit: String(d.diskCapacityBytes) }] } : {}),
       }
     : {
         ...previous,

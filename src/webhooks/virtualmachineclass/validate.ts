@@ -74,6 +74,16 @@ export function validateVirtualMachineClass(object: unknown, oldObject?: unknown
       detail: 'vmop does not support instance storage yet, so this field would be ignored; remove it',
     });
   }
+  // Reserved profiles (slots reserved for the class's VMs) are not implemented either.
+  for (const key of ['reservedProfileID', 'reservedSlots'] as const) {
+    if (s[key] !== undefined && s[key] !== oldSpec[key]) {
+      errors.push({
+        field: `spec.${key}`,
+        type: 'Forbidden',
+        detail: 'vmop does not support reserved profiles yet, so this field would be ignored; remove it',
+      });
+    }
+  }
   if (hw?.cpus !== undefined && hw.cpus < 1) {
     errors.push({
       field: 'spec.hardware.cpus',

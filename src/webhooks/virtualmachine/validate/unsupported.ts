@@ -103,7 +103,7 @@ const ITEM_FIELDS: {
   {
     list: 'spec.network.interfaces',
     read: (s) => s.network?.interfaces,
-    keys: ['type', 'vnumaNodeID', 'vmxnet3', 'advancedProperties', 'ipamModes'],
+    keys: ['macAddr', 'type', 'vnumaNodeID', 'vmxnet3', 'advancedProperties', 'ipamModes'],
   },
   {
     list: 'spec.hardware.cdrom',
