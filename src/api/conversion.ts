@@ -171,8 +171,10 @@ function graft(body: JsonObject, lost: readonly Lost[]): void {
       const seg = p[i];
       const nextIsProp = typeof p[i + 1] === 'string';
       if (typeof seg === 'string' && isPlainObject(cur)) {
-        if (cur[seg] === undefined) cur[seg] = nextIsProp ? {} : [];
+        // An object the version cannot hold is made again; a list is not (its items came from the client).
+        if (cur[seg] === undefined && nextIsProp) cur[seg] = {};
         cur = cur[seg];
+        ok = cur !== undefined;
       } else if (Array.isArray(cur) && seg !== undefined && typeof seg !== 'string') {
         cur = typeof seg === 'number' ? cur[seg] : cur.find((item) => sameKey(item, seg));
         ok = cur !== undefined;

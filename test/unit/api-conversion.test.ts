@@ -148,6 +148,9 @@ describe('API version conversion', () => {
     const v3 = c.convert(hub, `${GROUP}/v1alpha3`) as { status: unknown };
     assert.deepEqual(v3.status, { disks: [{ capacity: '16Gi', size: '2Gi' }, { capacity: '1Gi' }] });
     assert.deepEqual(c.convert(v3 as Record<string, unknown>, `${GROUP}/v1alpha6`), hub);
+    // A client that drops the disks drops them: their names are not put back into a list made up for them.
+    const dropped = c.toHub({ ...(v3 as Record<string, unknown>), status: {} }) as { status: unknown };
+    assert.deepEqual(dropped.status, {});
   });
 
   it('ignores an annotation it did not write, and never touches Object.prototype', () => {
