@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePorts } from '../src/devenv/processes.js';
+import { API } from './api-version.js';
 import { kubeConfigFrom, storageClassAssociation } from '../src/devenv/seed.js';
 import { startSession, type Session } from '../src/devenv/session.js';
 import { VSphereSession } from '../src/providers/vsphere/session.js';
@@ -155,7 +156,7 @@ export async function inBenchSession(
 export async function benchNamespace(kube: KubeClient, ns: string): Promise<void> {
   await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   await kube.create({
-    apiVersion: 'vmoperator.vmware.com/v1alpha3',
+    apiVersion: API,
     kind: 'VirtualMachineClass',
     metadata: { name: 'bench-class', namespace: ns },
     spec: { hardware: { cpus: 2, memory: '4Gi' } },

@@ -54,8 +54,9 @@ const COMMANDS: Record<string, string> = {
                                after an upgrade: rewrite every VirtualMachine, class and image in the
                                storage version (v1alpha6) and set the CRDs' storedVersions to it
 `,
-  manifests: `  vmop manifests [--write] [--check]
-                               print the CRDs (--write: to config/crd/, --check: fail if those are stale)
+  manifests: `  vmop manifests [--write] [--check] [--served-versions v1alpha6,…]
+                               print the CRDs (--write: to config/crd/, --check: fail if those are stale;
+                               --served-versions: only the CRDs, serving just these versions)
 `,
 };
 

@@ -12,7 +12,8 @@ import { NETWORK_CONFIGMAP } from '../controllers/virtualmachine/network-config.
 import { dashboard } from '../install/dashboard.js';
 import { renderChart } from '../install/chart.js';
 import type { KubeObject } from '../runtime/kube-client.js';
-import { parseArgs } from './args.js';
+import { parseArgs, stringFlag } from './args.js';
+import { customResourceDefinitions, parseServedVersions } from '../crd/definitions.js';
 
 /** Where the operator runs in a cluster; the install manifests refer to these names. */
 export const IN_CLUSTER = {
@@ -145,7 +146,14 @@ export async function writeManifests(dir: string, files = renderManifests()): Pr
 }
 
 export async function manifestsCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { booleans: ['write', 'check'] }, 'manifests');
+  const args = parseArgs(argv, { booleans: ['write', 'check'], strings: ['served-versions'] }, 'manifests');
+  const served = stringFlag(args, 'served-versions');
+  if (served !== undefined) {
+    // Only the CRDs, with the versions left out unserved (and still listed for what is stored in them).
+    const crds = customResourceDefinitions(undefined, parseServedVersions(served, '--served-versions'));
+    process.stdout.write(crds.map((c) => YAML.stringify(c, { lineWidth: 0 })).join('---\n'));
+    return 0;
+  }
   if (args.flags.has('write')) {
     for (const file of [
       ...(await writeManifests(CONFIG_DIR())),

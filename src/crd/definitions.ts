@@ -253,10 +253,12 @@ export const IN_CLUSTER_CONVERSION: ConversionClientConfig = {
 export function customResourceDefinition(
   def: KindDefinition,
   conversion: ConversionClientConfig = IN_CLUSTER_CONVERSION,
+  served: readonly string[] = SERVED_VERSIONS,
 ): CustomResourceDefinition {
   const version = (name: string, storage: boolean, spec: Schema<unknown>, status: Schema<unknown>) => ({
     name,
-    served: true,
+    // (The storage version is always served.)
+    served: storage || served.includes(name),
     storage,
     schema: { openAPIV3Schema: rootSchema(def, spec, status) },
     subresources: { status: {} as Record<string, never> },
@@ -298,7 +300,27 @@ export const CONVERTED_CRDS: readonly string[] = KINDS.filter((k) => !k.group &&
   (k) => `${k.plural}.${GROUP}`,
 );
 
-/** Every CRD, the versioned ones converting through `conversion`. */
-export function customResourceDefinitions(conversion?: ConversionClientConfig): CustomResourceDefinition[] {
-  return KINDS.map((k) => customResourceDefinition(k, conversion));
+/**
+ * Every CRD, the versioned ones converting through `conversion`. `served` may leave older versions unserved (they
+ * stay listed, so objects stored in them still convert): the API server keeps a watch cache per served version
+ * and converts every write into each, so a cluster whose clients all speak v1alpha6 saves that work.
+ */
+export function customResourceDefinitions(
+  conversion?: ConversionClientConfig,
+  served?: readonly string[],
+): CustomResourceDefinition[] {
+  return KINDS.map((k) => customResourceDefinition(k, conversion, served));
+}
+
+/** A comma-separated list of versions to serve, checked against the ones vmop has. */
+export function parseServedVersions(value: string, what: string): string[] {
+  const list = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const unknown = list.filter((v) => !(SERVED_VERSIONS as readonly string[]).includes(v));
+  if (unknown.length > 0) {
+    throw new Error(`${what}: ${unknown.join(', ')} is not a version vmop has (${SERVED_VERSIONS.join(', ')})`);
+  }
+  return list;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION } from '../api/v1alpha6/common.js';
-import { customResourceDefinitions, type ConversionClientConfig } from '../crd/definitions.js';
+import { customResourceDefinitions, parseServedVersions, type ConversionClientConfig } from '../crd/definitions.js';
 import { LIBRARIES_CONFIGMAP } from '../controllers/virtualmachineimage/library-bindings.js';
 import { PROVIDER_CONFIGMAP } from '../providers/vsphere/config.js';
 import { KubeClient, type KubeObject } from '../runtime/kube-client.js';
@@ -49,7 +49,12 @@ export async function installCRDs(
   conversion?: ConversionClientConfig,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const crds = customResourceDefinitions(conversion);
+  // VMOP_SERVED_VERSIONS (e.g. v1alpha6) serves fewer versions of VM Operator's kinds; all by default.
+  const served = process.env.VMOP_SERVED_VERSIONS;
+  const crds = customResourceDefinitions(
+    conversion,
+    served ? parseServedVersions(served, 'VMOP_SERVED_VERSIONS') : undefined,
+  );
   await applyObjects(client, crds as unknown as KubeObject[]);
   const deadline = Date.now() + timeoutMs;
   for (const crd of crds) {

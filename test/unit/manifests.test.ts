@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
+import { customResourceDefinitions, parseServedVersions } from '../../src/crd/definitions.js';
 import { CONFIG_DIR, renderManifests, staleManifests } from '../../src/cli/manifests.js';
 import { repoRoot } from '../../src/devenv/toolchain.js';
 
@@ -111,5 +112,24 @@ describe('generated manifests', () => {
       '--check',
     ]);
     assert.equal(stdout + stderr, '');
+  });
+
+  it('serves only the versions asked for, the storage version always, and keeps the others listed', () => {
+    const crds = customResourceDefinitions(undefined, parseServedVersions('v1alpha5', 'test'));
+    const vm = crds.find((c) => c.metadata.name === 'virtualmachines.vmoperator.vmware.com')!;
+    assert.deepEqual(
+      vm.spec.versions.map((v) => [v.name, v.served, v.storage]),
+      [
+        ['v1alpha3', false, false],
+        ['v1alpha4', false, false],
+        ['v1alpha5', true, false],
+        ['v1alpha6', true, true],
+      ],
+    );
+    assert.equal(vm.spec.conversion?.strategy, 'Webhook');
+    assert.throws(
+      () => parseServedVersions('v1alpha6,v2', '--served-versions'),
+      /--served-versions: v2 is not a version/,
+    );
   });
 });
