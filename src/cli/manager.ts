@@ -1,5 +1,5 @@
 // `vmop manager`: runs the operator process until it is signalled to stop.
-import { CONVERTED_CRDS } from '../crd/definitions.js';
+import { CONVERTED_CRDS, IN_CLUSTER_SERVICE } from '../crd/definitions.js';
 import { ConversionCABundle } from '../webhooks/certificates/conversion-ca.js';
 import { errorMessage } from '../runtime/errors.js';
 import { DEFAULT_MAX_CONCURRENT_CREATES } from '../controllers/virtualmachine/operations.js';
@@ -124,10 +124,11 @@ export async function managerCommand(argv: string[]): Promise<number> {
     throw new Error('--webhook-cert-dir and --webhook-cert-secret are alternatives: give one of them');
   }
   let certificates: CertificateSource | undefined;
+  // The Service the webhook certificate is for, and the one CRDs convert through.
+  const service = stringFlag(args, 'webhook-service') ?? IN_CLUSTER_SERVICE.name;
   if (certSecret) {
     // The manager issues and renews its own serving certificate in this Secret and keeps the webhook
     // configurations' caBundle current (every replica; they coordinate through resourceVersions).
-    const service = stringFlag(args, 'webhook-service') ?? 'vmop-webhook-service';
     const hosts = stringFlag(args, 'webhook-cert-hosts')
       ?.split(',')
       .map((h) => h.trim())
@@ -163,7 +164,7 @@ export async function managerCommand(argv: string[]): Promise<number> {
         crds: CONVERTED_CRDS,
         caFile: path.join(certDir, 'ca.crt'),
         namespace,
-        service: stringFlag(args, 'webhook-service') ?? 'vmop-webhook-service',
+        service,
         intervalMs: 60_000,
         logger: logger.child({ component: 'conversion-ca-bundle' }),
       }),

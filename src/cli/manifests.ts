@@ -13,13 +13,13 @@ import { dashboard } from '../install/dashboard.js';
 import { renderChart } from '../install/chart.js';
 import type { KubeObject } from '../runtime/kube-client.js';
 import { parseArgs, stringFlag } from './args.js';
-import { customResourceDefinitions, parseServedVersions } from '../crd/definitions.js';
+import { customResourceDefinitions, IN_CLUSTER_SERVICE, parseServedVersions } from '../crd/definitions.js';
 
 /** Where the operator runs in a cluster; the install manifests refer to these names. */
 export const IN_CLUSTER = {
-  namespace: 'vmop-system',
-  webhookService: 'vmop-webhook-service',
-  webhookServicePort: 443,
+  namespace: IN_CLUSTER_SERVICE.namespace,
+  webhookService: IN_CLUSTER_SERVICE.name,
+  webhookServicePort: IN_CLUSTER_SERVICE.port,
   image: 'ghcr.io/vmop/vmop:0.1.0',
 };
 

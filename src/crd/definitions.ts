@@ -245,9 +245,12 @@ export type ConversionClientConfig =
   | { url: string; caBundle?: string }
   | { service: { namespace: string; name: string; port: number; path: string }; caBundle?: string };
 
-/** The in-cluster default: the manager's webhook Service in vmop-system (the manager corrects the namespace). */
+/** The manager's webhook Service in a cluster, as the install manifests name it. */
+export const IN_CLUSTER_SERVICE = { namespace: 'vmop-system', name: 'vmop-webhook-service', port: 443 } as const;
+
+/** The in-cluster default: the manager's webhook Service (the manager corrects the namespace). */
 export const IN_CLUSTER_CONVERSION: ConversionClientConfig = {
-  service: { namespace: 'vmop-system', name: 'vmop-webhook-service', port: 443, path: CONVERSION_PATH },
+  service: { ...IN_CLUSTER_SERVICE, path: CONVERSION_PATH },
 };
 
 export function customResourceDefinition(

@@ -1,6 +1,7 @@
 // An informer: a local cache of one resource kind kept by list + watch. It relists when the API server
 // answers 410 Gone, reconnects with backoff after any other error or a closed stream, and replays the whole
 // cache on a resync period so level-triggered reconcilers see every object again now and then.
+import { pause } from './timeout.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 import { KindNotServedError, KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
@@ -289,10 +290,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.failing ??= { since: Date.now(), message: err.message };
     }
     this.loggedNotServed = true;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, this.opts.optional ? (this.opts.optionalRecheckMs ?? 30_000) : 5_000);
-      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    });
+    await pause(signal, this.opts.optional ? (this.opts.optionalRecheckMs ?? 30_000) : 5_000);
     this.client.forgetDiscovery(this.opts.apiVersion);
   }
 

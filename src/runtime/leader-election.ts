@@ -4,6 +4,7 @@
 // not matter); a renew attempt never outlasts the renew deadline, which is shorter than the lease; a leader
 // that cannot renew in time stops at once; a clean shutdown releases the lease only after the leader's work
 // has drained. Only the leader runs the controllers.
+import { pause } from './timeout.js';
 import type { Logger } from './logger.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from './kube-client.js';
 import { apiPath, memberPath } from './api-path.js';
@@ -154,10 +155,7 @@ export class LeaderElector {
         onStopped();
         return;
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.retryPeriod);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-      });
+      await pause(signal, this.retryPeriod);
     }
     if (!this.leading) return;
     // Keep the lease while the work drains (renewing it), so no other replica starts on the same objects.

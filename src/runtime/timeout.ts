@@ -37,7 +37,6 @@ export function pause(signal: AbortSignal, ms: number): Promise<void> {
       resolve();
     };
     const timer = setTimeout(done, ms);
-    timer.unref();
     signal.addEventListener('abort', done, { once: true });
   });
 }

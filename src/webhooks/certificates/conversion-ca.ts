@@ -4,7 +4,7 @@
 // through this manager's Service (a CRD converting through another Service or a URL is someone else's), at start
 // and whenever the file changes (looked at each interval). The Secret-based rotator does the same with its CA.
 import { readFile } from 'node:fs/promises';
-import { apiPath } from '../../runtime/api-path.js';
+import { apiPath, type APIPath } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient, type KubeObject } from '../../runtime/kube-client.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Runnable } from '../../runtime/manager.js';
@@ -60,19 +60,33 @@ export async function injectConversionCA(
     const crd = list.items?.[0];
     if (!crd) continue;
     const ops = conversionOps(crd.spec?.conversion, caBundle, namespace, service);
-    if (ops.length === 0) continue;
-    try {
-      await client.request('PATCH', apiPath({ apiVersion: CRDS, resource: 'customresourcedefinitions', name }), {
-        body: [{ op: 'test', path: '/metadata/resourceVersion', value: crd.metadata.resourceVersion }, ...ops],
-        contentType: 'application/json-patch+json',
-      });
-      patched.push(name);
-    } catch (err) {
-      // Changed meanwhile: the next look does it.
-      if (!(err instanceof KubeAPIError && (err.statusCode === 409 || err.statusCode === 422))) throw err;
-    }
+    const path = apiPath({ apiVersion: CRDS, resource: 'customresourcedefinitions', name });
+    // (Changed meanwhile: the next look does it.)
+    if (ops.length > 0 && (await patchAsSeen(client, path, crd, ops))) patched.push(name);
   }
   return patched;
+}
+
+/**
+ * JSON-patches `obj` at `path` only if it is still the version it was read in (the operations' list indexes
+ * hold for that version alone); false when it changed meanwhile (409 or the failed test, 422).
+ */
+export async function patchAsSeen(
+  client: KubeClient,
+  path: APIPath,
+  obj: KubeObject,
+  ops: readonly { op: string; path: string; value: unknown }[],
+): Promise<boolean> {
+  try {
+    await client.request('PATCH', path, {
+      body: [{ op: 'test', path: '/metadata/resourceVersion', value: obj.metadata.resourceVersion }, ...ops],
+      contentType: 'application/json-patch+json',
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof KubeAPIError && (err.statusCode === 409 || err.statusCode === 422)) return false;
+    throw err;
+  }
 }
 
 export interface ConversionCAOptions {

@@ -14,7 +14,7 @@ import { planCertificates, type CertificateData, type CertificatePolicy } from '
 import { X509Certificate } from 'node:crypto';
 import { apiPath } from '../../runtime/api-path.js';
 import { untilAborted } from '../../runtime/timeout.js';
-import { conversionOps, type CRDConversion } from './conversion-ca.js';
+import { conversionOps, patchAsSeen, type CRDConversion } from './conversion-ca.js';
 
 interface Secret extends KubeObject {
   type?: string;
@@ -269,18 +269,9 @@ export class CertificateRotator implements Runnable, CertificateSource {
                 : [{ op: 'add', path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle }],
             );
       if (ops.length === 0) continue;
-      // The test makes the indexes safe: the patch applies only to the version they were computed from.
-      const patch = [{ op: 'test', path: '/metadata/resourceVersion', value: cfg.metadata.resourceVersion }, ...ops];
-      try {
-        await this.opts.client.request('PATCH', apiPath({ apiVersion, resource, name }), {
-          body: patch,
-          contentType: 'application/json-patch+json',
-        });
+      // (A newer version exists when this is false; its watch event triggers another round.)
+      if (await patchAsSeen(this.opts.client, apiPath({ apiVersion, resource, name }), cfg, ops)) {
         this.opts.logger.info({ configuration: name }, 'webhook caBundle updated');
-      } catch (err) {
-        // A newer version exists; its watch event triggers another round.
-        if (err instanceof KubeAPIError && (err.statusCode === 409 || err.statusCode === 422)) continue;
-        throw err;
       }
     }
   }

@@ -3,7 +3,7 @@
 // before this rule keeps it through updates that leave it alone.) Paths are the hub's; the handler names them
 // as the request's version does.
 import { sameJSON } from '../../../api/json.js';
-import type { FieldError } from '../../../api/schema.js';
+import { isPlainObject, type FieldError } from '../../../api/schema.js';
 import type { VirtualMachine } from '../../../api/v1alpha6/virtualmachine.js';
 import type { VMValidationContext } from './context.js';
 
@@ -81,16 +81,22 @@ const UNSUPPORTED: { field: string; read: (spec: Spec) => unknown; what: string 
   ).map((k) => ({ field: `spec.advanced.${k}`, read: (s: Spec) => s.advanced?.[k], what: `advanced.${k}` })),
 ];
 
-/** Fields of list items (by the item's name): volumes, interfaces and CD-ROMs placed or tuned beyond vmop. */
+/**
+ * Fields of list items (matched to the old spec's by the item's name): volumes, interfaces and CD-ROMs placed or
+ * tuned beyond vmop. Keys are dotted paths in the item; `what` names a key's feature when its name does not.
+ */
 const ITEM_FIELDS: {
   list: string;
   read: (spec: Spec) => readonly Record<string, unknown>[] | undefined;
   keys: string[];
+  what?: Record<string, string>;
 }[] = [
   {
     list: 'spec.volumes',
     read: (s) => s.volumes,
+    what: { 'persistentVolumeClaim.instanceVolumeClaim': 'instance storage volumes' },
     keys: [
+      'persistentVolumeClaim.instanceVolumeClaim',
       'removable',
       'applicationType',
       'controllerBusNumber',
@@ -126,21 +132,23 @@ export function validateUnsupported(ctx: VMValidationContext): FieldError[] {
     const value = u.read(spec);
     if (value !== undefined && !sameJSON(value, u.read(old))) refuse(u.field, u.what);
   }
-  for (const { list, read, keys } of ITEM_FIELDS) {
+  for (const { list, read, keys, what } of ITEM_FIELDS) {
     const before = new Map((read(old) ?? []).map((item) => [item.name, item]));
     for (const [i, item] of (read(spec) ?? []).entries()) {
       for (const k of keys) {
-        if (item[k] !== undefined && !sameJSON(item[k], before.get(item.name)?.[k])) {
-          refuse(`${list}[${i}].${k}`, `${list.split('.').pop() ?? list} ${k}`);
+        const value = at(item, k);
+        if (value !== undefined && !sameJSON(value, at(before.get(item.name), k))) {
+          refuse(`${list}[${i}].${k}`, what?.[k] ?? `${list.split('.').pop() ?? list} ${k}`);
         }
       }
     }
   }
-  const oldClaims = new Map((old.volumes ?? []).map((v) => [v.name, v.persistentVolumeClaim?.instanceVolumeClaim]));
-  for (const [i, v] of (spec.volumes ?? []).entries()) {
-    const ivc = v.persistentVolumeClaim?.instanceVolumeClaim;
-    if (ivc !== undefined && !sameJSON(ivc, oldClaims.get(v.name)))
-      refuse(`spec.volumes[${i}].persistentVolumeClaim.instanceVolumeClaim`, 'instance storage volumes');
-  }
   return errors;
+}
+
+/** The value at a dotted path in an item, if there is one. */
+function at(item: unknown, path: string): unknown {
+  let cur = item;
+  for (const key of path.split('.')) cur = isPlainObject(cur) ? cur[key] : undefined;
+  return cur;
 }
