@@ -69,6 +69,16 @@ export interface RequestOptions {
   accept?: string;
 }
 
+/** Methods the API server applies the same way however often they arrive. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+
+/** A request that failed on a reused connection before any answer (see KubeClient.send). */
+class StaleConnectionError extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
+}
+
 export class KubeClient {
   private readonly server: string;
   private readonly agent: https.Agent | http.Agent;
@@ -119,7 +129,29 @@ export class KubeClient {
     }
   }
 
+  /**
+   * One request, sent again once when it is idempotent and failed on a kept-alive connection before any answer:
+   * the server closed that connection while it sat idle (its idle timeout ran out as the request went out), so
+   * the request never reached it.
+   */
   private async send<T>(
+    method: string,
+    path: APIPath,
+    opts: RequestOptions,
+    onStatus: (s: number) => void,
+  ): Promise<T> {
+    const unwrap = (e: unknown) => (e instanceof StaleConnectionError ? e.cause : e);
+    try {
+      return await this.sendOnce<T>(method, path, opts, onStatus);
+    } catch (err) {
+      if (!(err instanceof StaleConnectionError && IDEMPOTENT.has(method))) throw unwrap(err);
+    }
+    return this.sendOnce<T>(method, path, opts, onStatus).catch((e: unknown) => {
+      throw unwrap(e);
+    });
+  }
+
+  private async sendOnce<T>(
     method: string,
     path: APIPath,
     opts: RequestOptions,
@@ -162,7 +194,10 @@ export class KubeClient {
         });
       });
       req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        reject(stale ? new StaleConnectionError(err) : err);
+      });
       if (body !== undefined) req.write(body);
       req.end();
     });

@@ -24,6 +24,13 @@ export const MAX_BUFFERED_BYTES = 24 * 1024 * 1024;
 /** A request must be whole within this time (the API server gives a webhook at most 30 s). */
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * How long an idle connection stays open between requests. The API server's webhook client keeps idle
+ * connections for 90 s (Go's default transport) and reuses them without a retry for POSTs: a server that closes
+ * one first can see the next review written onto the closing socket, and the API server reports "broken pipe"
+ * as a failed conversion or admission. Node's own default is 5 s; this outlives the client's.
+ */
+export const IDLE_TIMEOUT_MS = 120_000;
 
 export interface WebhookServerOptions {
   host: string;
@@ -162,6 +169,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       ...(await source.current()),
       requestTimeout,
       headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout),
+      keepAliveTimeout: IDLE_TIMEOUT_MS,
       ...(opts.clientCA ? { requestCert: true, rejectUnauthorized: true, ca: opts.clientCA } : {}),
     },
     (req, res) => {

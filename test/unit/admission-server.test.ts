@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { ensurePKI, ensureServingCert } from '../../src/devenv/pki.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createHandlers, PATHS } from '../../src/webhooks/handlers.js';
-import { MAX_BODY_BYTES, startWebhookServer, type WebhookServer } from '../../src/webhooks/server.js';
+import { IDLE_TIMEOUT_MS, MAX_BODY_BYTES, startWebhookServer, type WebhookServer } from '../../src/webhooks/server.js';
 
 function post(
   port: number,
@@ -250,6 +250,37 @@ describe('admission server', () => {
       assert.equal(await send({ cert: await readFile(apiserver.cert), key: await readFile(apiserver.key) }), 200);
     } finally {
       await strict.close();
+    }
+  });
+
+  it('keeps an idle connection open longer than the API server keeps it (no race on its reuse)', async () => {
+    // Go's transport, which the API server's webhook client uses, drops idle connections after 90 s.
+    assert.ok(IDLE_TIMEOUT_MS > 90_000, `idle connections close after ${IDLE_TIMEOUT_MS} ms`);
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, ca });
+    try {
+      const once = () =>
+        new Promise<{ status: number; reused: boolean; socket: unknown }>((resolve, reject) => {
+          const req = https.request(
+            { host: '127.0.0.1', port: server.port, path: PATHS.validateVirtualMachine, method: 'POST', agent },
+            (res) => {
+              res.resume();
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, socket: req.socket }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end(review('idle', {}));
+        });
+      const first = await once();
+      assert.equal(first.status, 200);
+      // Past Node's default of 5 s, which closed the socket under the API server's next review.
+      await new Promise((r) => setTimeout(r, 6_000));
+      const second = await once();
+      assert.equal(second.status, 200);
+      assert.ok(second.reused && second.socket === first.socket, 'the second review went over the idle connection');
+    } finally {
+      agent.destroy();
     }
   });
 
