@@ -13,9 +13,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /**
  * Integration test files that run alone, after the others: the ones that load vcsim and the shared manager
  * hardest (50 creates under manager kills; 100 VMs at once), which would starve the timing of the tests
- * beside them (power transitions, drift correction) and can deadlock vcsim.
+ * beside them (power transitions, drift correction) and can deadlock vcsim; and `npm start` on a fresh copy,
+ * whose install and build take both cores for a minute.
  */
-const SOLO = ['vm-crash.test.js', 'vm-ipam.test.js'];
+const SOLO = ['vm-crash.test.js', 'vm-ipam.test.js', 'fresh-clone.test.js'];
 
 async function main(): Promise<number> {
   const t0 = Date.now();

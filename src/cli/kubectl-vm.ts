@@ -8,6 +8,9 @@ import { apiPath } from '../runtime/api-path.js';
 import { errorMessage } from '../runtime/errors.js';
 import { KubeAPIError, KubeClient, type KubeObject } from '../runtime/kube-client.js';
 import { loadKubeConfig } from '../runtime/manager.js';
+import { VSphereSession } from '../providers/vsphere/session.js';
+import { vmTasks } from '../providers/vsphere/task-history.js';
+import { readProviderConfig } from './provider-config.js';
 import { parseDuration } from './args.js';
 
 const USAGE = `kubectl vm — VirtualMachines (vmoperator.vmware.com) from kubectl
@@ -19,9 +22,12 @@ Usage:
   kubectl vm restart NAME [--mode Hard|Soft|TrySoft] [--wait]   restart (nextRestartTime: now)
   kubectl vm ip NAME                                   the primary IP address (IPv4, else IPv6)
   kubectl vm wait NAME --for ready|powered-on          until the VM is Ready, or powered on
-  kubectl vm describe NAME                             why the VM is (not) Ready: status, conditions, Events
+  kubectl vm describe NAME                             why the VM is (not) Ready: status, conditions, Events,
+                                                       and its recent vSphere tasks (when you may read the
+                                                       operator's vCenter connection)
 
-Flags: -n/--namespace NS, --kubeconfig FILE, --context NAME, --timeout 5m (for --wait and wait), -h/--help.`;
+Flags: -n/--namespace NS, --kubeconfig FILE, --context NAME, --timeout 5m (for --wait and wait),
+       --operator-namespace NS (where vmop runs, for describe; vmop-system), -h/--help.`;
 
 type VM = KubeObject & {
   spec?: Record<string, unknown>;
@@ -56,6 +62,7 @@ export async function kubectlVM(argv: string[], out = process.stdout, err = proc
         wait: { type: 'boolean' },
         for: { type: 'string' },
         timeout: { type: 'string' },
+        'operator-namespace': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -80,7 +87,7 @@ export async function kubectlVM(argv: string[], out = process.stdout, err = proc
     const namespace = flags.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
     const client = new KubeClient(kc);
     try {
-      const vm = new VMCommands(client, namespace, name, timeoutMs, out);
+      const vm = new VMCommands(client, namespace, name, timeoutMs, out, flags['operator-namespace'] ?? 'vmop-system');
       switch (command) {
         case 'start':
           return await vm.power('PoweredOn', undefined, flags.wait);
@@ -126,6 +133,7 @@ class VMCommands {
     private readonly name: string,
     private readonly timeoutMs: number,
     private readonly out: NodeJS.WritableStream,
+    private readonly operatorNamespace: string,
   ) {}
 
   private get(): Promise<VM> {
@@ -243,8 +251,50 @@ class VMCommands {
             ]),
           ),
     );
+    lines.push('', 'vSphere Tasks:', await this.vSphereTasks(s.uniqueID));
     this.out.write(`${lines.join('\n')}\n`);
     return 0;
+  }
+
+  /**
+   * The VM's recent vSphere tasks through the operator's own vCenter connection, when the user may read it (an
+   * administrator); otherwise a line that says why they are not shown and where else to look.
+   */
+  private async vSphereTasks(vmID: string | undefined): Promise<string> {
+    if (!vmID) return '  <none: there is no vSphere VM yet>';
+    let read;
+    try {
+      read = await readProviderConfig(this.client, this.operatorNamespace);
+    } catch (e) {
+      if (e instanceof KubeAPIError && e.statusCode === 403) {
+        return (
+          `  not shown: they are read with vmop's vCenter connection (namespace ${this.operatorNamespace}), which ` +
+          'you may not read.\n  An administrator can run this command; the manager logs each vSphere operation ' +
+          `with the VM's namespace and name.`
+        );
+      }
+      return `  not shown: ${errorMessage(e)}`;
+    }
+    const session = new VSphereSession();
+    try {
+      const tasks = await vmTasks(await session.connect(read.config, read.credentials), vmID);
+      if (tasks.length === 0) return '  <none>';
+      return table(
+        ['OPERATION', 'STATE', 'AGE', 'DURATION', 'USER', 'ERROR'],
+        tasks.map((t) => [
+          t.operation,
+          t.state,
+          age(t.queued),
+          t.seconds === undefined ? '' : `${t.seconds.toFixed(1)}s`,
+          t.user ?? '',
+          t.error ?? '',
+        ]),
+      );
+    } catch (e) {
+      return `  not shown: vCenter ${read.config.vcenter} did not answer: ${errorMessage(e)}`;
+    } finally {
+      await session.close();
+    }
   }
 }
 

@@ -87,3 +87,39 @@ export async function waitForTask(client: VimClient, task: MoRef, opts: WaitOpti
     await collector.destroy().catch(() => undefined);
   }
 }
+
+/** One task as vCenter's task history keeps it (TaskInfo). */
+export interface TaskHistoryEntry extends TaskInfo {
+  key?: string;
+  /** The method that started it, e.g. PowerOnVM_Task. */
+  name?: string;
+  entityName?: string;
+  queueTime?: string;
+  startTime?: string;
+  completeTime?: string;
+  reason?: VimObject & { userName?: string };
+}
+
+/**
+ * The latest tasks (at most `max`, newest first) whose entity is `entity` itself, from a task history collector
+ * made for this read and destroyed after it (vCenter allows each session a few dozen collectors).
+ */
+export async function recentTasks(client: VimClient, entity: MoRef, max: number): Promise<TaskHistoryEntry[]> {
+  const taskManager = client.serviceContent.taskManager;
+  if (!taskManager) throw new Error('this endpoint has no TaskManager');
+  const collector = await client.call<MoRef>('CreateCollectorForTasks', taskManager, {
+    filter: {
+      _typeName: 'TaskFilterSpec',
+      entity: { _typeName: 'TaskFilterSpecByEntity', entity, recursion: 'self' },
+    },
+  });
+  try {
+    await client.call('SetCollectorPageSize', collector, { maxCount: max });
+    const props = await new PropertyCollector(client).one(collector, ['latestPage']);
+    const page = (props.latestPage ?? []) as TaskHistoryEntry[];
+    const when = (t: TaskHistoryEntry) => Date.parse(String(t.queueTime ?? t.startTime ?? '')) || 0;
+    return [...page].sort((a, b) => when(b) - when(a)).slice(0, max);
+  } finally {
+    await client.call('DestroyCollector', collector).catch(() => undefined);
+  }
+}

@@ -1,5 +1,6 @@
 // `kubectl vm` as a user runs it: kubectl finds the kubectl-vm executable on PATH, and the plugin powers a VM of
-// the test run off and on (waiting for it), restarts it, waits for it, describes it (conditions and Events),
+// the test run off and on (waiting for it), restarts it, waits for it, describes it (conditions, Events, and its
+// vSphere tasks for an admin, with a failed one's fault; a tenant is told why they are not shown),
 // says when it has no IP, and answers wrong usage and unknown VMs as kubectl does (exit codes 2 and 1).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { repoRoot } from '../../src/devenv/toolchain.js';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
-import { client, kubectl } from '../support/ground.js';
+import { client, govc, kubectl } from '../support/ground.js';
 import { getVM, vm, vmName, vmNamespace, waitForPower } from '../support/vms.js';
 
 describe('kubectl vm', () => {
@@ -56,6 +57,43 @@ describe('kubectl vm', () => {
     assert.match(described.stdout, /^Conditions:\n +TYPE +STATUS +REASON +AGE +MESSAGE\n/m);
     assert.match(described.stdout, /^ +Ready +True /m);
     assert.match(described.stdout, /^Events:\n[\s\S]* Restarted /m);
+    // The admin may read vmop's vCenter connection: the VM's own vSphere tasks, newest first.
+    assert.match(described.stdout, /^vSphere Tasks:\n +OPERATION +STATE +AGE +DURATION +USER +ERROR\n/m);
+    assert.match(described.stdout, /^ +VirtualMachine\.\S+ +success +\d+s +\d+\.\ds /m);
+
+    // A task vSphere refuses (power on what is on) shows with its fault: what an admin came to see.
+    const refused = await govc(['vm.power', '-on', `/DC0/vm/${ns}/${name}`]);
+    assert.notEqual(refused.code, 0, refused.stdout);
+    const withError = await kvm('describe', name);
+    const tasks = withError.stdout.slice(withError.stdout.indexOf('vSphere Tasks:'));
+    const first = tasks.split('\n')[2] ?? '';
+    assert.match(first, /^ +VirtualMachine\.\S+ +error .*InvalidPowerState/, tasks);
+
+    // A tenant who may read the VM but not vmop's namespace is told why the tasks are missing.
+    await c.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'vm-reader', namespace: ns },
+      rules: [
+        { apiGroups: ['vmoperator.vmware.com'], resources: ['virtualmachines'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+      ],
+    });
+    await c.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'vm-reader', namespace: ns },
+      subjects: [{ kind: 'User', name: 'vmop-user', apiGroup: 'rbac.authorization.k8s.io' }],
+      roleRef: { kind: 'Role', name: 'vm-reader', apiGroup: 'rbac.authorization.k8s.io' },
+    });
+    const tenant = await kubectl(['vm', 'describe', name, '-n', ns], { path: plugins, context: 'user' });
+    assert.equal(tenant.code, 0, tenant.stderr);
+    assert.match(tenant.stdout, /^ +Ready +True /m);
+    assert.match(
+      tenant.stdout,
+      /^vSphere Tasks:\n +not shown: they are read with vmop's vCenter connection \(namespace vmop-system\), which you may not read\./m,
+    );
+    assert.doesNotMatch(tenant.stdout, /OPERATION +STATE/);
 
     // vcsim's guest reports no address here: said, with exit code 1.
     const ip = await kvm('ip', name);
