@@ -8,8 +8,6 @@ import { apiPath } from '../runtime/api-path.js';
 import { errorMessage } from '../runtime/errors.js';
 import { KubeAPIError, KubeClient, type KubeObject } from '../runtime/kube-client.js';
 import { loadKubeConfig } from '../runtime/manager.js';
-import { VSphereSession } from '../providers/vsphere/session.js';
-import { vmTasks } from '../providers/vsphere/task-history.js';
 import { readProviderConfig } from './provider-config.js';
 import { parseDuration } from './args.js';
 
@@ -275,6 +273,9 @@ class VMCommands {
       }
       return `  not shown: ${errorMessage(e)}`;
     }
+    // Loaded here: the other commands never talk to vSphere and need not load its client.
+    const { VSphereSession } = await import('../providers/vsphere/session.js');
+    const { vmTasks } = await import('../providers/vsphere/task-history.js');
     const session = new VSphereSession();
     try {
       const tasks = await vmTasks(await session.connect(read.config, read.credentials), vmID);
