@@ -165,10 +165,30 @@ export interface NetworkConfig {
 
 /** Who the guest becomes under LinuxPrep or Sysprep (secrets already read). */
 export type GuestIdentity =
-  | { kind: 'linuxPrep'; timeZone?: string; hardwareClockIsUTC?: boolean }
+  | {
+      kind: 'linuxPrep';
+      timeZone?: string;
+      hardwareClockIsUTC?: boolean;
+      /** New root password. */
+      password?: string;
+      /** The password expires at the first log-in. */
+      expirePassword?: boolean;
+      /** Shell script run before and after customization. */
+      scriptText?: string;
+    }
   | {
       kind: 'sysprep';
       rawXML?: string;
+      /** The Administrators' passwords expire at the next log-on. */
+      expirePassword?: boolean;
+      /** Batch script run before and after customization. */
+      scriptText?: string;
+      /** Commands run at the first log-on (GuiRunOnce). */
+      runOnce?: string[];
+      /** Organizational unit of the computer account when joining a domain. */
+      domainOU?: string;
+      /** Windows Server licensing (LicenseFilePrintData). */
+      license?: { autoMode: 'perSeat' | 'perServer'; autoUsers?: number };
       timeZone?: number;
       fullName?: string;
       orgName?: string;

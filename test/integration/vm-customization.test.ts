@@ -2,7 +2,8 @@
 // hands to CustomizeVM_Task before the first power-on is what vcsim applies at that power-on — host name, IP
 // address and DNS search domains, read back with govc — the guest's customization status becomes the
 // GuestCustomization condition, and a later power cycle does not customize again. The whole spec handed over
-// (kept by vmop's vcsim) carries exactly what status.network.config shows.
+// (kept by vmop's vcsim) carries exactly what status.network.config shows, every part of a Sysprep answer file,
+// and LinuxPrep's password and script, with the Secrets they name read.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
@@ -216,6 +217,84 @@ describe('VM controller: LinuxPrep and Sysprep', () => {
     const given = givenIn(await handedCustomization(on.status!.uniqueID!), true);
     assert.deepEqual(given, expectedFrom(config, true));
     assert.deepEqual(given.adapters[0]?.dnsServerList, ['10.0.0.2']);
+  });
+
+  /** A Secret in the test namespace with one key per entry. */
+  const secret = (name: string, data: Record<string, string>) =>
+    c.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: data });
+  /** The identity part of the handed spec (Go's JSON names of vim25's customization types). */
+  const handedIdentity = async (vmID: string) =>
+    (await handedCustomization(vmID)).identity as unknown as Record<string, Record<string, unknown> | unknown>;
+
+  it('hands every part of the Sysprep answer file to vSphere, Secrets read from the VM’s namespace', async () => {
+    await secret('win-secrets', { password: 'Adm1n!', domain_admin_password: 'J0in!', product_id: 'AAAAA-BBBBB' });
+    await secret('win-script', { 'setup.cmd': 'echo customized' });
+    const name = vmName('winall');
+    // Written in v1alpha6, which adds the script and the expiring password to v1alpha3's answer file.
+    const obj = vm(ns, name, {
+      network: network('win-2'),
+      bootstrap: {
+        sysprep: {
+          sysprep: {
+            guiRunOnce: { commands: ['cmd /c echo one', 'cmd /c echo two'] },
+            guiUnattended: { autoLogon: true, autoLogonCount: 2, password: { name: 'win-secrets' }, timeZone: 4 },
+            identification: {
+              domainAdmin: 'joiner',
+              domainAdminPassword: { name: 'win-secrets' },
+              domainOU: 'OU=VMs,DC=corp,DC=local',
+            },
+            licenseFilePrintData: { autoMode: 'perServer', autoUsers: 5 },
+            userData: { fullName: 'Ops', orgName: 'Corp', productID: { name: 'win-secrets' } },
+            expirePasswordAfterNextLogin: true,
+            scriptText: { from: { name: 'win-script', key: 'setup.cmd' } },
+          },
+        },
+      },
+    });
+    obj.apiVersion = 'vmoperator.vmware.com/v1alpha6';
+    await c.create(obj);
+    const on = await waitForPower(c, ns, name, 'PoweredOn', 60_000);
+    const id = await handedIdentity(on.status!.uniqueID!);
+    assert.deepEqual(id.guiRunOnce, { commandList: ['cmd /c echo one', 'cmd /c echo two'] });
+    assert.deepEqual(id.guiUnattended, {
+      password: { value: 'Adm1n!', plainText: true },
+      timeZone: 4,
+      autoLogon: true,
+      autoLogonCount: 2,
+    });
+    assert.deepEqual(id.identification, {
+      joinDomain: 'corp.local',
+      domainAdmin: 'joiner',
+      domainAdminPassword: { value: 'J0in!', plainText: true },
+      domainOU: 'OU=VMs,DC=corp,DC=local',
+    });
+    assert.deepEqual(id.licenseFilePrintData, { autoMode: 'perServer', autoUsers: 5 });
+    const user = id.userData as Record<string, unknown>;
+    assert.deepEqual([user.fullName, user.orgName, user.productId], ['Ops', 'Corp', 'AAAAA-BBBBB']);
+    assert.equal(id.scriptText, 'echo customized');
+    assert.equal(id.resetPassword, true);
+  });
+
+  it('hands LinuxPrep a root password from a Secret, its expiry and a script', async () => {
+    await secret('root-pw', { pw: 's3cret' });
+    const name = vmName('lnxall');
+    const obj = vm(ns, name, {
+      network: network('lnx-2'),
+      bootstrap: {
+        linuxPrep: {
+          password: { name: 'root-pw', key: 'pw' },
+          expirePasswordAfterNextLogin: true,
+          scriptText: { value: '#!/bin/sh\necho customized' },
+        },
+      },
+    });
+    obj.apiVersion = 'vmoperator.vmware.com/v1alpha6';
+    await c.create(obj);
+    const on = await waitForPower(c, ns, name, 'PoweredOn', 60_000);
+    const id = await handedIdentity(on.status!.uniqueID!);
+    assert.deepEqual(id.password, { value: 's3cret', plainText: true });
+    assert.equal(id.resetPassword, true);
+    assert.equal(id.scriptText, '#!/bin/sh\necho customized');
   });
 
   it('takes raw sysprep XML from a Secret', async () => {

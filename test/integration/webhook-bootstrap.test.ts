@@ -1,16 +1,18 @@
 // Bootstrap rules through the real API server: one case per cell of the spec's two support tables (global
-// and per-interface guest network configuration), and the provider combinations VM Operator allows.
+// and per-interface guest network configuration), the provider combinations VM Operator allows, and the
+// Sysprep answer file's own rules (and, in newer versions, the scripts' and LinuxPrep's password).
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { client, letUserManageVMs, testNamespace } from '../support/ground.js';
-import { assertAllowed, assertDenied, patchVM, vmObject } from '../support/vm.js';
+import { API, assertAllowed, assertDenied, patchVM, vmObject } from '../support/vm.js';
 
 type Provider = 'Cloud-Init' | 'LinuxPrep' | 'Sysprep';
 const BOOTSTRAP: Record<Provider, Record<string, unknown>> = {
   'Cloud-Init': { cloudInit: { cloudConfig: {} } },
   LinuxPrep: { linuxPrep: { hardwareClockIsUTC: true } },
-  Sysprep: { sysprep: { sysprep: {} } },
+  Sysprep: { sysprep: { sysprep: { userData: { fullName: 'Ops', orgName: 'Corp' } } } },
 };
+const USER_DATA = { fullName: 'Ops', orgName: 'Corp' };
 
 /** The spec's "Global Guest Network Configuration" table: field → value → providers with a ✓. */
 const GLOBAL: [string, unknown, Provider[]][] = [
@@ -111,7 +113,7 @@ describe('bootstrap providers and the spec’s support tables', () => {
     ],
     [
       'LinuxPrep with Sysprep',
-      { linuxPrep: {}, sysprep: { sysprep: {} } },
+      { linuxPrep: {}, sysprep: { sysprep: { userData: USER_DATA } } },
       'spec.bootstrap.linuxPrep',
       /LinuxPrep may not be used with either CloudInit or Sysprep/,
     ],
@@ -123,7 +125,7 @@ describe('bootstrap providers and the spec’s support tables', () => {
     ],
     [
       'sysprep with rawSysprep',
-      { sysprep: { sysprep: {}, rawSysprep: { name: 's', key: 'k' } } },
+      { sysprep: { sysprep: { userData: USER_DATA }, rawSysprep: { name: 's', key: 'k' } } },
       'spec.bootstrap.sysprep',
       /sysprep and rawSysprep are mutually exclusive/,
     ],
@@ -162,6 +164,105 @@ describe('bootstrap providers and the spec’s support tables', () => {
       undefined,
     ],
   ];
+  // The answer file's rules (VM Operator's wording); spec.network.domainName is the domain Sysprep joins.
+  const pw = (name: string) => ({ name, key: 'k' });
+  const answers = (a: Record<string, unknown>, network?: Record<string, unknown>) => ({
+    bootstrap: { sysprep: { sysprep: { userData: USER_DATA, ...a } } },
+    ...(network ? { network } : {}),
+  });
+  const sysprepCases: [string, Record<string, unknown>, string | undefined, RegExp | undefined][] = [
+    [
+      'an answer file without userData',
+      { bootstrap: { sysprep: { sysprep: { guiUnattended: { timeZone: 4 } } } } },
+      'spec.bootstrap.sysprep.sysprep.userData',
+      /Required value/,
+    ],
+    [
+      'autoLogon without autoLogonCount',
+      answers({ guiUnattended: { autoLogon: true, password: pw('admin') } }),
+      'spec.bootstrap.sysprep.sysprep',
+      /autoLogon requires autoLogonCount to be specified/,
+    ],
+    [
+      'autoLogon without a password',
+      answers({ guiUnattended: { autoLogon: true, autoLogonCount: 1 } }),
+      'spec.bootstrap.sysprep.sysprep',
+      /autoLogon requires password selector to be set/,
+    ],
+    [
+      'a domain and a workgroup',
+      answers({ identification: { joinWorkgroup: 'WG' } }, { domainName: 'corp.example.com' }),
+      'spec.bootstrap.sysprep.sysprep',
+      /spec.network.domainName and joinWorkgroup are mutually exclusive/,
+    ],
+    [
+      'a domain without the account that joins it',
+      answers({ identification: { domainOU: 'OU=VMs,DC=corp' } }, { domainName: 'corp.example.com' }),
+      'spec.bootstrap.sysprep.sysprep',
+      /spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set/,
+    ],
+    [
+      'a workgroup with a domain OU',
+      answers({ identification: { joinWorkgroup: 'WG', domainOU: 'OU=VMs' } }),
+      'spec.bootstrap.sysprep.sysprep',
+      /joinWorkgroup and domainAdmin\/domainAdminPassword\/domainOU are mutually exclusive/,
+    ],
+    [
+      'a license mode outside perSeat and perServer',
+      answers({ licenseFilePrintData: { autoMode: 'perCore' } }),
+      'spec.bootstrap.sysprep.sysprep.licenseFilePrintData.autoMode',
+      /Unsupported value: "perCore"/,
+    ],
+    [
+      'every part of the answer file, joining a domain',
+      answers(
+        {
+          guiRunOnce: { commands: ['cmd /c echo hi'] },
+          guiUnattended: { autoLogon: true, autoLogonCount: 2, password: pw('admin'), timeZone: 4 },
+          identification: { domainAdmin: 'joiner', domainAdminPassword: pw('join'), domainOU: 'OU=VMs,DC=corp' },
+          licenseFilePrintData: { autoMode: 'perServer', autoUsers: 5 },
+        },
+        { domainName: 'corp.example.com' },
+      ),
+      undefined,
+      undefined,
+    ],
+    // Newer versions add a script (and LinuxPrep a password): given inline or from a Secret, not both.
+    ...(API.endsWith('v1alpha3')
+      ? []
+      : ([
+          [
+            'a Sysprep script both inline and from a Secret',
+            answers({ scriptText: { value: 'echo', from: pw('script') } }),
+            'spec.bootstrap.sysprep.sysprep.scriptText.value',
+            /from and value are mutually exclusive/,
+          ],
+          [
+            'a LinuxPrep script both inline and from a Secret',
+            { bootstrap: { linuxPrep: { scriptText: { value: 'echo', from: pw('script') } } } },
+            'spec.bootstrap.linuxPrep.scriptText.value',
+            /from and value are mutually exclusive/,
+          ],
+          [
+            'LinuxPrep with a root password, an expiring one and a script',
+            {
+              bootstrap: {
+                linuxPrep: { password: pw('root'), expirePasswordAfterNextLogin: true, scriptText: { value: 'echo' } },
+              },
+            },
+            undefined,
+            undefined,
+          ],
+        ] as [string, Record<string, unknown>, string | undefined, RegExp | undefined][])),
+  ];
+  sysprepCases.forEach(([what, spec, field, message], i) => {
+    it(`${field ? 'denies' : 'allows'} ${what}`, async () => {
+      const write = c.create(vmObject(ns, `sysprep-${i}`, spec));
+      if (field) await assertDenied(write, field, message ?? /./);
+      else await assertAllowed(write);
+    });
+  });
+
   combos.forEach(([what, bootstrap, field, message], i) => {
     it(`${field ? 'denies' : 'allows'} ${what}`, async () => {
       const write = c.create(vmObject(ns, `combo-${i}`, { bootstrap }));

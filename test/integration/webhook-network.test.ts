@@ -146,7 +146,10 @@ const DENIED: Case[] = [
   },
   {
     name: 'a Windows host name longer than 15 characters',
-    spec: { bootstrap: { sysprep: { sysprep: {} } }, network: { hostName: 'a-very-long-windows-name' } },
+    spec: {
+      bootstrap: { sysprep: { sysprep: { userData: { fullName: 'Ops', orgName: 'Corp' } } } },
+      network: { hostName: 'a-very-long-windows-name' },
+    },
     field: 'spec.network.hostName',
     message: /at most 15 characters for a Windows \(Sysprep\) guest/,
   },

@@ -3,7 +3,7 @@
 // and the finalizer of a deployed VM.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { secretReferences } from '../../src/api/v1alpha3/secret-refs.js';
+import { secretReferences } from '../../src/api/v1alpha6/secret-refs.js';
 import { validateVirtualMachine } from '../../src/webhooks/virtualmachine/validate/index.js';
 import { HOSTILE_NAMES, SECRET_FIELDS } from '../support/secret-fields.js';
 

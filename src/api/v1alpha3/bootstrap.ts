@@ -97,17 +97,75 @@ export const LinuxPrepSpec = s.object(
   { description: 'Bootstrap a Linux guest with guest OS customization; may be combined with vAppConfig.' },
 );
 
-export const SysprepSpec = s.object(
+/** A Secret key selector of the Sysprep answers, whose key defaults as VM Operator defaults it. */
+const sysprepSelector = (defaultKey: string, description: string) =>
+  s.object(
+    {
+      name: s.string({ description: 'Name of the Secret, in the VM’s namespace.' }),
+      key: s.optional(s.string({ default: defaultKey, description: `Key within the Secret (${defaultKey}).` })),
+    },
+    { description },
+  );
+
+/** The Sysprep answer file (sysprep.xml) as VM Operator models it, part by part. */
+export const SysprepAnswers = s.object(
   {
-    sysprep: s.optional(
+    guiRunOnce: s.optional(
       s.object(
-        {},
-        {
-          preserveUnknownFields: true,
-          description: 'A sysprep.xml answer file as an object. Mutually exclusive with rawSysprep.',
-        },
+        { commands: s.optional(s.array(s.string(), { description: 'Commands run at the first log-on, in order.' })) },
+        { description: 'The GuiRunOnce key: commands run when a user first logs on.' },
       ),
     ),
+    guiUnattended: s.optional(
+      s.object(
+        {
+          autoLogon: optBool('Log on as Administrator automatically (needs autoLogonCount and password).'),
+          autoLogonCount: s.optional(s.int32({ description: 'How many times to log on automatically.' })),
+          password: s.optional(sysprepSelector('password', 'Secret key holding the new Administrator password.')),
+          timeZone: s.optional(
+            s.int32({ default: 85, minimum: 0, description: 'Windows time zone index (85 is UTC).' }),
+          ),
+        },
+        { description: 'The GuiUnattended key.' },
+      ),
+    ),
+    identification: s.optional(
+      s.object(
+        {
+          domainAdmin: optStr('Account that joins the guest to spec.network.domainName.'),
+          domainAdminPassword: s.optional(
+            sysprepSelector('domain_admin_password', 'Secret key holding the domain account’s password.'),
+          ),
+          domainOU: optStr('Organizational unit the computer account is created in.'),
+          joinWorkgroup: optStr('Workgroup to join instead of a domain.'),
+        },
+        { description: 'The Identification key: the domain or workgroup the guest joins.' },
+      ),
+    ),
+    licenseFilePrintData: s.optional(
+      s.object(
+        {
+          autoMode: s.enum(['perSeat', 'perServer'] as const, { description: 'Server licensing mode.' }),
+          autoUsers: s.optional(s.int32({ description: 'Client licenses, in perServer mode.' })),
+        },
+        { description: 'The LicenseFilePrintData key (Windows Server).' },
+      ),
+    ),
+    userData: s.object(
+      {
+        fullName: s.string({ description: 'The user’s full name.' }),
+        orgName: s.string({ description: 'The organization’s name.' }),
+        productID: s.optional(sysprepSelector('product_id', 'Secret key holding the Windows product key.')),
+      },
+      { description: 'The UserData key: owner, organization and product key.' },
+    ),
+  },
+  { description: 'A sysprep.xml answer file as an object. Mutually exclusive with rawSysprep.' },
+);
+
+export const SysprepSpec = s.object(
+  {
+    sysprep: s.optional(SysprepAnswers),
     rawSysprep: s.optional(
       s.object(SecretKeySelector.props, {
         description: 'Secret key holding sysprep XML (plain, base64, or gzip+base64). Mutually exclusive with sysprep.',

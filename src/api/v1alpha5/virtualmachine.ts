@@ -6,6 +6,7 @@ import { LocalObjectRef, SecretKeySelector } from '../v1alpha3/common.js';
 import {
   CloudInitSpec as V3CloudInit,
   LinuxPrepSpec as V3LinuxPrep,
+  SysprepAnswers as V3SysprepAnswers,
   SysprepSpec as V3Sysprep,
   BootstrapSpec as V3Bootstrap,
 } from '../v1alpha3/bootstrap.js';
@@ -155,8 +156,30 @@ export const LinuxPrepSpec = s.object(
   V3LinuxPrep.oopts,
 );
 
+/** v1alpha5's answer file: a password that expires, a script, and names that may not be empty. */
+export const SysprepAnswers = s.object(
+  {
+    ...V3SysprepAnswers.props,
+    userData: s.object(
+      {
+        ...V3SysprepAnswers.props.userData.props,
+        fullName: s.string({ description: 'The user’s full name.', minLength: 1 }),
+        orgName: s.string({ description: 'The organization’s name.', minLength: 1 }),
+      },
+      V3SysprepAnswers.props.userData.oopts,
+    ),
+    expirePasswordAfterNextLogin: optBool('The Administrators’ passwords expire at the next log-on.'),
+    scriptText,
+  },
+  V3SysprepAnswers.oopts,
+);
+
 export const SysprepSpec = s.object(
-  { ...V3Sysprep.props, customizeAtNextPowerOn: optBool('Customize the guest again at its next power-on.') },
+  {
+    ...V3Sysprep.props,
+    sysprep: s.optional(SysprepAnswers),
+    customizeAtNextPowerOn: optBool('Customize the guest again at its next power-on.'),
+  },
   V3Sysprep.oopts,
 );
 

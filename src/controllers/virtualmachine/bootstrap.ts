@@ -7,7 +7,7 @@
 import type { EventRecorder } from '../../runtime/events.js';
 import { isPlainObject } from '../../api/schema.js';
 import { isDNSSubdomain } from '../../api/names.js';
-import { SYSPREP_SECRET_FIELDS } from '../../api/v1alpha3/secret-refs.js';
+import { SYSPREP_SECRET_FIELDS } from '../../api/v1alpha6/secret-refs.js';
 import { apiPath } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { GuestIdentity, ObservedVM, VAppProperty, VMProvider } from '../../providers/interface.js';
@@ -87,17 +87,28 @@ export class GuestBootstrap {
    */
   async customization(vm: VM, observed: ObservedVM, networkConfig: NetworkConfig): Promise<BootstrapWrite> {
     const bootstrap = vm.spec!.bootstrap!;
+    const secret = this.secretReader(vm);
+    /** A script given inline or in a Secret key (ValueOrSecretKeySelector). */
+    const script = async (v: { value?: string; from?: SecretRef } | undefined, field: string) =>
+      v?.from ? secret(v.from, `${field}.from`) : v?.value;
     let identity: GuestIdentity;
     if (bootstrap.linuxPrep) {
-      identity = { kind: 'linuxPrep', ...bootstrap.linuxPrep };
+      const lp = bootstrap.linuxPrep;
+      identity = {
+        kind: 'linuxPrep',
+        timeZone: lp.timeZone,
+        hardwareClockIsUTC: lp.hardwareClockIsUTC,
+        password: lp.password ? await secret(lp.password, 'spec.bootstrap.linuxPrep.password') : undefined,
+        expirePassword: lp.expirePasswordAfterNextLogin,
+        scriptText: await script(lp.scriptText, 'spec.bootstrap.linuxPrep.scriptText'),
+      };
     } else {
       const sp = bootstrap.sysprep!;
-      const secret = this.secretReader(vm);
       const field = 'spec.bootstrap.sysprep.rawSysprep';
       if (sp.rawSysprep) {
         identity = { kind: 'sysprep', rawXML: decodeRawUserData(await secret(sp.rawSysprep, field), field) };
       } else {
-        const { gui, user, ident } = sysprepAnswers(sp.sysprep);
+        const { gui, user, ident, runOnce, license, expirePassword, scriptText } = sysprepAnswers(sp.sysprep);
         // Each selector's key defaults as VM Operator defaults it (the table admission checks them by, too).
         const read = async (ref: SecretRef | undefined, at: string) => {
           if (!ref) return undefined;
@@ -115,7 +126,12 @@ export class GuestBootstrap {
           productID: await read(user?.productID, 'userData.productID'),
           domainAdmin: ident?.domainAdmin,
           domainAdminPassword: await read(ident?.domainAdminPassword, 'identification.domainAdminPassword'),
+          domainOU: ident?.domainOU,
           joinWorkgroup: ident?.joinWorkgroup,
+          runOnce,
+          license,
+          expirePassword,
+          scriptText: await script(scriptText, 'spec.bootstrap.sysprep.sysprep.scriptText'),
         };
       }
     }
@@ -238,13 +254,17 @@ export class GuestBootstrap {
 }
 
 /**
- * The parts of a free-form Sysprep answer file (spec.bootstrap.sysprep.sysprep, stored as the user wrote it)
- * that customization uses, each taken only when it has the right type.
+ * The parts of a Sysprep answer file (spec.bootstrap.sysprep.sysprep) that customization uses, each taken only
+ * when it has the right type: objects stored before the API typed the answer file were stored as written.
  */
 function sysprepAnswers(raw: unknown): {
   gui?: { timeZone?: number; autoLogon?: boolean; autoLogonCount?: number; password?: SecretRef };
   user?: { fullName?: string; orgName?: string; productID?: SecretRef };
-  ident?: { domainAdmin?: string; domainAdminPassword?: SecretRef; joinWorkgroup?: string };
+  ident?: { domainAdmin?: string; domainAdminPassword?: SecretRef; domainOU?: string; joinWorkgroup?: string };
+  runOnce?: string[];
+  license?: { autoMode: 'perSeat' | 'perServer'; autoUsers?: number };
+  expirePassword?: boolean;
+  scriptText?: { value?: string; from?: SecretRef };
 } {
   const obj = (v: unknown) => (isPlainObject(v) ? v : undefined);
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -257,6 +277,10 @@ function sysprepAnswers(raw: unknown): {
   const gui = obj(root?.guiUnattended);
   const user = obj(root?.userData);
   const ident = obj(root?.identification);
+  const commands = obj(root?.guiRunOnce)?.commands;
+  const license = obj(root?.licenseFilePrintData);
+  const mode = license?.autoMode;
+  const script = obj(root?.scriptText);
   return {
     gui: gui && {
       timeZone: num(gui.timeZone),
@@ -268,8 +292,14 @@ function sysprepAnswers(raw: unknown): {
     ident: ident && {
       domainAdmin: str(ident.domainAdmin),
       domainAdminPassword: ref(ident.domainAdminPassword),
+      domainOU: str(ident.domainOU),
       joinWorkgroup: str(ident.joinWorkgroup),
     },
+    runOnce: Array.isArray(commands) ? commands.filter((c): c is string => typeof c === 'string') : undefined,
+    license:
+      mode === 'perSeat' || mode === 'perServer' ? { autoMode: mode, autoUsers: num(license?.autoUsers) } : undefined,
+    expirePassword: root?.expirePasswordAfterNextLogin === true,
+    scriptText: script && { value: str(script.value), from: ref(script.from) },
   };
 }
 

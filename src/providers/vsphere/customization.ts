@@ -74,6 +74,9 @@ export function customizationSpec(config: NetworkConfig, macs: string[], identit
           domain: config.dns.domainName ?? '',
           ...(identity.timeZone ? { timeZone: identity.timeZone } : {}),
           ...(identity.hardwareClockIsUTC !== undefined ? { hwClockUTC: identity.hardwareClockIsUTC } : {}),
+          ...(identity.password !== undefined ? { password: password(identity.password) } : {}),
+          ...(identity.expirePassword ? { resetPassword: true } : {}),
+          ...(identity.scriptText !== undefined ? { scriptText: identity.scriptText } : {}),
         }
       : identity.rawXML !== undefined
         ? { _typeName: 'CustomizationSysprepText', value: identity.rawXML }
@@ -93,6 +96,9 @@ export function customizationSpec(config: NetworkConfig, macs: string[], identit
               computerName: host,
               productId: identity.productID ?? '',
             },
+            ...(identity.runOnce?.length
+              ? { guiRunOnce: { _typeName: 'CustomizationGuiRunOnce', commandList: identity.runOnce } }
+              : {}),
             identification:
               identity.domainAdmin && config.dns.domainName
                 ? {
@@ -102,8 +108,20 @@ export function customizationSpec(config: NetworkConfig, macs: string[], identit
                     ...(identity.domainAdminPassword !== undefined
                       ? { domainAdminPassword: password(identity.domainAdminPassword) }
                       : {}),
+                    ...(identity.domainOU ? { domainOU: identity.domainOU } : {}),
                   }
                 : { _typeName: 'CustomizationIdentification', joinWorkgroup: identity.joinWorkgroup || 'WORKGROUP' },
+            ...(identity.license
+              ? {
+                  licenseFilePrintData: {
+                    _typeName: 'CustomizationLicenseFilePrintData',
+                    autoMode: identity.license.autoMode,
+                    ...(identity.license.autoUsers !== undefined ? { autoUsers: identity.license.autoUsers } : {}),
+                  },
+                }
+              : {}),
+            ...(identity.scriptText !== undefined ? { scriptText: identity.scriptText } : {}),
+            ...(identity.expirePassword ? { resetPassword: true } : {}),
           };
   return {
     _typeName: 'CustomizationSpec',

@@ -1,7 +1,9 @@
 // Bootstrap rules: which providers combine (Cloud-Init alone; LinuxPrep or Sysprep, each with vAppConfig),
-// their mutually exclusive fields, and the spec's two support tables: a network field the chosen provider
-// cannot deliver is refused with the providers that could, never silently dropped.
+// their mutually exclusive fields, the Sysprep answer file's own rules, and the spec's two support tables: a
+// network field the chosen provider cannot deliver is refused with the providers that could, never silently
+// dropped.
 import type { FieldError } from '../../../api/schema.js';
+import type { VirtualMachine } from '../../../api/v1alpha6/virtualmachine.js';
 import type { VMValidationContext } from './context.js';
 
 type Provider = 'CloudInit' | 'LinuxPrep' | 'Sysprep';
@@ -78,6 +80,7 @@ export function validateBootstrap(ctx: VMValidationContext): FieldError[] {
       detail: 'LinuxPrep may not be used with either CloudInit or Sysprep bootstrap providers',
     });
   }
+  if (b?.linuxPrep?.scriptText) errors.push(...scriptTextErrors(`${p}.linuxPrep.scriptText`, b.linuxPrep.scriptText));
   if (b?.sysprep) {
     if (b.cloudInit || b.linuxPrep) {
       errors.push({
@@ -101,6 +104,7 @@ export function validateBootstrap(ctx: VMValidationContext): FieldError[] {
         detail: 'either sysprep or rawSysprep must be provided',
       });
     }
+    if (b.sysprep.sysprep) errors.push(...inlineSysprepErrors(b.sysprep.sysprep, ctx.vm.spec?.network?.domainName));
   }
   if (b?.vAppConfig) {
     const v = b.vAppConfig;
@@ -160,4 +164,47 @@ function validateSupportTables(ctx: VMValidationContext): FieldError[] {
     }
   });
   return errors;
+}
+
+type Answers = NonNullable<
+  NonNullable<NonNullable<NonNullable<VirtualMachine['spec']>['bootstrap']>['sysprep']>['sysprep']
+>;
+
+/**
+ * VM Operator's rules for the answer file: automatic log-on needs a count and a password; a domain to join
+ * (spec.network.domainName) needs the account that joins it, and excludes a workgroup, which excludes the domain
+ * account and OU in turn.
+ */
+function inlineSysprepErrors(answers: Answers, domainName: string | undefined): FieldError[] {
+  const errors: FieldError[] = [];
+  const field = 'spec.bootstrap.sysprep.sysprep';
+  const invalid = (value: string, detail: string) => errors.push({ field, type: 'Invalid', value, detail });
+  const gui = answers.guiUnattended;
+  if (gui?.autoLogon && !gui.autoLogonCount)
+    invalid('guiUnattended', 'autoLogon requires autoLogonCount to be specified');
+  if (gui?.autoLogon && !gui.password?.name) invalid('guiUnattended', 'autoLogon requires password selector to be set');
+  const id = answers.identification;
+  if (id) {
+    if (domainName && id.joinWorkgroup) {
+      invalid('identification', 'spec.network.domainName and joinWorkgroup are mutually exclusive');
+    }
+    if (domainName && (!id.domainAdmin || !id.domainAdminPassword?.name)) {
+      invalid(
+        'identification',
+        'spec.network.domainName requires domainAdmin and domainAdminPassword selector to be set',
+      );
+    }
+    if (id.joinWorkgroup && (id.domainAdmin || id.domainAdminPassword || id.domainOU)) {
+      invalid('identification', 'joinWorkgroup and domainAdmin/domainAdminPassword/domainOU are mutually exclusive');
+    }
+  }
+  if (answers.scriptText) errors.push(...scriptTextErrors(`${field}.scriptText`, answers.scriptText));
+  return errors;
+}
+
+/** A script is given inline or from a Secret, not both. */
+function scriptTextErrors(field: string, script: { from?: unknown; value?: unknown }): FieldError[] {
+  return script.from !== undefined && script.value !== undefined
+    ? [{ field: `${field}.value`, type: 'Invalid', value: 'value', detail: 'from and value are mutually exclusive' }]
+    : [];
 }

@@ -1,9 +1,9 @@
-// Secret references: every field that names a Secret (see api/v1alpha3/secret-refs.ts) must name one by a
+// Secret references: every field that names a Secret (see api/v1alpha6/secret-refs.ts) must name one by a
 // valid Secret name and key. The controller reads them from the VM's own namespace only, so a name such as
 // "../../vmop-system/secrets/x" or "%2e%2e" is refused here, with the API server's wording for the rule.
 import { CONFIG_KEY_MESSAGE, DNS_SUBDOMAIN_MESSAGE, isConfigKey, isDNSSubdomain } from '../../../api/names.js';
 import type { FieldError } from '../../../api/schema.js';
-import { secretReferences } from '../../../api/v1alpha3/secret-refs.js';
+import { secretReferences } from '../../../api/v1alpha6/secret-refs.js';
 import type { VMValidationContext } from './context.js';
 
 export function validateSecretReferences(ctx: VMValidationContext): FieldError[] {

@@ -58,11 +58,11 @@ const UNSUPPORTED: { field: string; read: (spec: Spec) => unknown; what: string 
     read: (s) => s.bootstrap?.cloudInit?.waitOnNetwork6,
     what: 'waiting on the network',
   },
-  ...(['expirePasswordAfterNextLogin', 'password', 'scriptText', 'customizeAtNextPowerOn'] as const).map((k) => ({
-    field: `spec.bootstrap.linuxPrep.${k}`,
-    read: (s: Spec) => s.bootstrap?.linuxPrep?.[k],
-    what: `LinuxPrep's ${k}`,
-  })),
+  {
+    field: 'spec.bootstrap.linuxPrep.customizeAtNextPowerOn',
+    read: (s) => s.bootstrap?.linuxPrep?.customizeAtNextPowerOn,
+    what: 'customizing again at the next power-on',
+  },
   {
     field: 'spec.bootstrap.sysprep.customizeAtNextPowerOn',
     read: (s) => s.bootstrap?.sysprep?.customizeAtNextPowerOn,

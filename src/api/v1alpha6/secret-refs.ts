@@ -1,7 +1,8 @@
-// Every place a VirtualMachine's spec names a Secret, with the field path it sits at: Cloud-Init's raw
-// cloud-config, user passwords and write_files content, Sysprep's raw XML, administrator and domain
-// passwords and product key, and vApp properties (one key, or a whole Secret). The admission webhook checks
-// each name and key; the controller reads only these, from the VM's own namespace.
+// Every place a VirtualMachine's spec (the hub version) names a Secret, with the field path it sits at:
+// Cloud-Init's raw cloud-config, user passwords and write_files content, LinuxPrep's root password and script,
+// Sysprep's raw XML, administrator and domain passwords, product key and script, and vApp properties (one key,
+// or a whole Secret). The admission webhook checks each name and key; the controller reads only these, from
+// the VM's own namespace.
 import { isPlainObject } from '../schema.js';
 import type { VirtualMachine } from './virtualmachine.js';
 
@@ -57,12 +58,17 @@ export function secretReferences(vm: Pick<VirtualMachine, 'spec'>): SecretRefere
       if (isPlainObject(c)) out.push(...selector(`${ci}.cloudConfig.write_files[${i}].content`, c));
     });
   }
+  if (b.linuxPrep) {
+    out.push(...selector('spec.bootstrap.linuxPrep.password', b.linuxPrep.password));
+    out.push(...selector('spec.bootstrap.linuxPrep.scriptText.from', b.linuxPrep.scriptText?.from));
+  }
   if (b.sysprep) {
     out.push(...selector('spec.bootstrap.sysprep.rawSysprep', b.sysprep.rawSysprep));
     for (const { path, defaultKey } of SYSPREP_SECRET_FIELDS) {
       const value = at(b.sysprep.sysprep, path);
       out.push(...selector(`spec.bootstrap.sysprep.sysprep.${path.join('.')}`, value, defaultKey));
     }
+    out.push(...selector('spec.bootstrap.sysprep.sysprep.scriptText.from', b.sysprep.sysprep?.scriptText?.from));
   }
   if (b.vAppConfig) {
     if (b.vAppConfig.rawProperties !== undefined) {
