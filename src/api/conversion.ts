@@ -137,6 +137,11 @@ function keyOf(item: Json, keys: readonly string[]): Record<string, Json> | unde
   return Object.fromEntries(keys.map((k) => [k, item[k]]));
 }
 
+/** `item` is an object with none of the key fields (the version it was converted to has none). */
+function lacksKeys(item: Json, keys: readonly string[] | undefined): boolean {
+  return isPlainObject(item) && (keys ?? []).every((k) => item[k] === undefined);
+}
+
 function sameKey(item: Json, key: Record<string, Json>): boolean {
   return isPlainObject(item) && Object.entries(key).every(([k, v]) => item[k] === v);
 }
@@ -156,8 +161,12 @@ function lostParts(full: Json, kept: Json, schema: JSONSchemaProps | undefined, 
     const keys = schema?.['x-kubernetes-list-map-keys'];
     full.forEach((item, i) => {
       const key = keys && keyOf(item, keys);
-      const other = key ? kept.find((k) => sameKey(k, key)) : kept[i];
-      lostParts(item, other, schema?.items, [...path, key ?? i], out);
+      const byKey = key ? kept.find((k) => sameKey(k, key)) : undefined;
+      // A version that cannot hold the key fields (v1alpha3's image disks have no name) keeps the items in
+      // order: they are matched by position, and the key comes back with the rest of what was lost.
+      const positional = !key || (byKey === undefined && lacksKeys(kept[i], keys));
+      const other = positional ? kept[i] : byKey;
+      lostParts(item, other, schema?.items, [...path, positional ? i : key], out);
     });
   }
 }

@@ -39,7 +39,8 @@ const DISK_REQUESTED: Move = {
   spoke: ['status', 'disks', EACH, 'size'],
 };
 
-const freeStatus = s.freeObject({ description: 'Observed state.' });
+/** A class has no observed state in VM Operator (its status is an empty object). */
+const classStatus = s.object({}, { description: 'Observed state of the class (none).' });
 const same = (spec: Schema<unknown>, status: Schema<unknown>): Record<ServedVersion, KindVersion> => ({
   v1alpha3: { spec, status, moves: [] },
   v1alpha4: { spec, status, moves: [] },
@@ -67,7 +68,7 @@ export const KIND_VERSIONS: Record<VersionedKind, Record<ServedVersion, KindVers
     v1alpha5: { spec: v5.VirtualMachineSpec, status: v5.VirtualMachineStatus, moves: [] },
     v1alpha6: { spec: v6.VirtualMachineSpec, status: v6.VirtualMachineStatus, moves: [] },
   },
-  VirtualMachineClass: same(VirtualMachineClassSpec, freeStatus),
+  VirtualMachineClass: same(VirtualMachineClassSpec, classStatus),
   VirtualMachineImage: images,
   ClusterVirtualMachineImage: images,
 };

@@ -117,7 +117,7 @@ export const KINDS: KindDefinition[] = [
     shortNames: ['vmclass'],
     description: 'The virtual hardware and resource policies that VirtualMachines of this class get.',
     spec: VirtualMachineClassSpec,
-    status: s.object({}, { description: 'Observed state of the class.', preserveUnknownFields: true }),
+    status: s.object({}, { description: 'Observed state of the class (VM Operator defines none).' }),
     columns: [
       { name: 'CPU', type: 'string', jsonPath: '.spec.hardware.cpus' },
       { name: 'Memory', type: 'string', jsonPath: '.spec.hardware.memory' },

@@ -12,7 +12,8 @@ export interface ImageDetails {
   product?: { product?: string; vendor?: string; version?: string; fullVersion?: string };
   properties: { key: string; type: string; default?: string; userConfigurable: boolean }[];
   capabilities: string[];
-  diskCapacityBytes?: number;
+  /** The image's disks in OVF order: a name unique in the image (the device's label) and the capacity. */
+  disks: { name: string; capacityBytes: number }[];
 }
 
 export interface LibraryImage {

@@ -55,6 +55,11 @@ if (API.endsWith('/v1alpha6')) {
       { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'd' }, diskMode: 'Persistent' }] },
       'spec.volumes[0].diskMode',
     ],
+    [
+      'a volume that may not be removed while the VM runs',
+      { volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'd' }, removable: false }] },
+      'spec.volumes[0].removable',
+    ],
   );
 }
 
@@ -71,6 +76,17 @@ describe('fields vmop does not implement', () => {
     it(`refuses ${what} at create, naming ${field}`, async () => {
       await assertDenied(c.create(vmObject(ns, `unsup-${i}`, spec)), field, /vmop does not support .* yet/);
     });
+  });
+
+  it('accepts a volume as every version writes it (v1alpha5 and later default it to removable)', async () => {
+    const volume = { name: 'd', persistentVolumeClaim: { claimName: 'd' } };
+    await assertAllowed(c.create(vmObject(ns, 'vol-default', { volumes: [volume] }), { dryRun: true }));
+    if (API.endsWith('/v1alpha6')) {
+      const written = await c.create(vmObject(ns, 'vol-removable', { volumes: [{ ...volume, removable: true }] }), {
+        dryRun: true,
+      });
+      assert.equal((written.spec as { volumes: { removable?: boolean }[] }).volumes[0]!.removable, true);
+    }
   });
 
   it('refuses one added by an update, and leaves the VM as it was', async () => {

@@ -52,5 +52,27 @@ describe('provider configuration', () => {
     assert.deepEqual(info.product, { product: 'Photon OS', vendor: 'vmop', version: '5.0', fullVersion: '5.0.0' });
     assert.deepEqual(info.capabilities, ['cloud-init']);
     assert.deepEqual(info.properties, [{ key: 'user-data', type: 'string', default: '', userConfigurable: true }]);
+    assert.deepEqual(info.disks, [{ name: 'Hard Disk 1', capacityBytes: 16 * 2 ** 30 }]);
+  });
+
+  it('names each OVF disk by its hardware item’s label, else its disk ID, unique within the image', () => {
+    const disk = (id: string, gib: number) =>
+      `<Disk ovf:capacity="${gib}" ovf:capacityAllocationUnits="byte * 2^30" ovf:diskId="${id}" ovf:fileRef="f"/>`;
+    const item = (label: string, id: string) =>
+      `<Item><rasd:ElementName>${label}</rasd:ElementName><rasd:HostResource>ovf:/disk/${id}</rasd:HostResource></Item>`;
+    const info = parseOVF(
+      `<Envelope xmlns:ovf="o" xmlns:rasd="r"><DiskSection>${disk('a', 1)}${disk('b', 2)}${disk('c', 3)}${disk('d', 4)}` +
+        `</DiskSection><VirtualSystem><VirtualHardwareSection>${item('Data', 'a')}${item('Data', 'b')}` +
+        `${item('Data', 'c')}</VirtualHardwareSection></VirtualSystem></Envelope>`,
+    );
+    assert.deepEqual(
+      info.disks.map((d) => [d.name, d.capacityBytes / 2 ** 30]),
+      [
+        ['Data', 1],
+        ['Data_1', 2],
+        ['Data_2', 3],
+        ['d', 4],
+      ],
+    );
   });
 });

@@ -73,17 +73,11 @@ export const CloudInitSpec = s.object(
     sshAuthorizedKeys: s.optional(
       s.array(s.string(), { description: 'SSH public keys for the guest’s default user.' }),
     ),
-    useGlobalNameserversAsDefault: s.optional(
-      s.boolean({
-        default: true,
-        description: 'Interfaces without nameservers of their own get the global ones (spec.network.nameservers).',
-      }),
+    useGlobalNameserversAsDefault: optBool(
+      'Interfaces without nameservers of their own get the global ones (spec.network.nameservers); true when omitted.',
     ),
-    useGlobalSearchDomainsAsDefault: s.optional(
-      s.boolean({
-        default: true,
-        description: 'Interfaces without search domains of their own get the global ones.',
-      }),
+    useGlobalSearchDomainsAsDefault: optBool(
+      'Interfaces without search domains of their own get the global ones; true when omitted.',
     ),
   },
   { description: 'Bootstrap with Cloud-Init (or Cloudbase-Init); excludes the other providers.' },
@@ -102,7 +96,7 @@ const sysprepSelector = (defaultKey: string, description: string) =>
   s.object(
     {
       name: s.string({ description: 'Name of the Secret, in the VM’s namespace.' }),
-      key: s.optional(s.string({ default: defaultKey, description: `Key within the Secret (${defaultKey}).` })),
+      key: s.string({ default: defaultKey, description: `Key within the Secret (${defaultKey}).` }),
     },
     { description },
   );

@@ -140,7 +140,7 @@ export const SpecCrypto = s.object(
 );
 
 export const StatusCrypto = s.object({
-  encrypted: s.optional(s.array(s.enum(['Config', 'Disks'] as const))),
+  encrypted: s.optional(s.array(s.string({ description: 'Config or Disks.' }))),
   providerID: s.optional(s.string()),
   keyID: s.optional(s.string()),
 });
@@ -179,15 +179,16 @@ const affinityTerms = (description: string) =>
                 s.object({
                   key: s.string(),
                   operator: s.string({ description: 'In, NotIn, Exists or DoesNotExist.' }),
-                  values: s.optional(s.array(s.string())),
+                  values: s.optional(s.array(s.string(), { listType: 'atomic' })),
                 }),
+                { listType: 'atomic' },
               ),
             ),
           }),
         ),
         topologyKey: s.string({ description: 'Label key of the topology domain, e.g. topology.kubernetes.io/zone.' }),
       }),
-      { description },
+      { description, listType: 'atomic' },
     ),
   );
 

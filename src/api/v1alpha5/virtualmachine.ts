@@ -31,8 +31,8 @@ const optBool = (description: string) => s.optional(s.boolean({ description }));
 const controllerType = s.optional(
   s.enum(['IDE', 'NVME', 'SCSI', 'SATA'] as const, { description: 'Type of the controller the device is on.' }),
 );
-const busNumber = s.optional(s.int32({ minimum: 0, description: 'Bus number of the controller the device is on.' }));
-const unitNumber = s.optional(s.int32({ minimum: 0, description: 'Unit number of the device on its controller.' }));
+const busNumber = s.optional(s.int32({ description: 'Bus number of the controller the device is on.' }));
+const unitNumber = s.optional(s.int32({ description: 'Unit number of the device on its controller.' }));
 const diskMode = s.optional(
   s.enum(['IndependentNonPersistent', 'IndependentPersistent', 'NonPersistent', 'Persistent'] as const, {
     description: 'How the disk takes part in snapshots.',
@@ -54,30 +54,34 @@ const scriptText = s.optional(
 export const CdromSpec = s.object({
   ...V3Cdrom.props,
   controllerBusNumber: busNumber,
-  controllerType: s.optional(s.enum(['IDE', 'SATA'] as const, { description: 'Controller the CD-ROM is on.' })),
+  controllerType,
   unitNumber,
 });
 
-const bus = (extra: Parameters<typeof s.object>[0] = {}) =>
-  s.array(s.object({ busNumber: s.int32({ minimum: 0, description: 'Bus number of the controller.' }), ...extra }), {
-    listType: 'map',
-    listMapKeys: ['busNumber'],
-  });
+/** A list of disk controllers of one type: at most `max`, bus numbers 0 to max-1. */
+const bus = (max: number, extra: Parameters<typeof s.object>[0] = {}) =>
+  s.array(
+    s.object({
+      busNumber: s.int32({ minimum: 0, maximum: max - 1, description: 'Bus number of the controller.' }),
+      ...extra,
+    }),
+    { listType: 'map', listMapKeys: ['busNumber'], maxItems: max },
+  );
 
 export const HardwareSpec = s.object(
   {
     cdrom: cdromList(CdromSpec),
-    ideControllers: s.optional(bus()),
+    ideControllers: s.optional(bus(2)),
     nvmeControllers: s.optional(
-      bus({
+      bus(4, {
         sharingMode: s.optional(
           s.enum(['None', 'Physical'] as const, { default: 'None', description: 'Bus sharing.' }),
         ),
       }),
     ),
-    sataControllers: s.optional(bus()),
+    sataControllers: s.optional(bus(4)),
     scsiControllers: s.optional(
-      bus({
+      bus(4, {
         sharingMode: s.optional(
           s.enum(['None', 'Physical', 'Virtual'] as const, { default: 'None', description: 'Bus sharing.' }),
         ),
@@ -96,7 +100,9 @@ export const HardwareSpec = s.object(
 export const VolumeSpec = s.object(
   {
     ...V3VolumeSpec.props,
-    removable: optBool('The volume may be removed from the VM.'),
+    removable: s.optional(
+      s.boolean({ default: true, description: 'The volume may be removed from the VM while it runs.' }),
+    ),
     applicationType: s.optional(
       s.enum(['OracleRAC', 'MicrosoftWSFC'] as const, { description: 'Application the volume is set up for.' }),
     ),
@@ -122,9 +128,7 @@ export const BootOptions = s.object(
         { description: 'Devices to boot from, in order.' },
       ),
     ),
-    bootRetry: s.optional(
-      s.enum(['Enabled', 'Disabled'] as const, { default: 'Disabled', description: 'Retry a failed boot.' }),
-    ),
+    bootRetry: s.optional(s.string({ default: 'Disabled', description: 'Retry a failed boot: Enabled or Disabled.' })),
     bootRetryDelay: s.optional(s.string({ description: 'Delay before a boot is retried.' })),
     efiSecureBoot: s.optional(
       s.enum(['Enabled', 'Disabled'] as const, { default: 'Disabled', description: 'EFI secure boot.' }),
@@ -149,7 +153,15 @@ export const LinuxPrepSpec = s.object(
   {
     ...V3LinuxPrep.props,
     expirePasswordAfterNextLogin: optBool('The root password expires at the first login.'),
-    password: s.optional(s.object(SecretKeySelector.props, { description: 'Secret key holding the root password.' })),
+    password: s.optional(
+      s.object(
+        {
+          name: SecretKeySelector.props.name,
+          key: s.optional(s.string({ default: 'password', description: 'Key within the Secret (password).' })),
+        },
+        { description: 'Secret key holding the root password.' },
+      ),
+    ),
     scriptText,
     customizeAtNextPowerOn: optBool('Customize the guest again at its next power-on.'),
   },
@@ -233,7 +245,10 @@ export const VolumeStatus = s.object({
 });
 
 const snapshotRef = s.object({
-  type: s.enum(['Managed', 'Unmanaged'] as const, { description: 'Whether a VirtualMachineSnapshot stands for it.' }),
+  type: s.enum(['Managed', 'Unmanaged'] as const, {
+    default: 'Managed',
+    description: 'Whether a VirtualMachineSnapshot stands for it.',
+  }),
   name: s.string({ description: 'Name of the snapshot.' }),
 });
 
@@ -246,9 +261,15 @@ export const HardwareStatus = s.object(
         s.object({
           busNumber: s.int32(),
           type: s.enum(['IDE', 'NVME', 'SCSI', 'SATA'] as const),
-          deviceKey: s.optional(s.int32()),
-          devices: s.optional(s.array(s.object({ type: s.enum(['CDROM', 'Disk'] as const), unitNumber: s.int32() }))),
+          deviceKey: s.int32(),
+          devices: s.optional(
+            s.array(s.object({ type: s.enum(['CDROM', 'Disk'] as const), unitNumber: s.int32() }), {
+              listType: 'map',
+              listMapKeys: ['unitNumber'],
+            }),
+          ),
         }),
+        { listType: 'map', listMapKeys: ['busNumber', 'type'] },
       ),
     ),
     cpu: s.optional(s.object({ total: s.optional(s.int32()), reservation: s.optional(s.int64()) })),
@@ -309,7 +330,7 @@ export const VirtualMachineStatus = s.object(
     ),
     hardware: s.optional(HardwareStatus),
     policies: s.optional(
-      s.array(s.object({ ...LocalObjectRef.props, generation: s.optional(s.int64()) }), {
+      s.array(s.object({ ...LocalObjectRef.props, generation: s.int64() }), {
         description: 'Compute policies applied to the VM.',
       }),
     ),

@@ -9,14 +9,14 @@ export const VirtualMachineImageStatus = s.object(
     disks: s.optional(
       s.array(
         s.object({
-          name: s.optional(s.string({ description: 'Name of the disk.' })),
+          name: s.string({ description: 'Name of the disk (its device label, made unique).' }),
           limit: s.optional(s.quantity({ description: 'Capacity of the disk.' })),
           requested: s.optional(s.quantity({ description: 'Space the disk asks for.' })),
           controllerType: s.optional(s.enum(['IDE', 'NVME', 'SCSI', 'SATA'] as const)),
-          controllerBusNumber: s.optional(s.int32({ minimum: 0 })),
-          unitNumber: s.optional(s.int32({ minimum: 0 })),
+          controllerBusNumber: s.optional(s.int32()),
+          unitNumber: s.optional(s.int32()),
         }),
-        { description: 'The image’s disks.' },
+        { description: 'The image’s disks.', listType: 'map', listMapKeys: ['name'] },
       ),
     ),
   },

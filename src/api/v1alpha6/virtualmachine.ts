@@ -45,10 +45,16 @@ export const NetworkInterfaceSpec = s.object(
       s.object(
         {
           uptv2Enabled: optBool('Uniform passthrough (UPTv2).'),
-          ctxPerDev: s.optional(s.string({ description: 'Transmit context threading mode.' })),
+          ctxPerDev: s.optional(s.string({ description: 'Transmit context threading mode.', maxLength: 50 })),
           rssOffloadEnabled: optBool('RSS offload.'),
           udpRssEnabled: optBool('UDP RSS.'),
-          pnicFeatures: s.optional(s.array(s.string(), { description: 'Physical NIC queue features.' })),
+          pnicFeatures: s.optional(
+            s.array(s.string({ maxLength: 50 }), {
+              description: 'Physical NIC queue features.',
+              listType: 'set',
+              maxItems: 16,
+            }),
+          ),
           coalescingScheme: s.optional(s.string({ description: 'Interrupt coalescing scheme.' })),
           coalescingParams: s.optional(s.string({ description: 'Interrupt coalescing parameters.' })),
         },
@@ -56,7 +62,13 @@ export const NetworkInterfaceSpec = s.object(
       ),
     ),
     advancedProperties: pairs('Advanced properties of the NIC.'),
-    ipamModes: s.optional(s.array(s.string(), { description: 'IP families the network allocates addresses for.' })),
+    ipamModes: s.optional(
+      s.array(s.string(), {
+        description: 'IP families the network allocates addresses for.',
+        listType: 'set',
+        maxItems: 2,
+      }),
+    ),
   },
   V3Interface.oopts,
 );
@@ -68,8 +80,13 @@ export const NetworkSpec = s.object(
     vlans: s.optional(
       s.array(
         s.object({
-          name: s.string({ description: 'Name of the VLAN device in the guest.' }),
-          id: s.int64({ description: 'VLAN ID.' }),
+          name: s.string({
+            description: 'Name of the VLAN device in the guest.',
+            minLength: 1,
+            maxLength: 15,
+            pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]*$',
+          }),
+          id: s.int64({ description: 'VLAN ID.', minimum: 0, maximum: 4094 }),
           link: s.string({ description: 'Interface the VLAN rides on.' }),
         }),
         { description: 'VLAN devices in the guest.', listType: 'map', listMapKeys: ['name'] },
@@ -117,7 +134,10 @@ export const VirtualMachineSpec = s.object(
             s.enum(['Normal', 'High', 'HighWithHyperthreading'] as const, { description: 'Latency sensitivity.' }),
           ),
           topology: s.optional(
-            s.object({ coresPerSocket: s.optional(s.int32()), vnumaNodeCount: s.optional(s.int32()) }),
+            s.object({
+              coresPerSocket: s.optional(s.int32({ minimum: 0 })),
+              vnumaNodeCount: s.optional(s.int32({ minimum: 0 })),
+            }),
           ),
           hotAddEnabled: optBool('CPU hot add.'),
           iommuEnabled: optBool('Virtual IOMMU.'),

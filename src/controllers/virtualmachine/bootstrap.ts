@@ -98,7 +98,12 @@ export class GuestBootstrap {
         kind: 'linuxPrep',
         timeZone: lp.timeZone,
         hardwareClockIsUTC: lp.hardwareClockIsUTC,
-        password: lp.password ? await secret(lp.password, 'spec.bootstrap.linuxPrep.password') : undefined,
+        password: lp.password
+          ? await secret(
+              { name: lp.password.name, key: lp.password.key || 'password' },
+              'spec.bootstrap.linuxPrep.password',
+            )
+          : undefined,
         expirePassword: lp.expirePasswordAfterNextLogin,
         scriptText: await script(lp.scriptText, 'spec.bootstrap.linuxPrep.scriptText'),
       };

@@ -59,7 +59,16 @@ export function imageStatus(image: LibraryImage, previous?: ImageObject['status'
                 .map((p) => ({ key: p.key, type: p.type, ...(p.default ? { default: p.default } : {}) })),
             }
           : {}),
-        ...(d.diskCapacityBytes ? { disks: [{ limit: String(d.diskCapacityBytes) }] } : {}),
+        // As VM Operator reports them: each disk by name, its capacity as both limit and requested size.
+        ...(d.disks.length
+          ? {
+              disks: d.disks.map((k) => ({
+                name: k.name,
+                limit: String(k.capacityBytes),
+                requested: String(k.capacityBytes),
+              })),
+            }
+          : {}),
       }
     : {
         ...previous,
@@ -161,7 +170,9 @@ export class ImageSync implements Runnable {
     );
     const known = new Map<string, string>();
     for (const o of existing.values()) {
-      if (o.status?.providerItemID && o.status.providerContentVersion)
+      // Disks without names come from a release before images named them: their details are read again.
+      const unnamed = Array.isArray(o.status?.disks) && o.status.disks.some((d) => !(d as { name?: unknown }).name);
+      if (o.status?.providerItemID && o.status.providerContentVersion && !unnamed)
         known.set(o.status.providerItemID, o.status.providerContentVersion);
     }
     const desired = new Map<string, LibraryImage>();

@@ -29,7 +29,7 @@ const CAPABILITIES_KEY = 'capabilities.image.vmoperator.vmware.com';
 
 export function parseOVF(text: string): OVFInfo {
   const root = parseXML(text, { maxBytes: 16 * 1024 * 1024, maxDepth: 64 });
-  const info: OVFInfo = { properties: [], capabilities: [] };
+  const info: OVFInfo = { properties: [], capabilities: [], disks: [] };
   const os = find(root, 'OperatingSystemSection');
   if (os) {
     info.osType = attr(os, 'osType');
@@ -71,10 +71,27 @@ export function parseOVF(text: string): OVFInfo {
       });
     }
   }
-  const disks = findAll(root, 'Disk').map(
-    (d) => Number(attr(d, 'capacity') ?? 0) * unitOf(attr(d, 'capacityAllocationUnits')),
-  );
-  if (disks.length > 0) info.diskCapacityBytes = disks.reduce((a, b) => a + b, 0);
+  // Each disk is named as its hardware item labels it ("Hard Disk 1"), else by its disk ID; a repeated name gets
+  // a suffix (_1, _2, …), so the names key the list as VM Operator's image status does.
+  const labels = new Map<string, string>();
+  for (const item of findAll(root, 'Item')) {
+    const host = item.children.find((c) => c.local === 'HostResource')?.text ?? '';
+    const id = /^ovf:\/disk\/(.+)$/.exec(host.trim())?.[1];
+    const label = item.children.find((c) => c.local === 'ElementName')?.text?.trim();
+    if (id && label) labels.set(id, label);
+  }
+  const used = new Map<string, number>();
+  for (const d of findAll(root, 'Disk')) {
+    const id = attr(d, 'diskId') ?? '';
+    let name = labels.get(id) || id || 'disk';
+    const seen = used.get(name);
+    used.set(name, (seen ?? -1) + 1);
+    if (seen !== undefined) name = `${name}_${seen + 1}`;
+    info.disks.push({
+      name,
+      capacityBytes: Number(attr(d, 'capacity') ?? 0) * unitOf(attr(d, 'capacityAllocationUnits')),
+    });
+  }
   return info;
 }
 

@@ -83,18 +83,25 @@ const UNSUPPORTED: { field: string; read: (spec: Spec) => unknown; what: string 
 
 /**
  * Fields of list items (matched to the old spec's by the item's name): volumes, interfaces and CD-ROMs placed or
- * tuned beyond vmop. Keys are dotted paths in the item; `what` names a key's feature when its name does not.
+ * tuned beyond vmop. Keys are dotted paths in the item; `what` names a key's feature when its name does not;
+ * `accept` is a value of a key that asks for what vmop does anyway (the API's default).
  */
 const ITEM_FIELDS: {
   list: string;
   read: (spec: Spec) => readonly Record<string, unknown>[] | undefined;
   keys: string[];
   what?: Record<string, string>;
+  accept?: Record<string, unknown>;
 }[] = [
   {
     list: 'spec.volumes',
     read: (s) => s.volumes,
-    what: { 'persistentVolumeClaim.instanceVolumeClaim': 'instance storage volumes' },
+    what: {
+      'persistentVolumeClaim.instanceVolumeClaim': 'instance storage volumes',
+      removable: 'volumes that may not be removed while the VM runs',
+    },
+    // Volumes are attached and detached while the VM runs: removable, as v1alpha5 defaults it.
+    accept: { removable: true },
     keys: [
       'persistentVolumeClaim.instanceVolumeClaim',
       'removable',
@@ -132,11 +139,12 @@ export function validateUnsupported(ctx: VMValidationContext): FieldError[] {
     const value = u.read(spec);
     if (value !== undefined && !sameJSON(value, u.read(old))) refuse(u.field, u.what);
   }
-  for (const { list, read, keys, what } of ITEM_FIELDS) {
+  for (const { list, read, keys, what, accept } of ITEM_FIELDS) {
     const before = new Map((read(old) ?? []).map((item) => [item.name, item]));
     for (const [i, item] of (read(spec) ?? []).entries()) {
       for (const k of keys) {
         const value = at(item, k);
+        if (accept && Object.hasOwn(accept, k) && sameJSON(value, accept[k])) continue;
         if (value !== undefined && !sameJSON(value, at(before.get(item.name), k))) {
           refuse(`${list}[${i}].${k}`, what?.[k] ?? `${list.split('.').pop() ?? list} ${k}`);
         }
