@@ -81,14 +81,18 @@ export interface CustomResourceDefinition {
 
 const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
 
-const imageColumns: PrinterColumn[] = [
+// The image and class columns are VM Operator's, and like its CRDs they have no AGE column.
+const clusterImageColumns: PrinterColumn[] = [
   { name: 'Display Name', type: 'string', jsonPath: '.status.name' },
   { name: 'Type', type: 'string', jsonPath: '.status.type' },
   { name: 'Image Version', type: 'string', jsonPath: '.status.productInfo.version' },
   { name: 'OS Name', type: 'string', jsonPath: '.status.osInfo.type' },
   { name: 'OS Version', type: 'string', jsonPath: '.status.osInfo.version' },
   { name: 'Hardware Version', type: 'string', jsonPath: '.status.hardwareVersion' },
-  age,
+];
+const imageColumns: PrinterColumn[] = [
+  ...clusterImageColumns,
+  { name: 'Capabilities', type: 'string', jsonPath: '.status.capabilities' },
 ];
 
 export const KINDS: KindDefinition[] = [
@@ -121,7 +125,7 @@ export const KINDS: KindDefinition[] = [
     columns: [
       { name: 'CPU', type: 'string', jsonPath: '.spec.hardware.cpus' },
       { name: 'Memory', type: 'string', jsonPath: '.spec.hardware.memory' },
-      age,
+      { name: 'Capabilities', type: 'string', jsonPath: '.status.capabilities', priority: 1 },
     ],
   },
   {
@@ -144,7 +148,7 @@ export const KINDS: KindDefinition[] = [
     description: 'A VM image available in every namespace, mirrored from a content library item.',
     spec: VirtualMachineImageSpec,
     status: VirtualMachineImageStatus,
-    columns: imageColumns,
+    columns: clusterImageColumns,
   },
   {
     kind: 'Network',

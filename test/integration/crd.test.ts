@@ -79,7 +79,7 @@ describe('CRDs on the real API server', () => {
     assert.match(all.stdout, /^virtualmachine\.vmoperator\.vmware\.com\/my-vm$/m);
   });
 
-  it('the Table API gives vmclass CPU and MEMORY columns with their values', async () => {
+  it('the Table API gives vmclass CPU, MEMORY and (wide) CAPABILITIES columns, as VM Operator’s CRD', async () => {
     const table = await c.request<{ columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] }>(
       'GET',
       rawPath(`/apis/vmoperator.vmware.com/v1alpha3/namespaces/${ns}/virtualmachineclasses`),
@@ -87,12 +87,12 @@ describe('CRDs on the real API server', () => {
     );
     assert.deepEqual(
       table.columnDefinitions.map((d) => d.name),
-      ['Name', 'CPU', 'Memory', 'Age'],
+      ['Name', 'CPU', 'Memory', 'Capabilities'],
     );
     assert.deepEqual(table.rows[0]?.cells.slice(0, 3), ['small', '2', '4Gi']);
   });
 
-  it('images show display name, type, image version, OS name and version, hardware version', async () => {
+  it('images show display name, type, image version, OS name and version, hardware version, capabilities', async () => {
     await c.request('PATCH', rawPath(`/apis/${API}/namespaces/${ns}/virtualmachineimages/vmi-abc/status`), {
       contentType: 'application/merge-patch+json',
       body: {
@@ -102,6 +102,7 @@ describe('CRDs on the real API server', () => {
           productInfo: { version: '5.0' },
           osInfo: { type: 'vmwarePhoton64Guest', version: '5' },
           hardwareVersion: 19,
+          capabilities: ['cloud-init'],
         },
       },
     });
@@ -110,9 +111,9 @@ describe('CRDs on the real API server', () => {
     const [header, row] = r.stdout.split('\n');
     assert.match(
       header ?? '',
-      /^NAME\s+DISPLAY NAME\s+TYPE\s+IMAGE VERSION\s+OS NAME\s+OS VERSION\s+HARDWARE VERSION\s+AGE/,
+      /^NAME\s+DISPLAY NAME\s+TYPE\s+IMAGE VERSION\s+OS NAME\s+OS VERSION\s+HARDWARE VERSION\s+CAPABILITIES$/,
     );
-    assert.match(row ?? '', /^vmi-abc\s+photon-5\s+OVF\s+5\.0\s+vmwarePhoton64Guest\s+5\s+19\s/);
+    assert.match(row ?? '', /^vmi-abc\s+photon-5\s+OVF\s+5\.0\s+vmwarePhoton64Guest\s+5\s+19\s+\["cloud-init"\]$/);
   });
 
   it('defaults the power op modes to TrySoft and keeps cloudConfig {}', async () => {
