@@ -92,6 +92,19 @@ describe('VM controller: CD-ROMs', () => {
       'spec.cdrom',
       /updates to this field is not allowed when VM power is on/,
     );
+    // Nor renamed: that is one removed and one added, each refused in VM Operator's words.
+    const renamed = await assertDenied(
+      patchVM(c, ns, name, {
+        spec: { cdrom: [{ name: 'cdrom9', image: { kind: 'ClusterVirtualMachineImage', name: iso } }] },
+      }),
+      'spec.cdrom[0].name',
+      /adding new CD-ROMs is not allowed when VM is powered on/,
+    );
+    assert.ok(
+      renamed.causes.some((x) => x.field === 'spec.cdrom.name'),
+      JSON.stringify(renamed.causes),
+    );
+    assert.match(renamed.message, /removing CD-ROMs is not allowed when VM is powered on/);
   });
 
   it('says an OVF image is no CD-ROM image, and wants a guest ID with CD-ROMs', async () => {

@@ -6,6 +6,8 @@ import { observedPowerState, type VMValidationContext } from './context.js';
 
 const KINDS = ['VirtualMachineImage', 'ClusterVirtualMachineImage'];
 const WHEN_ON = 'updates to this field is not allowed when VM power is on';
+const ADDING = 'adding new CD-ROMs is not allowed when VM is powered on';
+const REMOVING = 'removing CD-ROMs is not allowed when VM is powered on';
 
 export function validateCdrom(ctx: VMValidationContext): FieldError[] {
   const cdroms = ctx.vm.spec?.hardware?.cdrom ?? [];
@@ -41,10 +43,15 @@ export function validateCdrom(ctx: VMValidationContext): FieldError[] {
       errors.push({ field: 'spec.hardware.cdrom', type: 'Forbidden', detail: WHEN_ON });
       return errors;
     }
+    // The same count under other names: a CD-ROM removed and another added, each said as VM Operator says it.
+    const names = new Set(cdroms.map((c) => c.name));
+    if (before.some((c) => !names.has(c.name))) {
+      errors.push({ field: 'spec.hardware.cdrom.name', type: 'Forbidden', detail: REMOVING });
+    }
     const imageOf = new Map(before.map((c) => [c.name, c.image]));
     for (const [i, c] of cdroms.entries()) {
       const was = imageOf.get(c.name);
-      if (!was) errors.push({ field: `spec.hardware.cdrom[${i}].name`, type: 'Forbidden', detail: WHEN_ON });
+      if (!was) errors.push({ field: `spec.hardware.cdrom[${i}].name`, type: 'Forbidden', detail: ADDING });
       else if (was.kind !== c.image.kind || was.name !== c.image.name) {
         errors.push({ field: `spec.hardware.cdrom[${i}].image`, type: 'Forbidden', detail: WHEN_ON });
       }
