@@ -187,3 +187,50 @@ describe('operator-owned metadata and the finalizer', () => {
     );
   });
 });
+
+describe('an object stored under an older, looser schema', () => {
+  // A Sysprep answer file without userData: accepted before the answer file was typed, refused now.
+  const stored = {
+    ...vmWith(
+      { sysprep: { sysprep: { guiUnattended: { timeZone: 4 } } } },
+      { finalizers: ['vmoperator.vmware.com/virtualmachine'] },
+    ),
+    status: { uniqueID: 'vm-42' },
+  };
+
+  it('still takes an update of its metadata alone: the operator removes its finalizer, a user adds a label', () => {
+    const unfinalized = { ...stored, metadata: { ...stored.metadata, finalizers: [] } };
+    assert.deepEqual(
+      validateVirtualMachine({ operation: 'UPDATE', object: unfinalized, oldObject: stored, privileged: true }),
+      [],
+    );
+    const labelled = { ...stored, metadata: { ...stored.metadata, labels: { team: 'a' } } };
+    assert.deepEqual(
+      validateVirtualMachine({ operation: 'UPDATE', object: labelled, oldObject: stored, privileged: false }),
+      [],
+    );
+  });
+
+  it('still judges that metadata: a tenant may not remove the finalizer of the deployed VM', () => {
+    const unfinalized = { ...stored, metadata: { ...stored.metadata, finalizers: [] } };
+    const errors = validateVirtualMachine({
+      operation: 'UPDATE',
+      object: unfinalized,
+      oldObject: stored,
+      privileged: false,
+    });
+    assert.deepEqual(
+      errors.map((e) => e.field),
+      ['metadata.finalizers'],
+    );
+  });
+
+  it('refuses a change of its spec until the spec is fixed, naming the field', () => {
+    const off = { ...stored, spec: { ...stored.spec, powerState: 'PoweredOff' } };
+    const errors = validateVirtualMachine({ operation: 'UPDATE', object: off, oldObject: stored, privileged: false });
+    assert.ok(
+      errors.some((e) => e.field === 'spec.bootstrap.sysprep.sysprep.userData' && e.type === 'Required'),
+      JSON.stringify(errors),
+    );
+  });
+});

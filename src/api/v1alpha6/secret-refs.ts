@@ -59,7 +59,7 @@ export function secretReferences(vm: Pick<VirtualMachine, 'spec'>): SecretRefere
     });
   }
   if (b.linuxPrep) {
-    out.push(...selector('spec.bootstrap.linuxPrep.password', b.linuxPrep.password));
+    out.push(...selector('spec.bootstrap.linuxPrep.password', b.linuxPrep.password, 'password'));
     out.push(...selector('spec.bootstrap.linuxPrep.scriptText.from', b.linuxPrep.scriptText?.from));
   }
   if (b.sysprep) {

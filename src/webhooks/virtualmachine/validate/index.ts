@@ -63,7 +63,28 @@ export function validateVirtualMachine(input: {
   oldObject?: unknown;
   privileged: boolean;
 }): FieldError[] {
-  const bad = structureErrors(input.object, 'object');
+  const { object, oldObject } = input;
+  // An update of metadata alone (a finalizer, a label) of an object stored before the schema it would fail now
+  // (an older release's looser one): only its metadata is judged, so the operator can still remove its finalizer
+  // and nobody is stuck. A change to such an object's spec is refused until the spec is fixed (below).
+  if (
+    input.operation === 'UPDATE' &&
+    isPlainObject(object) &&
+    isPlainObject(oldObject) &&
+    isPlainObject(object.metadata) &&
+    sameJSON(object.spec, oldObject.spec) &&
+    sameJSON(object.status, oldObject.status) &&
+    structureErrors(oldObject, 'oldObject')
+  ) {
+    const ctx: VMValidationContext = {
+      operation: 'UPDATE',
+      vm: object as unknown as VirtualMachine,
+      old: oldObject as unknown as VirtualMachine,
+      privileged: input.privileged,
+    };
+    return METADATA_RULES.flatMap((rule) => rule(ctx));
+  }
+  const bad = structureErrors(object, 'object');
   if (bad) return bad;
   let old: VirtualMachine | undefined;
   if (input.operation === 'UPDATE') {
