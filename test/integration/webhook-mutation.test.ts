@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { client, letUserManageVMs, testNamespace } from '../support/ground.js';
-import { assertAllowed, assertDenied, patchStatus, patchVM, vmObject } from '../support/vm.js';
+import { API, assertAllowed, assertDenied, patchStatus, patchVM, vmObject } from '../support/vm.js';
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 type Spec = Record<string, unknown> & {
@@ -36,6 +36,22 @@ describe('VirtualMachine mutation', () => {
     assert.notEqual(spec.instanceUUID, spec.biosUUID);
     assert.deepEqual(spec.network?.interfaces, [{ name: 'eth0' }]);
     assert.equal(spec.bootstrap?.cloudInit?.instanceID, spec.biosUUID);
+  });
+
+  it('gives a CD-ROM image without a kind the default kind, on create and when an update empties it', async () => {
+    const cdrom = (name: string, kind: string) => [{ name, image: { kind, name: 'vmi-0123456789abcdef0' } }];
+    // The CD-ROM list is spec.cdrom up to v1alpha4 and spec.hardware.cdrom from v1alpha5.
+    const at = (list: unknown) => (API.endsWith('/v1alpha6') ? { hardware: { cdrom: list } } : { cdrom: list });
+    const read = (spec: Spec) =>
+      (
+        (API.endsWith('/v1alpha6') ? (spec.hardware as { cdrom: unknown })?.cdrom : spec.cdrom) as {
+          image: { kind: string };
+        }[]
+      )[0]!.image.kind;
+    const vm = await admin.create(vmObject(ns, 'cd-kind', { guestID: 'otherGuest', ...at(cdrom('cd1', '')) }));
+    assert.equal(read(vm.spec as Spec), 'VirtualMachineImage');
+    const emptied = await patchVM(admin, ns, 'cd-kind', { spec: at(cdrom('cd1', '')) });
+    assert.equal(read(emptied.spec as Spec), 'VirtualMachineImage');
   });
 
   it("puts the operator's finalizer on a new VM once, beside the user's own", async () => {

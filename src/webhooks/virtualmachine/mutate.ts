@@ -1,6 +1,6 @@
 // Mutation of VirtualMachines on create and update: canonical spellings of power states and modes, the
 // defaults VM Operator sets (power state, instance and BIOS UUIDs, the default interface, the Cloud-Init
-// instance ID), the operator's finalizer on new VMs, `nextRestartTime: now` turned into a timestamp, and (with
+// instance ID, a CD-ROM image's kind), the operator's finalizer on new VMs, `nextRestartTime: now` turned into a timestamp, and (with
 // the image caches) spec.imageName resolved into spec.image. It
 // also refuses the inputs that only the raw request shows: UUIDs set by unprivileged users and
 // nextRestartTime values other than "now".
@@ -71,9 +71,25 @@ function mutateCreate(spec: JSONObject, input: MutationInput, errors: FieldError
   if (isPlainObject(bootstrap) && isPlainObject(bootstrap.cloudInit) && isEmpty(bootstrap.cloudInit.instanceID)) {
     bootstrap.cloudInit.instanceID = spec.biosUUID;
   }
+  for (const image of cdromImages(spec)) if (image.kind === '') image.kind = DEFAULT_IMAGE_KIND;
+}
+
+/** The kind a CD-ROM's image gets when its kind is empty, as VM Operator defaults it. */
+const DEFAULT_IMAGE_KIND = 'VirtualMachineImage';
+
+/** The image references of the spec's CD-ROMs (spec.hardware.cdrom in the hub version), as objects. */
+function cdromImages(spec: JSONObject): JSONObject[] {
+  const hardware = spec.hardware;
+  const list = isPlainObject(hardware) && Array.isArray(hardware.cdrom) ? hardware.cdrom : [];
+  return list.flatMap((c) => (isPlainObject(c) && isPlainObject(c.image) ? [c.image] : []));
 }
 
 function mutateUpdate(spec: JSONObject, oldSpec: JSONObject, input: MutationInput, errors: FieldError[]): void {
+  // An emptied CD-ROM image kind comes back only where it was the default (another kind emptied is refused).
+  const oldKinds = new Map(cdromImages(oldSpec).map((i) => [i.name, i.kind]));
+  for (const image of cdromImages(spec)) {
+    if (image.kind === '' && oldKinds.get(image.name) === DEFAULT_IMAGE_KIND) image.kind = DEFAULT_IMAGE_KIND;
+  }
   const next = spec.nextRestartTime;
   const previous = oldSpec.nextRestartTime;
   if (isEmpty(next)) {
