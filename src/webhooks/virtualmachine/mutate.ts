@@ -1,9 +1,8 @@
 // Mutation of VirtualMachines on create and update: canonical spellings of power states and modes, the
 // defaults VM Operator sets (power state, instance and BIOS UUIDs, the default interface, the Cloud-Init
-// instance ID, a CD-ROM image's kind), the operator's finalizer on new VMs, `nextRestartTime: now` turned into a timestamp, and (with
-// the image caches) spec.imageName resolved into spec.image. It
-// also refuses the inputs that only the raw request shows: UUIDs set by unprivileged users and
-// nextRestartTime values other than "now".
+// instance ID, a CD-ROM image's kind), the operator's finalizer on new VMs, `nextRestartTime: now` turned into a
+// timestamp, and (with the image caches) spec.imageName resolved into spec.image. It also refuses the inputs
+// that only the raw request shows: UUIDs set by unprivileged users and nextRestartTime values other than "now".
 import { randomUUID } from 'node:crypto';
 import { isPlainObject, type FieldError } from '../../api/schema.js';
 import { VM_FINALIZER } from '../../api/v1alpha6/virtualmachine.js';

@@ -1,6 +1,7 @@
-// spec.hardware.cdrom (spec.cdrom before v1alpha5), with VM Operator's rules and messages: a guest ID with any CD-ROM (the guest cannot be told
-// from an ISO), images of the two image kinds, no image twice, and — while the VM is on and stays on — no
-// CD-ROM added, removed, renamed or given another image (connected and allowGuestControl may change).
+// spec.hardware.cdrom (spec.cdrom before v1alpha5), with VM Operator's rules and messages: a guest ID with any
+// CD-ROM (the guest cannot be told from an ISO), images of the two image kinds, no image twice, and — while the
+// VM is on and stays on — no CD-ROM added, removed, renamed or given another image (connected and
+// allowGuestControl may change).
 import type { FieldError } from '../../../api/schema.js';
 import { observedPowerState, type VMValidationContext } from './context.js';
 

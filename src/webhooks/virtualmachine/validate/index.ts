@@ -1,5 +1,5 @@
 // All VirtualMachine validation rules, one family per file, run in a fixed order. The object is checked
-// against the v1alpha3 schema first, so the rules only see well-typed input.
+// against the hub version's schema first, so the rules only see well-typed input.
 import { validate, type FieldError } from '../../../api/schema.js';
 import { VirtualMachineSpec, VirtualMachineStatus, type VirtualMachine } from '../../../api/v1alpha6/virtualmachine.js';
 import { sameJSON } from '../../../api/json.js';
