@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
 import { parseAdmissionReview, type AdmissionReview } from './admission.js';
 import type { Handler } from './handlers.js';
@@ -159,6 +159,32 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       })
     : undefined;
 
+  // The same requests under controller-runtime's names, so stock webhook dashboards and alerts work too.
+  const crTotal = opts.registry
+    ? new Counter({
+        name: 'controller_runtime_webhook_requests_total',
+        help: 'Total number of admission requests by HTTP status code.',
+        labelNames: ['webhook', 'code'],
+        registers: [opts.registry],
+      })
+    : undefined;
+  const crLatency = opts.registry
+    ? new Histogram({
+        name: 'controller_runtime_webhook_latency_seconds',
+        help: 'Histogram of the latency of processing admission requests.',
+        labelNames: ['webhook', 'code'],
+        registers: [opts.registry],
+      })
+    : undefined;
+  const crInFlight = opts.registry
+    ? new Gauge({
+        name: 'controller_runtime_webhook_requests_in_flight',
+        help: 'Current number of admission requests being served.',
+        labelNames: ['webhook'],
+        registers: [opts.registry],
+      })
+    : undefined;
+
   const maxInFlight = opts.limits?.concurrentRequests ?? MAX_CONCURRENT_REQUESTS;
   const maxBuffered = opts.limits?.bufferedBytes ?? MAX_BUFFERED_BYTES;
   let inFlight = 0;
@@ -179,13 +205,18 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       // The path is the client's input: only the served paths become label values, so unknown paths cannot
       // grow the metric series.
       const label = handler ? pathname : 'other';
+      crInFlight?.inc({ webhook: label });
+      res.once('close', () => crInFlight?.dec({ webhook: label }));
       const finish = (r: Reply) => {
         if (!res.headersSent) {
           res.writeHead(r.status, { 'Content-Type': 'application/json' });
           res.end(r.body);
         }
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         requests?.inc({ path: label, verdict: r.verdict });
-        latency?.observe({ path: label }, Number(process.hrtime.bigint() - started) / 1e9);
+        latency?.observe({ path: label }, seconds);
+        crTotal?.inc({ webhook: label, code: String(r.status) });
+        crLatency?.observe({ webhook: label, code: String(r.status) }, seconds);
       };
       if (!handler) return finish(reply(404, 'no webhook at this path'));
       if (req.method !== 'POST') return finish(reply(405, 'admission reviews are POSTed'));

@@ -135,6 +135,16 @@ describe('admission server', () => {
       /vmop_webhook_requests_total\{path="\/default-mutate-vmoperator-vmware-com-v1alpha6-virtualmachine",verdict="patched"\} \d+/,
     );
     assert.match(text, /vmop_webhook_request_duration_seconds_count/);
+    // And under controller-runtime's names, by webhook path and HTTP status code.
+    const path = PATHS.mutateVirtualMachine.replace(/\//g, '\\/');
+    assert.match(text, new RegExp(`controller_runtime_webhook_requests_total\\{webhook="${path}",code="200"\\} \\d+`));
+    assert.match(text, /controller_runtime_webhook_requests_total\{webhook="other",code="404"\} \d+/);
+    assert.match(
+      text,
+      new RegExp(`controller_runtime_webhook_latency_seconds_count\\{webhook="${path}",code="200"\\} \\d+`),
+    );
+    // Nothing is being served between the tests.
+    assert.match(text, new RegExp(`controller_runtime_webhook_requests_in_flight\\{webhook="${path}"\\} 0`));
   });
 
   it('labels requests to unknown paths as one "other" series, however many paths', async () => {
