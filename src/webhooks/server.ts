@@ -141,49 +141,41 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     (opts.certDir ? fileCertificates(opts.certDir, opts.certCheckIntervalMs ?? 10_000, opts.logger) : undefined);
   if (!source) throw new Error('the admission server needs a certificate folder or source');
 
-  const requests = opts.registry
-    ? new Counter({
-        name: 'vmop_webhook_requests_total',
-        help: 'Admission requests by webhook path and verdict.',
-        labelNames: ['path', 'verdict'],
-        registers: [opts.registry],
-      })
-    : undefined;
-  const latency = opts.registry
-    ? new Histogram({
-        name: 'vmop_webhook_request_duration_seconds',
-        help: 'Time to answer an admission request.',
-        labelNames: ['path'],
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
-        registers: [opts.registry],
-      })
-    : undefined;
-
-  // The same requests under controller-runtime's names, so stock webhook dashboards and alerts work too.
-  const crTotal = opts.registry
-    ? new Counter({
-        name: 'controller_runtime_webhook_requests_total',
-        help: 'Total number of admission requests by HTTP status code.',
-        labelNames: ['webhook', 'code'],
-        registers: [opts.registry],
-      })
-    : undefined;
-  const crLatency = opts.registry
-    ? new Histogram({
-        name: 'controller_runtime_webhook_latency_seconds',
-        help: 'Histogram of the latency of processing admission requests.',
-        labelNames: ['webhook', 'code'],
-        registers: [opts.registry],
-      })
-    : undefined;
-  const crInFlight = opts.registry
-    ? new Gauge({
-        name: 'controller_runtime_webhook_requests_in_flight',
-        help: 'Current number of admission requests being served.',
-        labelNames: ['webhook'],
-        registers: [opts.registry],
-      })
-    : undefined;
+  // Metrics only with a registry to put them in: vmop's own, and the same requests under controller-runtime's
+  // names, so stock webhook dashboards and alerts work too.
+  const registers = opts.registry ? [opts.registry] : undefined;
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    registers && new Counter<L>({ name, help, labelNames, registers });
+  const histogram = <L extends string>(name: string, help: string, labelNames: L[], buckets?: number[]) =>
+    registers && new Histogram<L>({ name, help, labelNames, registers, ...(buckets ? { buckets } : {}) });
+  const requests = counter('vmop_webhook_requests_total', 'Admission requests by webhook path and verdict.', [
+    'path',
+    'verdict',
+  ]);
+  const latency = histogram(
+    'vmop_webhook_request_duration_seconds',
+    'Time to answer an admission request.',
+    ['path'],
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  );
+  const crTotal = counter(
+    'controller_runtime_webhook_requests_total',
+    'Total number of admission requests by HTTP status code.',
+    ['webhook', 'code'],
+  );
+  const crLatency = histogram(
+    'controller_runtime_webhook_latency_seconds',
+    'Histogram of the latency of processing admission requests.',
+    ['webhook', 'code'],
+  );
+  const crInFlight =
+    registers &&
+    new Gauge({
+      name: 'controller_runtime_webhook_requests_in_flight',
+      help: 'Current number of admission requests being served.',
+      labelNames: ['webhook'],
+      registers,
+    });
 
   const maxInFlight = opts.limits?.concurrentRequests ?? MAX_CONCURRENT_REQUESTS;
   const maxBuffered = opts.limits?.bufferedBytes ?? MAX_BUFFERED_BYTES;
