@@ -17,6 +17,9 @@ export interface SecretReference {
   defaultKey?: string;
 }
 
+/** The key LinuxPrep's root password selector uses when none is given (as VM Operator defaults it). */
+export const LINUXPREP_PASSWORD_KEY = 'password';
+
 /** Sysprep selectors and the key each one uses when none is given (as VM Operator defaults them). */
 export const SYSPREP_SECRET_FIELDS = [
   { path: ['guiUnattended', 'password'], defaultKey: 'password' },
@@ -59,7 +62,7 @@ export function secretReferences(vm: Pick<VirtualMachine, 'spec'>): SecretRefere
     });
   }
   if (b.linuxPrep) {
-    out.push(...selector('spec.bootstrap.linuxPrep.password', b.linuxPrep.password, 'password'));
+    out.push(...selector('spec.bootstrap.linuxPrep.password', b.linuxPrep.password, LINUXPREP_PASSWORD_KEY));
     out.push(...selector('spec.bootstrap.linuxPrep.scriptText.from', b.linuxPrep.scriptText?.from));
   }
   if (b.sysprep) {

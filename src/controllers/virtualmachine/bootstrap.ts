@@ -7,7 +7,7 @@
 import type { EventRecorder } from '../../runtime/events.js';
 import { isPlainObject } from '../../api/schema.js';
 import { isDNSSubdomain } from '../../api/names.js';
-import { SYSPREP_SECRET_FIELDS } from '../../api/v1alpha6/secret-refs.js';
+import { LINUXPREP_PASSWORD_KEY, SYSPREP_SECRET_FIELDS } from '../../api/v1alpha6/secret-refs.js';
 import { apiPath } from '../../runtime/api-path.js';
 import { KubeAPIError, type KubeClient } from '../../runtime/kube-client.js';
 import type { GuestIdentity, ObservedVM, VAppProperty, VMProvider } from '../../providers/interface.js';
@@ -100,7 +100,7 @@ export class GuestBootstrap {
         hardwareClockIsUTC: lp.hardwareClockIsUTC,
         password: lp.password
           ? await secret(
-              { name: lp.password.name, key: lp.password.key || 'password' },
+              { name: lp.password.name, key: lp.password.key || LINUXPREP_PASSWORD_KEY },
               'spec.bootstrap.linuxPrep.password',
             )
           : undefined,

@@ -64,43 +64,35 @@ export function validateVirtualMachine(input: {
   privileged: boolean;
 }): FieldError[] {
   const { object, oldObject } = input;
+  const update = input.operation === 'UPDATE';
+  const oldMalformed = update && structureErrors(oldObject, 'oldObject') !== undefined;
   // An update of metadata alone (a finalizer, a label) of an object stored before the schema it would fail now
   // (an older release's looser one): only its metadata is judged, so the operator can still remove its finalizer
-  // and nobody is stuck. A change to such an object's spec is refused until the spec is fixed (below).
-  if (
-    input.operation === 'UPDATE' &&
+  // and nobody is stuck. A change to such an object's spec is refused until the spec is fixed.
+  const metadataOnly =
+    oldMalformed &&
     isPlainObject(object) &&
     isPlainObject(oldObject) &&
     isPlainObject(object.metadata) &&
     sameJSON(object.spec, oldObject.spec) &&
-    sameJSON(object.status, oldObject.status) &&
-    structureErrors(oldObject, 'oldObject')
-  ) {
-    const ctx: VMValidationContext = {
-      operation: 'UPDATE',
-      vm: object as unknown as VirtualMachine,
-      old: oldObject as unknown as VirtualMachine,
-      privileged: input.privileged,
-    };
-    return METADATA_RULES.flatMap((rule) => rule(ctx));
-  }
-  const bad = structureErrors(object, 'object');
-  if (bad) return bad;
-  let old: VirtualMachine | undefined;
-  if (input.operation === 'UPDATE') {
-    if (structureErrors(input.oldObject, 'oldObject')) {
+    sameJSON(object.status, oldObject.status);
+  if (!metadataOnly) {
+    const bad = structureErrors(object, 'object');
+    if (bad) return bad;
+    if (oldMalformed) {
       return [
         { field: 'oldObject', type: 'Invalid', value: 'object', detail: 'the stored VirtualMachine is malformed' },
       ];
     }
-    old = input.oldObject as VirtualMachine;
   }
+  const old = update ? (oldObject as VirtualMachine) : undefined;
   const ctx: VMValidationContext = {
     operation: input.operation,
-    vm: input.object as VirtualMachine,
+    vm: object as VirtualMachine,
     old,
     privileged: input.privileged,
   };
+  if (metadataOnly) return METADATA_RULES.flatMap((rule) => rule(ctx));
   const specRules =
     input.operation === 'CREATE' || (!old?.metadata?.deletionTimestamp && !sameJSON(ctx.vm.spec, old?.spec));
   return [...METADATA_RULES, ...(specRules ? SPEC_RULES : [])].flatMap((rule) => rule(ctx));
